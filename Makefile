@@ -1,0 +1,132 @@
+# Jifen SMS/USSD gateway - plain Makefile with explicit object lists.
+#   make            build build/jifend, build/jifenctl, build/jifen-modemsim
+#   make check      install missing packages, build with -Werror, run every test
+#   make run        install missing packages, build, start the demo (simulator)
+#   make asan       ASan+UBSan build, unit and end-to-end tests
+#   make valgrind   end-to-end tests with the daemon under valgrind
+#   make fuzz       clang libFuzzer targets, short run each
+#   make bench      benchmarks (figures, not tests)
+#   make install PREFIX=/usr DESTDIR=...
+
+CC	?= gcc
+BUILD	?= build
+PREFIX	?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+
+PKGS	= libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd
+WARN	= -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
+	  -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
+	  -Werror
+CFLAGS	?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TEST_LDLIBS = $(LDLIBS) -lcmocka
+
+# Debian packages the build and the tests need (make deps installs them).
+DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
+	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
+	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
+	   libclang-rt-14-dev valgrind
+
+# --- modules (one .c/.h pair each) -----------------------------------
+PDU_SRCS	= modem/gsm7.c modem/pdu.c
+AT_SRCS		= modem/at.c
+PORT_SRCS	= modem/port.c
+MODEM_SRCS	= modem/modem.c
+CONFIG_SRCS	= config/config.c
+STORAGE_SRCS	= storage/store.c
+GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c
+GW_SRCS		= gateway/log.c
+
+JIFEND_SRCS	= gateway/jifend.c
+JIFENCTL_SRCS	= gateway/jifenctl.c gateway/ctl_pdu.c
+SIM_SRCS	= tools/modemsim.c
+
+LIB_SRCS = $(PDU_SRCS) $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) \
+	   $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) $(GW_SRCS)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+# --- unit tests: tests/unit/test-NAME.c + the objects it links --------
+UNIT_TESTS = pdu
+test-pdu_SRCS	= $(PDU_SRCS)
+test-at_SRCS	= $(AT_SRCS)
+test-config_SRCS = $(CONFIG_SRCS)
+test-store_SRCS	= $(STORAGE_SRCS)
+test-cmd_SRCS	= $(GWPURE_SRCS)
+
+UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
+
+BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
+
+.PHONY: all deps check unit run asan valgrind fuzz bench install clean
+.SECONDEXPANSION:
+
+all: $(BUILD)/jifenctl
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/jifend: $(call obj,$(JIFEND_SRCS) $(LIB_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS) $(PDU_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS) $(PDU_SRCS) $(AT_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+deps:
+	@tools/install-deps.sh $(DEB_DEPS)
+
+unit: $(UNIT_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run-tests.sh $(BUILD)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run-demo.sh $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all unit
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run-tests.sh build/asan
+
+valgrind: deps
+	@$(MAKE) --no-print-directory all unit
+	@JIFEN_VALGRIND=1 tests/run-tests.sh $(BUILD)
+
+FUZZ_TARGETS = pdu
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run-bench.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/jifend $(DESTDIR)$(PREFIX)/sbin/jifend
+	install -m 0755 $(BUILD)/jifenctl $(DESTDIR)$(PREFIX)/bin/jifenctl
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
+	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
+	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/lib/udev/rules.d
+	install -m 0644 packaging/jifend.service $(DESTDIR)/lib/systemd/system/jifend.service
+	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
