@@ -50,12 +50,25 @@ LIB_SRCS = $(PDU_SRCS) $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) \
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # --- unit tests: tests/unit/test-NAME.c + the objects it links --------
-UNIT_TESTS = pdu
+UNIT_TESTS = $(sort $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c)))
 test-pdu_SRCS	= $(PDU_SRCS)
 test-at_SRCS	= $(AT_SRCS)
+test-port_SRCS	= $(PORT_SRCS)
+test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS)
-test-cmd_SRCS	= $(GWPURE_SRCS)
+test-text_SRCS	= gateway/text.c
+test-cmd_SRCS	= gateway/text.c gateway/cmd.c
+test-loan_SRCS	= gateway/loan.c
+
+# --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
+FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
+fuzz-pdu_SRCS	= $(PDU_SRCS)
+fuzz-pdu-roundtrip_SRCS = $(PDU_SRCS)
+fuzz-at_SRCS	= $(AT_SRCS)
+fuzz-config_SRCS = $(CONFIG_SRCS)
+fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 
@@ -107,9 +120,14 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all unit
 	@JIFEN_VALGRIND=1 tests/run-tests.sh $(BUILD)
 
-FUZZ_TARGETS = pdu
 FUZZ_SECONDS ?= 20
+FUZZ_BINS = $(patsubst %,build/fuzz/fuzz-%,$(FUZZ_TARGETS))
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-%_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
 fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: deps
