@@ -96,8 +96,8 @@ struct config {
 		int unknown_replies_per_day;		/* 1, 0..100 */
 		char quiet_hours[CONFIG_QUIET_SIZE];	/* "21:00-08:00" */
 		bool quiet_enabled;			/* false when "" */
-		int quiet_start;			/* minute of day 0..1439 */
-		int quiet_end;				/* exclusive; may be < start */
+		int quiet_start;			/* minute, 0..1439 */
+		int quiet_end;				/* exclusive, may wrap */
 	} sms;
 	struct {
 		double base_rate;			/* 5.0 %, 0..100 */
@@ -105,7 +105,7 @@ struct config {
 		int step_points;			/* 100, >= 1 */
 		double step_discount;			/* 0.1 pp, 0..100 */
 		double max_discount;			/* 2.0 pp, 0..100 */
-		double floor_rate;			/* 0.0 %, <= base_rate */
+		double floor_rate;			/* 0.0, <= base */
 		enum config_loan_score score;		/* final */
 	} loan;
 	struct {
