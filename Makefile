@@ -14,7 +14,7 @@ PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 DESTDIR	?=
 
-PKGS	= libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd
+PKGS	= libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd libsystemd libcrypt
 WARN	= -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	  -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
 	  -Werror
@@ -28,7 +28,7 @@ TEST_LDLIBS = $(LDLIBS) -lcmocka
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
 	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind
+	   libclang-rt-14-dev valgrind libsystemd-dev libcrypt-dev
 
 # --- modules (one .c/.h pair each) -----------------------------------
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
@@ -36,12 +36,13 @@ AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c
 CONFIG_SRCS	= config/config.c
-STORAGE_SRCS	= storage/store.c
-GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c
+STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
+GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
 GW_SRCS		= gateway/log.c
 
-JIFEND_SRCS	= gateway/jifend.c
-JIFENCTL_SRCS	= gateway/jifenctl.c gateway/ctl_pdu.c
+JIFEND_SRCS	= gateway/jifend.c gateway/gw.c gateway/loop.c
+JIFENCTL_SRCS	= gateway/jifenctl.c gateway/ctl_pdu.c gateway/ctl_sim.c \
+		  gateway/ctl_store.c gateway/ctl_review.c
 SIM_SRCS	= tools/modemsim.c
 
 LIB_SRCS = $(PDU_SRCS) $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) \
@@ -52,14 +53,17 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # --- unit tests: tests/unit/test-NAME.c + the objects it links --------
 UNIT_TESTS = $(sort $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c)))
 test-pdu_SRCS	= $(PDU_SRCS)
+test-gsm7_SRCS = modem/gsm7.c
 test-at_SRCS	= $(AT_SRCS)
 test-port_SRCS	= $(PORT_SRCS)
-test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS)
+test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS)
+test-ctl_store_SRCS = $(STORAGE_SRCS) gateway/ctl_store.c
 test-text_SRCS	= gateway/text.c
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c
 test-loan_SRCS	= gateway/loan.c
+test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
 FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
@@ -86,7 +90,7 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/jifend: $(call obj,$(JIFEND_SRCS) $(LIB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS) $(PDU_SRCS))
+$(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS) $(LIB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS) $(PDU_SRCS) $(AT_SRCS))

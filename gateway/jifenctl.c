@@ -1,35 +1,221 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jifenctl - the operator's tool (SPEC section 5).
- * Exit status: 0 success, 1 runtime error, 2 usage error.
+ *
+ *   jifenctl [-c FILE] COMMAND [ARGS]
+ *
+ * Exit status: 0 success, 1 runtime error, 2 usage error; every error
+ * is one line on stderr.  Works while jifend runs (SQLite WAL).
+ *
+ * Configuration: -c FILE, else $JIFEN_CONFIG, else /etc/jifen/jifen.conf;
+ * when none of these exists, the demo configuration that `make run`
+ * writes next to the binary (build/demo/jifen.conf) is used, so the
+ * README's `build/jifenctl sim send ...` works without options.
  */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "config/config.h"
 #include "gateway/ctl_pdu.h"
+#include "gateway/ctl_review.h"
+#include "gateway/ctl_sim.h"
+#include "gateway/ctl_store.h"
+#include "storage/store.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: jifenctl [-c FILE] COMMAND [ARGS]\n"
 	      "commands:\n"
+	      "  import FILE.csv                      upsert households and phones\n"
+	      "  record add HOUSEHOLD POINTS REASON [--final]\n"
+	      "  record list [--pending] [--json]\n"
+	      "  household show ID [--json]\n"
+	      "  review ID approve|reject [REASON]\n"
+	      "  status [--json]\n"
 	      "  pdu decode [--no-smsc] HEX\n"
-	      "  pdu encode [--ucs2] NUMBER TEXT\n", f);
+	      "  pdu encode [--ucs2] NUMBER TEXT\n"
+	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
+	      "  sim status\n", f);
+}
+
+/* The configuration file to use (see the comment at the top). */
+static const char *pick_config(const char *given, char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (given)
+		return given;
+	if (getenv("JIFEN_CONFIG") && getenv("JIFEN_CONFIG")[0])
+		return getenv("JIFEN_CONFIG");
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return CONFIG_DEFAULT_PATH;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(buf, len, "%s/demo/jifen.conf", dirname(self));
+		if (access(buf, F_OK) == 0)
+			return buf;
+	}
+	return CONFIG_DEFAULT_PATH;
+}
+
+struct status_ctx {
+	bool json;
+	cJSON *obj;
+};
+
+static int status_kv(const char *key, const char *value, int64_t at,
+		     void *data)
+{
+	struct status_ctx *c = data;
+
+	(void)at;
+	if (c->json)
+		cJSON_AddStringToObject(c->obj, key, value);
+	else
+		printf("%-22s %s\n", key, value);
+	return 0;
+}
+
+static int ctl_status(struct store *st, int argc, char **argv)
+{
+	struct status_ctx c = { false, NULL };
+	struct store_counts n;
+	char buf[128];
+	int64_t now = (int64_t)time(NULL), day = now - 86400;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			c.json = true;
+		} else {
+			fprintf(stderr, "jifenctl: status: unknown option '%s'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	err = store_counts(st, day, &n);
+	if (err < 0) {
+		fprintf(stderr, "jifenctl: status: %s\n", strerror(-err));
+		return 1;
+	}
+	if (c.json) {
+		c.obj = cJSON_CreateObject();
+		if (!c.obj)
+			return 1;
+	}
+	err = store_status_list(st, status_kv, &c);
+	if (err < 0) {
+		fprintf(stderr, "jifenctl: status: %s\n", strerror(-err));
+		cJSON_Delete(c.obj);
+		return 1;
+	}
+	if (store_state_get(st, "last_sync", buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "never");
+	if (c.json) {
+		cJSON *q = cJSON_AddObjectToObject(c.obj, "queues");
+		char *s;
+
+		cJSON_AddNumberToObject(q, "inbox_pending", n.inbox_pending);
+		cJSON_AddNumberToObject(q, "outbox_queued", n.outbox_queued);
+		cJSON_AddNumberToObject(q, "outbox_failed", n.outbox_failed);
+		cJSON_AddNumberToObject(q, "sent_24h", n.outbox_sent_since);
+		cJSON_AddNumberToObject(q, "events_unsent", n.events_unsent);
+		cJSON_AddNumberToObject(c.obj, "households", n.households);
+		cJSON_AddNumberToObject(c.obj, "records_pending",
+					n.records_pending);
+		cJSON_AddStringToObject(c.obj, "last_sync", buf);
+		s = cJSON_PrintUnformatted(c.obj);
+		if (s)
+			puts(s);
+		free(s);
+		cJSON_Delete(c.obj);
+	} else {
+		printf("%-22s %ld\n", "inbox.pending", n.inbox_pending);
+		printf("%-22s %ld\n", "outbox.queued", n.outbox_queued);
+		printf("%-22s %ld\n", "outbox.failed", n.outbox_failed);
+		printf("%-22s %ld\n", "outbox.sent_24h", n.outbox_sent_since);
+		printf("%-22s %ld\n", "events.unsent", n.events_unsent);
+		printf("%-22s %ld\n", "households", n.households);
+		printf("%-22s %ld\n", "records.pending", n.records_pending);
+		printf("%-22s %s\n", "sync.last", buf);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	const char *given = NULL, *path, *cmd;
+	char pathbuf[PATH_MAX + 32], err[512];
+	struct config cfg;
+	struct store *st;
+	int i = 1, rc, e;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			given = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		fprintf(stderr, "jifenctl: unknown option '%s'\n", argv[i]);
+		return 2;
 	}
 	if (i >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[i], "pdu"))
+	cmd = argv[i];
+	/* the PDU codec needs no configuration */
+	if (!strcmp(cmd, "pdu"))
 		return ctl_pdu(argc - i, argv + i);
-	fprintf(stderr, "jifenctl: unknown command '%s'\n", argv[i]);
-	return 2;
+	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
+	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
+	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
+	    strcmp(cmd, "sync")) {
+		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
+		return 2;
+	}
+	path = pick_config(given, pathbuf, sizeof(pathbuf));
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jifenctl: %s\n", err);
+		return 1;
+	}
+	if (!strcmp(cmd, "sim"))
+		return ctl_sim(cfg.modem.device, argc - i, argv + i);
+	if (!strcmp(cmd, "sync")) {
+		fprintf(stderr, "jifenctl: sync: the sync client is not part "
+			"of this version (see docs/ARCHITECTURE.md)\n");
+		return 1;
+	}
+	st = store_open(cfg.storage.path, &e);
+	if (!st) {
+		fprintf(stderr, "jifenctl: cannot open database %s: %s\n",
+			cfg.storage.path, e == -EPROTO ?
+			"schema newer than this program" : strerror(-e));
+		return 1;
+	}
+	if (!strcmp(cmd, "import"))
+		rc = ctl_import(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "record"))
+		rc = ctl_record(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "household"))
+		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "review"))
+		rc = ctl_review(st, &cfg, argc - i, argv + i);
+	else
+		rc = ctl_status(st, argc - i, argv + i);
+	store_close(st);
+	return rc;
 }

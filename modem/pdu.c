@@ -8,7 +8,7 @@
  * user data, -EINVAL for bad hex, -EMSGSIZE for a hex string longer than
  * PDU_MAX_OCTETS.  The encoder returns -EINVAL (bad number, option out of
  * range), -EILSEQ (invalid UTF-8), -EMSGSIZE (too many parts), -ERANGE
- * (timestamp outside 2000..2099).
+ * (timestamp outside 1990..2089).
  *
  * Choices where the standard leaves room:
  *  - TP-MTI 11 (reserved) is decoded as SMS-DELIVER (23.040 9.2.3.1);
@@ -17,7 +17,8 @@
  *  - A concatenation IE with total 0, sequence 0 or sequence > total is
  *    ignored, as 23.040 9.2.3.24.1 asks: the message is treated as not
  *    concatenated.  A known IE with the wrong length is skipped too.
- *  - Two-digit years are 20YY.
+ *  - Two-digit years 90..99 are 1990s (old test vectors), 00..89 are
+ *    20YY; the encoder accepts 1990..2089.
  *  - The filler nibble after an odd-length address is not checked; an
  *    0xF nibble inside the digits is an error.
  *  - Octets after the user data are ignored.
@@ -78,6 +79,8 @@ static int decode_digits(const uint8_t *p, size_t n_semi, bool f_ends,
 			return fail(why, -EBADMSG, "address too long");
 		out[pos++] = semi_octet_chars[nib];
 	}
+	if (pos == 1 && plus)
+		pos = 0;	/* TOA only, no digits */
 	out[pos] = '\0';
 	return 0;
 }
@@ -244,7 +247,7 @@ static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 		if (v[i] < 0)
 			return fail(why, -EBADMSG, "bad BCD digit in timestamp");
 	}
-	v[0] += 2000;
+	v[0] += v[0] >= 90 ? 1900 : 2000;
 	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
 	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
 	    v[5] > 59)
@@ -513,9 +516,11 @@ static int decode_report(struct rd *r, struct sms_pdu *out, const char **why)
 		if (err)
 			return err;
 	}
-	if ((pi & 0x01) &&
-	    (err = rd_u8(r, &out->pid, "truncated protocol identifier", why)))
-		return err;
+	if (pi & 0x01) {
+		err = rd_u8(r, &out->pid, "truncated protocol identifier", why);
+		if (err)
+			return err;
+	}
 	if (pi & 0x02) {
 		err = rd_u8(r, &out->dcs, "truncated data coding scheme", why);
 		if (!err)
@@ -619,6 +624,12 @@ struct enc {
 	bool ref16;
 };
 
+/*
+ * Characters the encoder accepts in a number: the a-c semi-octets are
+ * decoded but never produced, so a sender "abc" stays alphanumeric.
+ */
+static const char number_chars[] = "0123456789*#";
+
 /* Writes [length][TOA][BCD] of a number; @octet_len for the SMSC field. */
 static int enc_number(const char *s, bool octet_len, uint8_t *out,
 		      size_t *len, const char **why)
@@ -632,14 +643,15 @@ static int enc_number(const char *s, bool octet_len, uint8_t *out,
 	}
 	memset(out, 0, 12);
 	for (i = 0; s[i]; i++) {
-		const char *c = strchr(semi_octet_chars, s[i]);
+		const char *c = strchr(number_chars, s[i]);
 		uint8_t nib;
 
-		if (!c || n >= 20)
-			return fail(why, -EINVAL, n >= 20 ?
-				    "number longer than 20 digits" :
-				    "bad character in number");
-		nib = (uint8_t)(c - semi_octet_chars);
+		if (!c)
+			return fail(why, -EINVAL, "bad character in number");
+		if (n >= 20)
+			return fail(why, -EINVAL,
+				    "number longer than 20 digits");
+		nib = (uint8_t)(c - number_chars);
 		out[2 + n / 2] |= n % 2 ? (uint8_t)(nib << 4) : nib;
 		n++;
 	}
@@ -660,7 +672,7 @@ static bool looks_numeric(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!strchr(semi_octet_chars, *s))
+		if (!strchr(number_chars, *s))
 			return false;
 	return true;
 }
@@ -718,9 +730,9 @@ static int enc_time(int64_t epoch, int tzq, uint8_t *out, const char **why)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	if (y < 2000 || y > 2099)
-		return fail(why, -ERANGE, "timestamp outside 2000..2099");
-	v[0] = y - 2000;
+	if (y < 1990 || y > 2089)
+		return fail(why, -ERANGE, "timestamp outside 1990..2089");
+	v[0] = y % 100;
 	v[1] = m;
 	v[2] = d;
 	v[3] = (int)(sod / 3600);
@@ -1026,7 +1038,7 @@ int pdu_encode_status_report(const char *recipient, uint8_t message_ref,
 			     const char **why)
 {
 	uint8_t addr[12];
-	size_t len, pos;
+	size_t len, pos, smsc_len;
 	int err;
 
 	if (!recipient)
@@ -1035,7 +1047,7 @@ int pdu_encode_status_report(const char *recipient, uint8_t message_ref,
 	err = enc_smsc(smsc, part->octets, &len, why);
 	if (err)
 		return err;
-	pos = len;
+	pos = smsc_len = len;
 	part->octets[pos++] = 0x06;	/* STATUS-REPORT, TP-MMS */
 	part->octets[pos++] = message_ref;
 	err = enc_number(recipient, false, addr, &len, why);
@@ -1053,8 +1065,7 @@ int pdu_encode_status_report(const char *recipient, uint8_t message_ref,
 	pos += 7;
 	part->octets[pos++] = status;
 	part->len = pos;
-	part->tpdu_len = pos - (size_t)(part->octets[0] ?
-					1 + part->octets[0] : 1);
+	part->tpdu_len = pos - smsc_len;
 	to_hex(part);
 	return 0;
 }

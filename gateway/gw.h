@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gw.h - the gateway pipeline: the one place where the modem engine,
+ * the store and the handlers meet.
+ *
+ *   modem  --sms batch-->  store_inbox_add (one transaction, commit)
+ *          <--modem_delete-- only after the commit
+ *   store_inbox_next_ready --> handler_sms + store_inbox_done (one
+ *          transaction: effects, reply, "processed" commit together)
+ *   store_outbox_next_due --> modem_send_pdu --> part sent / retry
+ *
+ * Timers (outbox retries, reassembly deadline, end of 公示, pruning)
+ * are one-shot deadlines computed from the store after every change:
+ * nothing runs on a fixed tick.
+ */
+#ifndef JIFEN_GATEWAY_GW_H
+#define JIFEN_GATEWAY_GW_H
+
+#include <stdint.h>
+
+#include "config/config.h"
+#include "gateway/loop.h"
+#include "storage/store.h"
+
+struct gw;
+
+/*
+ * A gateway over @st with the configuration @cfg.  Both are borrowed
+ * and must outlive the gateway; @cfg may be updated in place between
+ * loop iterations, followed by gw_reconfigure().  NULL on failure.
+ */
+struct gw *gw_new(struct store *st, const struct config *cfg);
+void gw_free(struct gw *gw);
+
+/* Open the modem and process what the store still holds. */
+int gw_start(struct gw *gw);
+
+/* The loop source (fd of the modem, deadlines of everything). */
+extern const struct loop_source_ops gw_source_ops;
+
+/* Apply a reloaded configuration (SIGHUP). */
+void gw_reconfigure(struct gw *gw);
+
+/* Write the modem status and queue counts for `jifenctl status`. */
+void gw_write_status(struct gw *gw);
+
+#endif

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jifend - the Jifen SMS gateway daemon (SPEC section 3).
+ *
+ *   jifend [-c FILE] [-d] [-s] [-T]   run in the foreground
+ *   jifend -n [-c FILE]               check the configuration only
+ *
+ * Start-up order: config -> log -> store -> gateway (modem) -> drop
+ * root -> loop; shutdown in reverse.  Fatal errors happen only here, at
+ * start-up; at run time everything is logged and recovered.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "gateway/gw.h"
+#include "gateway/log.h"
+#include "gateway/loop.h"
+#include "storage/store.h"
+
+struct daemon {
+	const char *config_path;
+	struct config cfg;
+	struct loop *loop;
+	struct gw *gw;
+	int sigfd;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: jifend [-c FILE] [-n] [-s] [-T] [-h]\n"
+	      "  -c FILE  configuration (default $JIFEN_CONFIG, then "
+	      CONFIG_DEFAULT_PATH ")\n"
+	      "  -n       check the configuration and exit\n"
+	      "  -s       log to syslog instead of stderr\n"
+	      "  -T       write the raw AT trace (debug level; personal data)\n",
+	      f);
+}
+
+static void apply_log_config(const struct config *cfg)
+{
+	log_set_level((int)cfg->log.level);
+	log_set_personal(cfg->log.personal_data);
+}
+
+static void reload(struct daemon *d)
+{
+	struct config next;
+	char err[512], why[256];
+
+	if (config_load(d->config_path, &next, err, sizeof(err)) < 0) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (!config_reload_compatible(&d->cfg, &next, why, sizeof(why))) {
+		log_err("reload: %s; keeping the running configuration", why);
+		return;
+	}
+	d->cfg = next;
+	apply_log_config(&d->cfg);
+	gw_reconfigure(d->gw);
+	log_notice("configuration reloaded from %s", d->config_path);
+}
+
+/* --- signals through a signalfd: handled in the loop, not in a handler */
+
+static int sig_fd(void *data)
+{
+	return ((struct daemon *)data)->sigfd;
+}
+
+static short sig_events(void *data)
+{
+	(void)data;
+	return POLLIN;
+}
+
+static void sig_dispatch(void *data, short revents, int64_t now)
+{
+	struct daemon *d = data;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	(void)now;
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			sd_notify(0, "RELOADING=1");
+			reload(d);
+			sd_notify(0, "READY=1");
+			break;
+		case SIGUSR1:
+			log_set_at_trace(!log_at_trace());
+			log_notice("AT trace %s", log_at_trace() ? "on" : "off");
+			break;
+		default:
+			log_notice("signal %u: stopping", si.ssi_signo);
+			sd_notify(0, "STOPPING=1");
+			loop_quit(d->loop);
+		}
+	}
+}
+
+static const struct loop_source_ops sig_ops = {
+	.fd = sig_fd,
+	.events = sig_events,
+	.dispatch = sig_dispatch,
+};
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->sigfd < 0 ? -errno : 0;
+}
+
+/*
+ * Drop root to daemon.user after the port and the database are open.
+ * The database files are handed to the user first: SQLite creates the
+ * -wal and -shm files next to the database and must write them later.
+ */
+static int drop_privileges(const char *user, const char *db)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct passwd *pw;
+	char path[CONFIG_PATH_SIZE + 8], dir[CONFIG_PATH_SIZE];
+	char *slash;
+	size_t i;
+
+	if (!user[0])
+		return 0;
+	if (geteuid() != 0) {
+		log_warn("daemon.user '%s' ignored: not running as root", user);
+		return 0;
+	}
+	pw = getpwnam(user);
+	if (!pw) {
+		log_err("daemon.user '%s': no such user", user);
+		return -ENOENT;
+	}
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", db, sfx[i]);
+		if (chown(path, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT)
+			log_warn("chown %s: %s", path, strerror(errno));
+	}
+	snprintf(dir, sizeof(dir), "%s", db);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+			log_warn("chown %s: %s", dir, strerror(errno));
+	}
+	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_err("cannot drop privileges to %s: %s", user,
+			strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0) {
+		log_err("privilege drop to %s did not stick", user);
+		return -EPERM;
+	}
+	log_info("running as %s", user);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d;
+	struct store *st = NULL;
+	bool check_only = false, use_syslog = false, trace = false;
+	char err[512];
+	int opt, rc = 1, e;
+
+	memset(&d, 0, sizeof(d));
+	d.sigfd = -1;
+	while ((opt = getopt(argc, argv, "c:nsTh")) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 's':
+			use_syslog = true;
+			break;
+		case 'T':
+			trace = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!d.config_path)
+		d.config_path = config_default_path();
+	if (config_load(d.config_path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		if (d.cfg.warning[0])
+			fprintf(stderr, "warning: %s\n", d.cfg.warning);
+		puts("configuration OK");
+		return 0;
+	}
+	umask(0027);
+	log_init("jifend", use_syslog);
+	apply_log_config(&d.cfg);
+	log_set_at_trace(trace);
+	if (d.cfg.warning[0])
+		log_warn("%s", d.cfg.warning);
+
+	st = store_open(d.cfg.storage.path, &e);
+	if (!st) {
+		log_err("cannot open database %s: %s", d.cfg.storage.path,
+			e == -EPROTO ? "schema newer than this program" :
+			strerror(-e));
+		goto out;
+	}
+	d.loop = loop_new();
+	d.gw = gw_new(st, &d.cfg);
+	if (!d.loop || !d.gw) {
+		log_err("out of memory");
+		goto out;
+	}
+	e = setup_signals(&d);
+	if (e < 0) {
+		log_err("signals: %s", strerror(-e));
+		goto out;
+	}
+	loop_add(d.loop, &sig_ops, &d);
+	loop_add(d.loop, &gw_source_ops, d.gw);
+	gw_start(d.gw);
+	if (drop_privileges(d.cfg.daemon.user, d.cfg.storage.path) < 0)
+		goto out;
+	log_notice("started: village %s, modem %s, database %s",
+		   d.cfg.village.id, d.cfg.modem.device, d.cfg.storage.path);
+	sd_notify(0, "READY=1");
+	e = loop_run(d.loop);
+	if (e < 0)
+		log_err("event loop: %s", strerror(-e));
+	else
+		rc = 0;
+	gw_write_status(d.gw);
+	store_status_set(st, "modem.state", "STOPPED", (int64_t)time(NULL));
+out:
+	gw_free(d.gw);
+	loop_free(d.loop);
+	store_close(st);
+	if (d.sigfd >= 0)
+		close(d.sigfd);
+	log_notice("stopped");
+	return rc;
+}
