@@ -108,7 +108,8 @@ struct pdu_submit_opts {
  * Encode @text (UTF-8) to @number as SMS-SUBMIT parts.
  * GSM 7-bit when every character fits the default alphabet or its
  * extension table (extension characters cost two septets), else UCS-2.
- * Split into 153 septets / 67 UCS-2 units per part when needed, never
+ * Split into 153 septets / 67 UCS-2 units per part (152 / 66 with a
+ * 16-bit concat reference) when needed, never
  * splitting an escape or surrogate pair.  Returns -EMSGSIZE when more
  * than @max_parts are needed, -EILSEQ on invalid UTF-8, -EINVAL on a
  * bad number.  *@n_parts is set on success.

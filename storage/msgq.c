@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Message queues: inbox (dedup, reassembly, rate queries) and outbox
+ * (parts, retries, delivery reports).  See msgq.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/msgq.h"
+#include "storage/store_priv.h"
+
+static bool empty(const char *s)
+{
+	return !s || !*s;
+}
+
+/* ---- inbox: add ------------------------------------------------------- */
+
+static const char sql_in_add[] =
+	"INSERT OR IGNORE INTO inbox(sender, scts, scts_epoch, concat_ref,"
+	" concat_total, concat_seq, text, alphabet, class, pdu, received_at)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
+		    size_t n, int64_t now, enum store_inbox_result *results)
+{
+	char sender[STORE_SENDER_MAX];
+	const struct store_inbox_part *p;
+	int ref, total, seq, rc;
+	sqlite3_stmt *s;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (empty(parts[i].sender))
+			return -EINVAL;
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		p = &parts[i];
+		store_norm_sender(p->sender, sender, sizeof(sender));
+		ref = p->ref;
+		total = p->total;
+		seq = p->seq;
+		if (total <= 1 || total > STORE_CONCAT_MAX || seq < 1 ||
+		    seq > total || ref < 0 || ref > 0xffff)
+			ref = total = seq = 0;
+		s = store_stmt(st, sql_in_add, &rc);
+		if (!s)
+			break;
+		store_bind_text(s, 1, sender);
+		store_bind_text(s, 2, p->scts ? p->scts : "");
+		sqlite3_bind_int64(s, 3, p->scts_epoch);
+		sqlite3_bind_int(s, 4, ref);
+		sqlite3_bind_int(s, 5, total);
+		sqlite3_bind_int(s, 6, seq);
+		store_bind_text(s, 7, p->text ? p->text : "");
+		store_bind_text(s, 8, p->alphabet ? p->alphabet : "gsm7");
+		sqlite3_bind_int(s, 9, p->msg_class);
+		store_bind_text(s, 10, p->pdu ? p->pdu : "");
+		sqlite3_bind_int64(s, 11, now);
+		rc = store_exec_stmt(st, s);
+		if (rc)
+			break;
+		if (results)
+			results[i] = sqlite3_changes(st->db) ?
+					     STORE_INBOX_NEW : STORE_INBOX_DUP;
+	}
+	return store_tx_end(st, rc);
+}
+
+/* ---- inbox: reassembly ---------------------------------------------------- */
+
+static const char sql_in_unprocessed[] =
+	"SELECT id, sender, concat_ref, concat_total FROM inbox"
+	" WHERE processed_at IS NULL ORDER BY received_at, id";
+static const char sql_in_single[] =
+	"SELECT id, sender, scts, scts_epoch, received_at, text, alphabet,"
+	" class, concat_seq FROM inbox WHERE id = ?1";
+static const char sql_in_group[] =
+	"SELECT id, sender, scts, scts_epoch, received_at, text, alphabet,"
+	" class, concat_seq FROM inbox WHERE processed_at IS NULL"
+	" AND sender = ?1 AND concat_ref = ?2 AND concat_total = ?3"
+	" ORDER BY concat_seq, received_at, id";
+
+void store_inbox_msg_release(struct store_inbox_msg *m)
+{
+	if (!m)
+		return;
+	free(m->text);
+	m->text = NULL;
+}
+
+/* Append TEXT to M->text (heap). */
+static int msg_append(struct store_inbox_msg *m, size_t *len,
+		      const char *text)
+{
+	size_t add = strlen(text);
+	char *t = realloc(m->text, *len + add + 1);
+
+	if (!t)
+		return -ENOMEM;
+	memcpy(t + *len, text, add + 1);
+	m->text = t;
+	*len += add;
+	return 0;
+}
+
+/*
+ * Load the message starting at the row of S's current query (single id
+ * or group) into M.  For a group, one part per seq (the earliest).
+ * Returns 0 and sets *COMPLETE, or -errno.
+ */
+static int load_msg(struct store *st, sqlite3_stmt *s,
+		    struct store_inbox_msg *m, int total, bool *complete)
+{
+	size_t len = 0;
+	int r, rc = 0, seq, last_seq = -1;
+	long long id;
+	int64_t rcv;
+
+	m->nparts = 0;
+	m->id = 0;
+	m->received_at = 0;
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		seq = sqlite3_column_int(s, 8);
+		if (total && (seq == last_seq || m->nparts >= total))
+			continue;
+		last_seq = seq;
+		id = sqlite3_column_int64(s, 0);
+		rcv = sqlite3_column_int64(s, 4);
+		if (!m->nparts) {
+			store_col_text(s, 1, m->sender, sizeof(m->sender));
+			store_col_text(s, 2, m->scts, sizeof(m->scts));
+			m->scts_epoch = sqlite3_column_int64(s, 3);
+			store_col_text(s, 6, m->alphabet, sizeof(m->alphabet));
+			m->msg_class = sqlite3_column_int(s, 7);
+		}
+		if (!m->id || id < m->id)
+			m->id = id;
+		if (!m->received_at || rcv < m->received_at)
+			m->received_at = rcv;
+		m->part_ids[m->nparts] = id;
+		m->part_seqs[m->nparts] = seq;
+		m->nparts++;
+		rc = msg_append(m, &len,
+				(const char *)sqlite3_column_text(s, 5));
+		if (rc)
+			break;
+		if (!total)
+			break;
+	}
+	if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(s);
+	if (!rc && !m->text)
+		rc = msg_append(m, &len, "");
+	*complete = !total || m->nparts == total;
+	return rc;
+}
+
+int store_inbox_next_ready(struct store *st, int64_t now, int deadline_s,
+			   struct store_inbox_msg *out)
+{
+	char sender[STORE_SENDER_MAX];
+	sqlite3_stmt *it, *s;
+	int rc = 0, r = SQLITE_DONE, ref, total;
+	long long id;
+	bool complete, found = false;
+
+	memset(out, 0, sizeof(*out));
+	it = store_stmt(st, sql_in_unprocessed, &rc);
+	if (!it)
+		return rc;
+	while (!found && (r = store_step(st, it)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(it, 0);
+		store_col_text(it, 1, sender, sizeof(sender));
+		ref = sqlite3_column_int(it, 2);
+		total = sqlite3_column_int(it, 3);
+		if (!total) {
+			s = store_stmt(st, sql_in_single, &rc);
+			if (!s)
+				break;
+			sqlite3_bind_int64(s, 1, id);
+		} else {
+			s = store_stmt(st, sql_in_group, &rc);
+			if (!s)
+				break;
+			store_bind_text(s, 1, sender);
+			sqlite3_bind_int(s, 2, ref);
+			sqlite3_bind_int(s, 3, total);
+		}
+		rc = load_msg(st, s, out, total, &complete);
+		if (rc)
+			break;
+		if (complete || now - out->received_at >= deadline_s) {
+			out->ref = total ? ref : 0;
+			out->total = total;
+			out->incomplete = !complete;
+			found = true;
+		} else {
+			store_inbox_msg_release(out);
+		}
+	}
+	if (!found && !rc && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(it);
+	if (rc) {
+		store_inbox_msg_release(out);
+		return rc;
+	}
+	return found ? 0 : -ENOENT;
+}
+
+static const char sql_in_next_deadline[] =
+	"SELECT MIN(received_at) FROM inbox WHERE processed_at IS NULL"
+	" AND concat_total > 0";
+
+int store_inbox_next_deadline(struct store *st, int deadline_s, int64_t *t)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_in_next_deadline, &rc);
+	if (!s)
+		return rc;
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+			rc = -ENOENT;
+		else
+			*t = sqlite3_column_int64(s, 0) + deadline_s;
+	} else {
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static const char sql_in_mark[] =
+	"UPDATE inbox SET processed_at = ?2, msg_id = ?3 WHERE id = ?1"
+	" AND processed_at IS NULL";
+static const char sql_in_msg_add[] =
+	"INSERT INTO inbox_msgs(id, sender, text, nparts, incomplete,"
+	" received_at, processed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+int store_inbox_done(struct store *st, const struct store_inbox_msg *m,
+		     int64_t now)
+{
+	sqlite3_stmt *s;
+	int i, rc;
+
+	if (!m || m->nparts < 1 || m->nparts > STORE_CONCAT_MAX)
+		return -EINVAL;
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	for (i = 0; i < m->nparts; i++) {
+		s = store_stmt(st, sql_in_mark, &rc);
+		if (!s)
+			break;
+		sqlite3_bind_int64(s, 1, m->part_ids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		sqlite3_bind_int64(s, 3, m->id);
+		rc = store_exec_stmt(st, s);
+		if (!rc && sqlite3_changes(st->db) != 1)
+			rc = -EALREADY;
+		if (rc)
+			break;
+	}
+	if (!rc) {
+		s = store_stmt(st, sql_in_msg_add, &rc);
+		if (s) {
+			sqlite3_bind_int64(s, 1, m->id);
+			store_bind_text(s, 2, m->sender);
+			store_bind_text(s, 3, m->text ? m->text : "");
+			sqlite3_bind_int(s, 4, m->nparts);
+			sqlite3_bind_int(s, 5, m->incomplete);
+			sqlite3_bind_int64(s, 6, m->received_at);
+			sqlite3_bind_int64(s, 7, now);
+			rc = store_exec_stmt(st, s);
+			if (rc == -EEXIST)
+				rc = -EALREADY;
+		}
+	}
+	return store_tx_end(st, rc);
+}
+
+/* ---- inbox: rate queries ----------------------------------------------------- */
+
+static const char sql_in_seen[] =
+	"SELECT 1 FROM inbox_msgs WHERE sender = ?1 AND text = ?2"
+	" AND received_at >= ?3 LIMIT 1";
+static const char sql_in_count_from[] =
+	"SELECT COUNT(*) FROM inbox WHERE sender = ?1 AND received_at >= ?2";
+static const char sql_hint_get[] =
+	"SELECT count FROM hints WHERE phone = ?1 AND day = ?2";
+static const char sql_hint_put[] =
+	"INSERT INTO hints(phone, day, count) VALUES(?1, ?2, 1)"
+	" ON CONFLICT(phone, day) DO UPDATE SET count = count + 1";
+
+/* Run S (bound) expecting one integer row; *V gets it (0 if no row). */
+static int one_int(struct store *st, sqlite3_stmt *s, long *v)
+{
+	int r = store_step(st, s), rc = 0;
+
+	*v = 0;
+	if (r == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	else if (r != SQLITE_DONE)
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_inbox_seen_recently(struct store *st, const char *sender,
+			      const char *text, int64_t since, bool *seen)
+{
+	char num[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	long v;
+	int rc = 0;
+
+	*seen = false;
+	if (empty(sender) || !text)
+		return -EINVAL;
+	store_norm_sender(sender, num, sizeof(num));
+	s = store_stmt(st, sql_in_seen, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	store_bind_text(s, 2, text);
+	sqlite3_bind_int64(s, 3, since);
+	rc = one_int(st, s, &v);
+	*seen = v != 0;
+	return rc;
+}
+
+int store_inbox_count_from(struct store *st, const char *sender,
+			   int64_t since, long *n)
+{
+	char num[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (empty(sender))
+		return -EINVAL;
+	store_norm_sender(sender, num, sizeof(num));
+	s = store_stmt(st, sql_in_count_from, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	sqlite3_bind_int64(s, 2, since);
+	return one_int(st, s, n);
+}
+
+int store_hint_take(struct store *st, const char *phone, const char *day,
+		    int limit, bool *granted)
+{
+	char num[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	long v = 0;
+	int rc;
+
+	*granted = false;
+	if (empty(phone) || empty(day))
+		return -EINVAL;
+	store_norm_sender(phone, num, sizeof(num));
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_hint_get, &rc);
+	if (!s)
+		goto out;
+	store_bind_text(s, 1, num);
+	store_bind_text(s, 2, day);
+	rc = one_int(st, s, &v);
+	if (rc || v >= limit)
+		goto out;
+	s = store_stmt(st, sql_hint_put, &rc);
+	if (!s)
+		goto out;
+	store_bind_text(s, 1, num);
+	store_bind_text(s, 2, day);
+	rc = store_exec_stmt(st, s);
+	if (!rc)
+		*granted = true;
+out:
+	rc = store_tx_end(st, rc);
+	if (rc)
+		*granted = false;
+	return rc;
+}
+
+/* ---- outbox --------------------------------------------------------------- */
+
+static const char *const kind_names[] = { "reply", "notify", "alert" };
+static const char *const state_names[] = {
+	"queued", "sending", "sent", "failed", "cancelled",
+};
+
+const char *store_out_state_name(enum store_out_state s)
+{
+	if ((unsigned)s > STORE_OUT_CANCELLED)
+		return "?";
+	return state_names[s];
+}
+
+static int out_state_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s && i <= STORE_OUT_CANCELLED; i++)
+		if (!strcmp(s, state_names[i]))
+			return i;
+	return STORE_OUT_QUEUED;
+}
+
+static const char sql_out_add[] =
+	"INSERT INTO outbox(recipient, text, kind, in_reply_to, created_at,"
+	" not_before) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_out_part_add[] =
+	"INSERT INTO outbox_parts(msg, seq, pdu, tpdu_len) VALUES(?1, ?2, ?3,"
+	" ?4)";
+
+int store_outbox_add(struct store *st, const struct store_out_msg *m,
+		     const struct store_out_pdu *parts, size_t n, int64_t now,
+		     long long *id)
+{
+	char to[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	long long mid = 0;
+	size_t i;
+	int rc;
+
+	if (!m || empty(m->to) || !parts || n < 1 || n > STORE_CONCAT_MAX ||
+	    (unsigned)m->kind > STORE_OUT_ALERT || m->in_reply_to < 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (empty(parts[i].pdu) ||
+		    strlen(parts[i].pdu) >= STORE_PDU_HEX_MAX ||
+		    parts[i].tpdu_len <= 0)
+			return -EINVAL;
+	store_norm_sender(m->to, to, sizeof(to));
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_out_add, &rc);
+	if (!s)
+		goto out;
+	store_bind_text(s, 1, to);
+	store_bind_text(s, 2, m->text ? m->text : "");
+	store_bind_text(s, 3, kind_names[m->kind]);
+	sqlite3_bind_int64(s, 4, m->in_reply_to);
+	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int64(s, 6, m->not_before);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		goto out;
+	mid = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < n && !rc; i++) {
+		s = store_stmt(st, sql_out_part_add, &rc);
+		if (!s)
+			break;
+		sqlite3_bind_int64(s, 1, mid);
+		sqlite3_bind_int(s, 2, (int)i + 1);
+		store_bind_text(s, 3, parts[i].pdu);
+		sqlite3_bind_int(s, 4, parts[i].tpdu_len);
+		rc = store_exec_stmt(st, s);
+	}
+out:
+	rc = store_tx_end(st, rc);
+	if (!rc && id)
+		*id = mid;
+	return rc;
+}
+
+static const char sql_out_next_due[] =
+	"SELECT p.id, p.msg, p.seq,"
+	" (SELECT COUNT(*) FROM outbox_parts q WHERE q.msg = p.msg),"
+	" o.recipient, o.kind, p.pdu, p.tpdu_len, p.attempts"
+	" FROM outbox_parts p JOIN outbox o ON o.id = p.msg"
+	" WHERE p.state = 'queued' AND p.next_attempt_at <= ?1"
+	" AND o.state IN ('queued', 'sending') AND o.not_before <= ?1"
+	" ORDER BY o.id, p.seq LIMIT 1";
+
+int store_outbox_next_due(struct store *st, int64_t now,
+			  struct store_out_part *out)
+{
+	const char *kind;
+	sqlite3_stmt *s;
+	int rc = 0, r, k;
+
+	s = store_stmt(st, sql_out_next_due, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, now);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->msg_id = sqlite3_column_int64(s, 1);
+		out->seq = sqlite3_column_int(s, 2);
+		out->total = sqlite3_column_int(s, 3);
+		store_col_text(s, 4, out->to, sizeof(out->to));
+		kind = (const char *)sqlite3_column_text(s, 5);
+		out->kind = STORE_OUT_REPLY;
+		for (k = 0; k <= STORE_OUT_ALERT; k++)
+			if (kind && !strcmp(kind, kind_names[k]))
+				out->kind = (enum store_out_kind)k;
+		store_col_text(s, 6, out->pdu, sizeof(out->pdu));
+		out->tpdu_len = sqlite3_column_int(s, 7);
+		out->attempts = sqlite3_column_int(s, 8);
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static const char sql_part_msg[] =
+	"SELECT msg, state FROM outbox_parts WHERE id = ?1";
+static const char sql_part_sent[] =
+	"UPDATE outbox_parts SET state = 'sent', mr = ?2, sent_at = ?3"
+	" WHERE id = ?1 AND state = 'queued'";
+static const char sql_msg_after_sent[] =
+	"UPDATE outbox SET"
+	" state = CASE WHEN (SELECT COUNT(*) FROM outbox_parts"
+	"   WHERE msg = ?1 AND state != 'sent') = 0 THEN 'sent'"
+	"   ELSE 'sending' END,"
+	" done_at = CASE WHEN (SELECT COUNT(*) FROM outbox_parts"
+	"   WHERE msg = ?1 AND state != 'sent') = 0 THEN ?2 ELSE NULL END"
+	" WHERE id = ?1 AND state IN ('queued', 'sending')";
+static const char sql_part_failed[] =
+	"UPDATE outbox_parts SET attempts = attempts + 1, last_error = ?2,"
+	" next_attempt_at = ?3,"
+	" state = CASE WHEN ?3 = 0 THEN 'failed' ELSE 'queued' END"
+	" WHERE id = ?1 AND state = 'queued'";
+static const char sql_msg_failed[] =
+	"UPDATE outbox SET state = 'failed', done_at = ?2"
+	" WHERE id = ?1 AND state IN ('queued', 'sending')";
+static const char sql_msg_cancel[] =
+	"UPDATE outbox SET state = 'cancelled', done_at = ?2"
+	" WHERE id = ?1 AND state IN ('queued', 'sending')";
+
+/* Message of part ID (and whether the part is still queued). */
+static int part_msg(struct store *st, long long id, long long *msg,
+		    bool *queued)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_part_msg, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		*msg = sqlite3_column_int64(s, 0);
+		*queued = !strcmp((const char *)sqlite3_column_text(s, 1),
+				  "queued");
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_outbox_part_sent(struct store *st, long long part_id, int mr,
+			   int64_t now)
+{
+	sqlite3_stmt *s;
+	long long msg;
+	bool queued;
+	int rc;
+
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	rc = part_msg(st, part_id, &msg, &queued);
+	if (!rc && !queued)
+		rc = -EALREADY;
+	if (rc)
+		goto out;
+	s = store_stmt(st, sql_part_sent, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, part_id);
+	sqlite3_bind_int(s, 2, mr);
+	sqlite3_bind_int64(s, 3, now);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		goto out;
+	s = store_stmt(st, sql_msg_after_sent, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, msg);
+	sqlite3_bind_int64(s, 2, now);
+	rc = store_exec_stmt(st, s);
+out:
+	return store_tx_end(st, rc);
+}
+
+int store_outbox_part_failed(struct store *st, long long part_id,
+			     const char *err, int64_t now,
+			     int64_t next_attempt_at)
+{
+	sqlite3_stmt *s;
+	long long msg;
+	bool queued;
+	int rc;
+
+	if (next_attempt_at < 0)
+		return -EINVAL;
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	rc = part_msg(st, part_id, &msg, &queued);
+	if (!rc && !queued)
+		rc = -EALREADY;
+	if (rc)
+		goto out;
+	s = store_stmt(st, sql_part_failed, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, part_id);
+	store_bind_text(s, 2, err ? err : "");
+	sqlite3_bind_int64(s, 3, next_attempt_at);
+	rc = store_exec_stmt(st, s);
+	if (rc || next_attempt_at)
+		goto out;
+	s = store_stmt(st, sql_msg_failed, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, msg);
+	sqlite3_bind_int64(s, 2, now);
+	rc = store_exec_stmt(st, s);
+out:
+	return store_tx_end(st, rc);
+}
+
+int store_outbox_cancel(struct store *st, long long msg_id, int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	s = store_stmt(st, sql_msg_cancel, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_int64(s, 2, now);
+	rc = store_exec_stmt(st, s);
+	if (!rc && sqlite3_changes(st->db) == 0)
+		rc = -ENOENT;
+	return rc;
+}
+
+static const char sql_out_report_find[] =
+	"SELECT p.id, p.msg FROM outbox_parts p JOIN outbox o ON o.id = p.msg"
+	" WHERE o.recipient = ?1 AND p.mr = ?2 AND p.state = 'sent'"
+	" ORDER BY p.sent_at DESC, p.id DESC LIMIT 1";
+static const char sql_out_report_set[] =
+	"UPDATE outbox_parts SET delivered = ?2, delivered_at = ?3"
+	" WHERE id = ?1";
+
+int store_outbox_report(struct store *st, const char *to, int mr,
+			int status, int64_t now, long long *msg_id)
+{
+	char num[STORE_SENDER_MAX];
+	long long pid = 0, msg = 0;
+	sqlite3_stmt *s;
+	int rc, r;
+
+	if (empty(to) || mr < 0 || mr > 255)
+		return -EINVAL;
+	store_norm_sender(to, num, sizeof(num));
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_out_report_find, &rc);
+	if (!s)
+		goto out;
+	store_bind_text(s, 1, num);
+	sqlite3_bind_int(s, 2, mr);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		pid = sqlite3_column_int64(s, 0);
+		msg = sqlite3_column_int64(s, 1);
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	if (rc)
+		goto out;
+	s = store_stmt(st, sql_out_report_set, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int(s, 2, status);
+	sqlite3_bind_int64(s, 3, now);
+	rc = store_exec_stmt(st, s);
+out:
+	rc = store_tx_end(st, rc);
+	if (!rc && msg_id)
+		*msg_id = msg;
+	return rc;
+}
+
+static const char sql_out_wakeup[] =
+	"SELECT MIN(MAX(p.next_attempt_at, o.not_before))"
+	" FROM outbox_parts p JOIN outbox o ON o.id = p.msg"
+	" WHERE p.state = 'queued' AND o.state IN ('queued', 'sending')";
+
+int store_outbox_next_wakeup(struct store *st, int64_t *t)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_out_wakeup, &rc);
+	if (!s)
+		return rc;
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+			rc = -ENOENT;
+		else
+			*t = sqlite3_column_int64(s, 0);
+	} else {
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static const char sql_out_count_to[] =
+	"SELECT COUNT(*) FROM outbox WHERE recipient = ?1"
+	" AND created_at >= ?2 AND state != 'cancelled'"
+	" AND (?3 IS NULL OR kind = ?3)";
+
+int store_outbox_count_to(struct store *st, const char *to, int64_t since,
+			  int kind, long *n)
+{
+	char num[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (empty(to) || kind > STORE_OUT_ALERT)
+		return -EINVAL;
+	store_norm_sender(to, num, sizeof(num));
+	s = store_stmt(st, sql_out_count_to, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	sqlite3_bind_int64(s, 2, since);
+	store_bind_text(s, 3, kind < 0 ? NULL : kind_names[kind]);
+	return one_int(st, s, n);
+}
+
+static const char sql_out_info[] =
+	"SELECT o.state, COUNT(p.id),"
+	" COALESCE(SUM(p.state = 'sent'), 0),"
+	" COALESCE(SUM(p.state = 'failed'), 0),"
+	" COALESCE(SUM(p.attempts), 0),"
+	" COALESCE(SUM(p.delivered = 0), 0),"
+	" (SELECT last_error FROM outbox_parts WHERE msg = o.id"
+	"   AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1)"
+	" FROM outbox o LEFT JOIN outbox_parts p ON p.msg = o.id"
+	" WHERE o.id = ?1 GROUP BY o.id";
+
+int store_outbox_info(struct store *st, long long id,
+		      struct store_out_info *out)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_out_info, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		out->state = (enum store_out_state)out_state_parse(
+			(const char *)sqlite3_column_text(s, 0));
+		out->nparts = sqlite3_column_int(s, 1);
+		out->parts_sent = sqlite3_column_int(s, 2);
+		out->parts_failed = sqlite3_column_int(s, 3);
+		out->attempts = sqlite3_column_int(s, 4);
+		out->delivered = sqlite3_column_int(s, 5);
+		store_col_text(s, 6, out->last_error, sizeof(out->last_error));
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}

@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store - open, pragmas, migrations, transactions, statement cache,
+ * fault hook, key/values, counts and retention.  See store.h and
+ * docs/STORAGE.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storage/phone.h"
+#include "storage/store_priv.h"
+
+/* ---- schema ---------------------------------------------------------- */
+
+/*
+ * Migrations: entry i takes user_version i to i + 1.  Append only; never
+ * edit a released entry.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: initial schema */
+	"CREATE TABLE households("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  deleted INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE phones("
+	"  phone TEXT NOT NULL,"
+	"  household TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  role TEXT NOT NULL CHECK(role IN ('villager','committee')),"
+	"  pin_hash TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(phone, household)) WITHOUT ROWID;"
+	"CREATE INDEX phones_household ON phones(household);"
+	"CREATE TABLE phone_prefs("
+	"  phone TEXT PRIMARY KEY,"
+	"  notify INTEGER NOT NULL DEFAULT 1,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE records("
+	"  no INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  gid TEXT NOT NULL UNIQUE,"
+	"  household TEXT NOT NULL REFERENCES households(id),"
+	"  points INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  status TEXT NOT NULL"
+	"    CHECK(status IN ('pending','approved','rejected','final')),"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  reviewed_by TEXT,"
+	"  reviewed_at INTEGER,"
+	"  review_reason TEXT,"
+	"  notice_until INTEGER,"
+	"  origin TEXT NOT NULL DEFAULT 'gateway');"
+	"CREATE INDEX records_household ON records(household, status);"
+	"CREATE INDEX records_due ON records(status, notice_until);"
+	"CREATE TABLE reviews("
+	"  id INTEGER PRIMARY KEY,"
+	"  record_no INTEGER NOT NULL REFERENCES records(no),"
+	"  decision TEXT NOT NULL CHECK(decision IN ('approved','rejected')),"
+	"  by TEXT NOT NULL,"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX reviews_record ON reviews(record_no);"
+	"CREATE TABLE matters("
+	"  no INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  gid TEXT NOT NULL UNIQUE,"
+	"  household TEXT,"
+	"  phone TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE audit("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE events("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  type TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  body TEXT NOT NULL);"
+	"CREATE TABLE sync_state("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE status("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE inbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  sender TEXT NOT NULL,"
+	"  scts TEXT NOT NULL,"
+	"  scts_epoch INTEGER NOT NULL,"
+	"  concat_ref INTEGER NOT NULL DEFAULT 0,"
+	"  concat_total INTEGER NOT NULL DEFAULT 0,"
+	"  concat_seq INTEGER NOT NULL DEFAULT 0,"
+	"  text TEXT NOT NULL,"
+	"  alphabet TEXT NOT NULL DEFAULT 'gsm7',"
+	"  class INTEGER NOT NULL DEFAULT -1,"
+	"  pdu TEXT NOT NULL DEFAULT '',"
+	"  received_at INTEGER NOT NULL,"
+	"  processed_at INTEGER,"
+	"  msg_id INTEGER,"
+	"  UNIQUE(sender, scts, concat_ref, concat_total, concat_seq, text));"
+	"CREATE INDEX inbox_unprocessed ON inbox(received_at, id)"
+	"  WHERE processed_at IS NULL;"
+	"CREATE INDEX inbox_group ON inbox(sender, concat_ref, concat_total)"
+	"  WHERE processed_at IS NULL;"
+	"CREATE INDEX inbox_sender ON inbox(sender, received_at);"
+	"CREATE TABLE inbox_msgs("
+	"  id INTEGER PRIMARY KEY,"
+	"  sender TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  nparts INTEGER NOT NULL,"
+	"  incomplete INTEGER NOT NULL DEFAULT 0,"
+	"  received_at INTEGER NOT NULL,"
+	"  processed_at INTEGER NOT NULL);"
+	"CREATE INDEX inbox_msgs_sender ON inbox_msgs(sender, received_at);"
+	"CREATE TABLE hints("
+	"  phone TEXT NOT NULL,"
+	"  day TEXT NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  PRIMARY KEY(phone, day)) WITHOUT ROWID;"
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  recipient TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK(kind IN ('reply','notify','alert')),"
+	"  in_reply_to INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  not_before INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'queued' CHECK(state IN"
+	"    ('queued','sending','sent','failed','cancelled')),"
+	"  done_at INTEGER);"
+	"CREATE INDEX outbox_recipient ON outbox(recipient, created_at);"
+	"CREATE INDEX outbox_state ON outbox(state, done_at);"
+	"CREATE UNIQUE INDEX outbox_one_reply ON outbox(in_reply_to)"
+	"  WHERE kind = 'reply' AND in_reply_to != 0;"
+	"CREATE TABLE outbox_parts("
+	"  id INTEGER PRIMARY KEY,"
+	"  msg INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  pdu TEXT NOT NULL,"
+	"  tpdu_len INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK(state IN ('queued','sent','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+	"  mr INTEGER NOT NULL DEFAULT -1,"
+	"  last_error TEXT,"
+	"  sent_at INTEGER,"
+	"  delivered INTEGER,"
+	"  delivered_at INTEGER,"
+	"  UNIQUE(msg, seq));"
+	"CREATE INDEX outbox_parts_due ON outbox_parts(next_attempt_at)"
+	"  WHERE state = 'queued';"
+	"CREATE INDEX outbox_parts_mr ON outbox_parts(mr, sent_at);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
+	       "STORE_SCHEMA_VERSION must match the migration list");
+
+/* ---- helpers --------------------------------------------------------- */
+
+int store_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -EEXIST;
+		return -EINVAL;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_MISUSE:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+	case SQLITE_MISMATCH:
+		return -EINVAL;
+	default:	/* IOERR, CORRUPT, NOTADB, PROTOCOL, ... */
+		return -EIO;
+	}
+}
+
+sqlite3_stmt *store_stmt(struct store *st, const char *sql, int *rc)
+{
+	sqlite3_stmt *s;
+	int i, r;
+
+	for (i = 0; i < st->nstmt; i++) {
+		if (st->stmts[i].sql == sql) {
+			s = st->stmts[i].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	}
+	if (st->nstmt >= STORE_STMT_MAX) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	r = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &s, NULL);
+	if (r != SQLITE_OK) {
+		*rc = store_errno(r);
+		if (!*rc)
+			*rc = -EINVAL;
+		return NULL;
+	}
+	st->stmts[st->nstmt].sql = sql;
+	st->stmts[st->nstmt].stmt = s;
+	st->nstmt++;
+	return s;
+}
+
+int store_step(struct store *st, sqlite3_stmt *s)
+{
+	st->steps++;
+	if (st->fault_n > 0 && --st->fault_n == 0)
+		return st->fault_err;
+	return sqlite3_step(s);
+}
+
+int store_exec_stmt(struct store *st, sqlite3_stmt *s)
+{
+	int r = store_step(st, s);
+
+	sqlite3_reset(s);
+	if (r == SQLITE_DONE || r == SQLITE_ROW)
+		return 0;
+	return store_errno(r) ? store_errno(r) : -EIO;
+}
+
+int store_exec(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	s = store_stmt(st, sql, &rc);
+	if (!s)
+		return rc;
+	return store_exec_stmt(st, s);
+}
+
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void store_copy(char *buf, size_t len, const char *src)
+{
+	size_t n;
+
+	if (!len)
+		return;
+	if (!src)
+		src = "";
+	n = strlen(src);
+	if (n >= len) {
+		n = len - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(buf, src, n);
+	buf[n] = '\0';
+}
+
+void store_col_text(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+	store_copy(buf, len, (const char *)sqlite3_column_text(s, i));
+}
+
+void store_norm_sender(const char *in, char *out, size_t len)
+{
+	if (phone_normalize(in, out, len))
+		store_copy(out, len, in);
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_savepoint[] = "SAVEPOINT store_sp";
+static const char sql_release[] = "RELEASE store_sp";
+
+/* Not counted by the fault hook: undoing must always be possible. */
+static void raw_rollback(struct store *st, bool savepoint)
+{
+	if (savepoint) {
+		sqlite3_exec(st->db, "ROLLBACK TO store_sp; RELEASE store_sp",
+			     NULL, NULL, NULL);
+	} else if (!sqlite3_get_autocommit(st->db)) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
+
+int store_tx_begin(struct store *st)
+{
+	int rc;
+
+	if (!st->in_tx && st->sp_depth == 0)
+		rc = store_exec(st, sql_begin);
+	else
+		rc = store_exec(st, sql_savepoint);
+	if (!rc)
+		st->sp_depth++;
+	return rc;
+}
+
+int store_tx_end(struct store *st, int rc)
+{
+	bool savepoint;
+	int r;
+
+	st->sp_depth--;
+	savepoint = st->in_tx || st->sp_depth > 0;
+	if (savepoint && sqlite3_get_autocommit(st->db)) {
+		/* SQLite already rolled the whole transaction back (a real
+		 * I/O error or disk full); the caller's commit will fail. */
+		return rc ? rc : -EIO;
+	}
+	if (rc) {
+		raw_rollback(st, savepoint);
+		return rc;
+	}
+	r = store_exec(st, savepoint ? sql_release : sql_commit);
+	if (r)
+		raw_rollback(st, savepoint);
+	return r;
+}
+
+int store_begin(struct store *st)
+{
+	int rc;
+
+	if (st->in_tx || st->sp_depth)
+		return -EBUSY;
+	rc = store_exec(st, sql_begin);
+	if (!rc)
+		st->in_tx = true;
+	return rc;
+}
+
+int store_commit(struct store *st)
+{
+	int rc;
+
+	if (!st->in_tx)
+		return -EINVAL;
+	st->in_tx = false;
+	if (sqlite3_get_autocommit(st->db))
+		return -EIO;	/* lost to an earlier error: nothing kept */
+	rc = store_exec(st, sql_commit);
+	if (rc)
+		raw_rollback(st, false);
+	return rc;
+}
+
+int store_rollback(struct store *st)
+{
+	if (!st->in_tx)
+		return -EINVAL;
+	st->in_tx = false;
+	raw_rollback(st, false);
+	return 0;
+}
+
+bool store_in_transaction(struct store *st)
+{
+	return st->in_tx;
+}
+
+void store_fault_after(struct store *st, long n, int sqlite_err)
+{
+	st->fault_n = n > 0 ? n : 0;
+	st->fault_err = sqlite_err;
+}
+
+long store_step_count(struct store *st)
+{
+	return st->steps;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+static int make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat sb;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	r = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return store_errno(r);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
+}
+
+static int migrate(sqlite3 *db)
+{
+	char sql[64];
+	int v, r, rc;
+
+	rc = user_version(db, &v);
+	if (rc)
+		return rc;
+	if (v > STORE_SCHEMA_VERSION)
+		return -EPROTO;
+	while (v < STORE_SCHEMA_VERSION) {
+		r = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (r != SQLITE_OK)
+			return store_errno(r);
+		/* another process may have migrated meanwhile */
+		rc = user_version(db, &v);
+		if (rc || v >= STORE_SCHEMA_VERSION) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		r = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
+		if (r == SQLITE_OK)
+			r = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		if (r == SQLITE_OK)
+			r = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		if (r != SQLITE_OK) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return store_errno(r) ? store_errno(r) : -EIO;
+		}
+		v++;
+	}
+	return 0;
+}
+
+struct store *store_open(const char *path, int *err)
+{
+	struct store *st;
+	int rc, r, fd;
+
+	if (!path || !*path) {
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = make_parent(path);
+	if (rc)
+		goto out;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	close(fd);
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	r = sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (r != SQLITE_OK) {
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	r = sqlite3_exec(st->db,
+			 "PRAGMA journal_mode = WAL;"
+			 "PRAGMA synchronous = FULL;"
+			 "PRAGMA foreign_keys = ON;",
+			 NULL, NULL, NULL);
+	if (r != SQLITE_OK) {
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+		goto fail;
+	}
+	rc = migrate(st->db);
+	if (rc)
+		goto fail;
+	if (err)
+		*err = 0;
+	return st;
+fail:
+	store_close(st);
+out:
+	if (err)
+		*err = rc;
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < st->nstmt; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_schema_version(struct store *st)
+{
+	int v = -1;
+
+	if (user_version(st->db, &v))
+		return -1;
+	return v;
+}
+
+/* ---- UUID, time -------------------------------------------------------- */
+
+int store_uuid(char out[STORE_UUID_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t got = 0;
+	ssize_t n;
+	int i, o = 0;
+
+	while (got < sizeof(b)) {
+		n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+void store_iso8601(int64_t t, char *out, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		store_copy(out, len, "1970-01-01T00:00:00Z");
+}
+
+/* ---- key/values ---------------------------------------------------------- */
+
+static const char sql_status_set[] =
+	"INSERT INTO status(key, value, updated_at) VALUES(?1, ?2, ?3) "
+	"ON CONFLICT(key) DO UPDATE SET value = ?2, updated_at = ?3";
+static const char sql_status_get[] = "SELECT value FROM status WHERE key = ?1";
+static const char sql_status_list[] =
+	"SELECT key, value, updated_at FROM status ORDER BY key";
+static const char sql_state_set[] =
+	"INSERT INTO sync_state(key, value, updated_at) VALUES(?1, ?2, ?3) "
+	"ON CONFLICT(key) DO UPDATE SET value = ?2, updated_at = ?3";
+static const char sql_state_del[] = "DELETE FROM sync_state WHERE key = ?1";
+static const char sql_state_get[] =
+	"SELECT value FROM sync_state WHERE key = ?1";
+
+static int kv_set(struct store *st, const char *sql, const char *key,
+		  const char *value, int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (!key)
+		return -EINVAL;
+	s = store_stmt(st, sql, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, key);
+	if (value)
+		store_bind_text(s, 2, value);
+	sqlite3_bind_int64(s, 3, now);
+	return store_exec_stmt(st, s);
+}
+
+static int kv_get(struct store *st, const char *sql, const char *key,
+		  char *buf, size_t len)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	if (!key)
+		return -EINVAL;
+	s = store_stmt(st, sql, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, key);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		store_col_text(s, 0, buf, len);
+		rc = 0;
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_status_set(struct store *st, const char *key, const char *value,
+		     int64_t now)
+{
+	return kv_set(st, sql_status_set, key, value ? value : "", now);
+}
+
+int store_status_get(struct store *st, const char *key, char *buf,
+		     size_t len)
+{
+	return kv_get(st, sql_status_get, key, buf, len);
+}
+
+int store_status_list(struct store *st, store_kv_cb cb, void *data)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_status_list, &rc);
+	if (!s)
+		return rc;
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		rc = cb((const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			sqlite3_column_int64(s, 2), data);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_state_set(struct store *st, const char *key, const char *value,
+		    int64_t now)
+{
+	if (!value)
+		return kv_set(st, sql_state_del, key, NULL, now);
+	return kv_set(st, sql_state_set, key, value, now);
+}
+
+int store_state_get(struct store *st, const char *key, char *buf,
+		    size_t len)
+{
+	return kv_get(st, sql_state_get, key, buf, len);
+}
+
+/* ---- counts, retention --------------------------------------------------- */
+
+static const char sql_counts[] =
+	"SELECT (SELECT COUNT(*) FROM inbox),"
+	" (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL),"
+	" (SELECT COUNT(*) FROM outbox WHERE state IN ('queued','sending')),"
+	" (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),"
+	" (SELECT COUNT(*) FROM outbox WHERE state = 'sent'"
+	"   AND done_at >= ?1),"
+	" (SELECT COUNT(*) FROM events),"
+	" (SELECT COUNT(*) FROM households WHERE deleted = 0),"
+	" (SELECT COUNT(*) FROM records WHERE status = 'pending')";
+
+int store_counts(struct store *st, int64_t since, struct store_counts *out)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_counts, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, since);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		out->inbox_total = sqlite3_column_int64(s, 0);
+		out->inbox_pending = sqlite3_column_int64(s, 1);
+		out->outbox_queued = sqlite3_column_int64(s, 2);
+		out->outbox_failed = sqlite3_column_int64(s, 3);
+		out->outbox_sent_since = sqlite3_column_int64(s, 4);
+		out->events_unsent = sqlite3_column_int64(s, 5);
+		out->households = sqlite3_column_int64(s, 6);
+		out->records_pending = sqlite3_column_int64(s, 7);
+	} else {
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static const char sql_prune_inbox[] =
+	"DELETE FROM inbox WHERE processed_at IS NOT NULL"
+	" AND processed_at < ?1";
+static const char sql_prune_msgs[] =
+	"DELETE FROM inbox_msgs WHERE processed_at < ?1";
+static const char sql_prune_outbox[] =
+	"DELETE FROM outbox WHERE state IN ('sent','failed','cancelled')"
+	" AND done_at < ?1";
+static const char sql_prune_hints[] =
+	"DELETE FROM hints WHERE day < strftime('%Y-%m-%d', ?1, 'unixepoch')";
+
+int store_prune(struct store *st, int64_t now, int keep_days, long *deleted)
+{
+	const char *const sqls[] = { sql_prune_inbox, sql_prune_msgs,
+				     sql_prune_outbox, sql_prune_hints };
+	int64_t cutoff;
+	sqlite3_stmt *s;
+	long total = 0;
+	size_t i;
+	int rc;
+
+	if (keep_days < 0)
+		return -EINVAL;
+	cutoff = now - (int64_t)keep_days * 86400;
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+		s = store_stmt(st, sqls[i], &rc);
+		if (!s)
+			break;
+		sqlite3_bind_int64(s, 1, cutoff);
+		rc = store_exec_stmt(st, s);
+		if (rc)
+			break;
+		total += sqlite3_changes(st->db);
+	}
+	rc = store_tx_end(st, rc);
+	if (!rc && deleted)
+		*deleted = total;
+	return rc;
+}

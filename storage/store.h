@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JIFEN_STORAGE_STORE_H
+#define JIFEN_STORAGE_STORE_H
+/*
+ * store - the SQLite store behind jifend and jifenctl (docs/STORAGE.md).
+ *
+ * One opaque handle, struct store, owns one SQLite connection and its
+ * cache of prepared statements.  The module is split by table group:
+ *   storage/store.h   open/close, transactions, fault hook, status and
+ *                     sync_state key/values, counts, retention, UUIDs
+ *   storage/village.h households, phones, PINs, records, reviews,
+ *                     matters, audit log, event journal
+ *   storage/msgq.h    inbox (dedup, reassembly) and outbox (parts,
+ *                     retries, delivery reports)
+ * every function is prefixed store_ and takes the handle first.
+ *
+ * Conventions:
+ *  - actions return 0 or -errno: -ENOENT not found, -EBUSY locked,
+ *    -ENOSPC disk full, -EIO I/O error or corruption, -EEXIST unique
+ *    constraint, -EINVAL bad argument or other constraint, -ENOMEM;
+ *  - results come back through out-parameters (caller-owned buffers) or
+ *    callbacks whose string/struct arguments are BORROWED: valid only
+ *    during the call, copy what you keep;
+ *  - callbacks may call other store functions but not the listing
+ *    function that is calling them (its statement is in use);
+ *  - times are Unix seconds (int64_t) passed in by the caller; the store
+ *    never reads the clock except for event "at" stamps it is given.
+ *  - every function that writes is atomic on its own: outside a caller's
+ *    transaction it runs in its own BEGIN IMMEDIATE ... COMMIT, inside
+ *    one (store_begin) it uses a SAVEPOINT, so a failure undoes only its
+ *    own writes and leaves the caller's transaction usable.
+ *  - a handle is used by one thread.  Several processes (jifend and
+ *    jifenctl) may open the same file at once (WAL mode).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Current schema version (PRAGMA user_version after open). */
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Open (creating if needed) the database at PATH, creating a missing
+ * parent directory with mode 0700 and the file with mode 0600.  Sets WAL,
+ * foreign_keys=ON, busy_timeout=5000 ms, synchronous=FULL, then applies
+ * the pending migrations, each in its own transaction.  Returns the
+ * handle (free with store_close) or NULL with *ERR = -errno; -EPROTO
+ * means the file's schema is newer than this code (refused, untouched).
+ */
+struct store *store_open(const char *path, int *err);
+
+/* Finalize the cached statements and close.  NULL is allowed.  An open
+ * transaction is rolled back. */
+void store_close(struct store *st);
+
+/* Schema version of the open database. */
+int store_schema_version(struct store *st);
+
+/*
+ * Caller transactions: store_begin starts BEGIN IMMEDIATE (the write
+ * lock is taken at once, so a busy database fails here, with -EBUSY after
+ * the busy timeout, and not half way through).  Every store function
+ * called between begin and commit joins this transaction, so "handler
+ * effects + reply enqueue + inbound marked processed" commit together.
+ * store_commit makes it durable (synchronous=FULL); if COMMIT fails the
+ * transaction is rolled back and the error returned.  store_rollback
+ * undoes everything since store_begin.  Nesting store_begin is -EBUSY.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+bool store_in_transaction(struct store *st);
+
+/*
+ * Fault injection for tests: the Nth sqlite3_step() from now (N >= 1,
+ * counting every step the store makes, BEGIN/COMMIT included, ROLLBACK
+ * excluded) fails with SQLITE_ERR (e.g. SQLITE_IOERR, SQLITE_FULL,
+ * SQLITE_BUSY) instead of running, once.  N = 0 disarms.  Compiled in
+ * always: it costs one counter decrement per step.
+ */
+void store_fault_after(struct store *st, long n, int sqlite_err);
+
+/* Number of sqlite3_step() calls made so far (for fault-loop tests). */
+long store_step_count(struct store *st);
+
+/* A fresh random (version 4) UUID in lower-case text form, from
+ * getrandom().  OUT must hold STORE_UUID_LEN bytes.  0 or -errno. */
+#define STORE_UUID_LEN 37
+int store_uuid(char out[STORE_UUID_LEN]);
+
+/* UTC ISO 8601 "2026-11-28T01:30:00Z" for T into OUT (>= 21 bytes). */
+void store_iso8601(int64_t t, char *out, size_t len);
+
+/*
+ * Daemon status key/values (modem model, signal, registration, SIM
+ * state, last sync, started_at ...) written by jifend, read by
+ * `jifenctl status`.  set replaces; get copies into BUF (truncated to
+ * LEN-1), -ENOENT if unset; list calls CB per key in key order with
+ * borrowed strings.
+ */
+int store_status_set(struct store *st, const char *key, const char *value,
+		     int64_t now);
+int store_status_get(struct store *st, const char *key, char *buf,
+		     size_t len);
+typedef int (*store_kv_cb)(const char *key, const char *value,
+			   int64_t updated_at, void *data);
+int store_status_list(struct store *st, store_kv_cb cb, void *data);
+
+/*
+ * Sync state key/values (cursor, last_sync, last_error, policy ...):
+ * same contract as the status functions.  A NULL VALUE deletes the key.
+ */
+int store_state_set(struct store *st, const char *key, const char *value,
+		    int64_t now);
+int store_state_get(struct store *st, const char *key, char *buf,
+		    size_t len);
+
+/* Queue and table sizes for `jifenctl status`. */
+struct store_counts {
+	long inbox_total;	/* parts stored */
+	long inbox_pending;	/* parts not yet processed */
+	long outbox_queued;	/* messages queued or sending */
+	long outbox_failed;	/* messages that finally failed */
+	long outbox_sent_since;	/* messages sent at or after SINCE */
+	long events_unsent;	/* event journal rows not yet synced */
+	long households;	/* not deleted */
+	long records_pending;
+};
+int store_counts(struct store *st, int64_t since, struct store_counts *out);
+
+/*
+ * Retention: delete processed inbox parts and messages, finished
+ * (sent/failed/cancelled) outbox messages with their parts, and
+ * unknown-number hint rows older than KEEP_DAYS days before NOW.  Keeps
+ * records, reviews, matters, audit and unsent events.  *DELETED (may be
+ * NULL) gets the number of rows removed.
+ */
+int store_prune(struct store *st, int64_t now, int keep_days, long *deleted);
+
+#endif

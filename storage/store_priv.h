@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JIFEN_STORAGE_STORE_PRIV_H
+#define JIFEN_STORAGE_STORE_PRIV_H
+/*
+ * Private to the storage files: the handle, the statement cache and the
+ * step/transaction helpers shared by the store's files.  Not part of the
+ * public API; nothing outside storage/ includes it.
+ */
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/store.h"
+
+#define STORE_STMT_MAX 160
+
+struct store_stmt_slot {
+	const char *sql;	/* pointer identity of a static string */
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	bool in_tx;		/* store_begin active */
+	int sp_depth;		/* internal savepoints open */
+	long fault_n;		/* steps until the injected fault, 0 off */
+	int fault_err;
+	long steps;
+	int nstmt;
+	struct store_stmt_slot stmts[STORE_STMT_MAX];
+};
+
+/* Map an SQLite result code to -errno (0 for OK/ROW/DONE). */
+int store_errno(int sqlite_rc);
+
+/* Cached prepared statement for SQL (a static string), reset and with
+ * bindings cleared; NULL on failure (*RC = -errno). */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql, int *rc);
+
+/* sqlite3_step through the fault hook; returns the SQLite code. */
+int store_step(struct store *st, sqlite3_stmt *s);
+
+/* Step a statement that returns no rows and reset it: 0 or -errno. */
+int store_exec_stmt(struct store *st, sqlite3_stmt *s);
+
+/* Run SQL (no rows) via the cache: 0 or -errno. */
+int store_exec(struct store *st, const char *sql);
+
+/* Internal atomic unit: BEGIN IMMEDIATE, or a SAVEPOINT inside a
+ * transaction.  store_tx_end commits/releases when RC == 0, else rolls
+ * back; returns RC, or the commit error. */
+int store_tx_begin(struct store *st);
+int store_tx_end(struct store *st, int rc);
+
+/* Bind helpers (text NULL binds NULL). */
+int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+/* Copy column I into BUF (LEN), cutting at a UTF-8 boundary. */
+void store_col_text(sqlite3_stmt *s, int i, char *buf, size_t len);
+
+/* Copy SRC into BUF (LEN), cutting at a UTF-8 boundary. */
+void store_copy(char *buf, size_t len, const char *src);
+
+/* Normalise a number if it is one, else copy as is (alphanumeric). */
+void store_norm_sender(const char *in, char *out, size_t len);
+
+#endif

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for jifenctl's data commands (gateway/ctl_store.c): CSV
+ * import (BOM, CRLF, quoting, rejected rows with line numbers), record
+ * add/list and household show with --json.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "gateway/ctl_store.h"
+#include "storage/village.h"
+
+struct fx {
+	char dir[64];
+	char db[128];
+	char csv[128];
+	struct store *st;
+	char *out, *err;
+	size_t outlen, errlen;
+	FILE *fo, *fe;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int e;
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/jifen-ctl.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/jifen.db", f->dir);
+	snprintf(f->csv, sizeof(f->csv), "%s/village.csv", f->dir);
+	f->st = store_open(f->db, &e);
+	assert_non_null(f->st);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[200];
+
+	store_close(f->st);
+	ctl_store_streams(NULL, NULL);
+	if (f->fo)
+		fclose(f->fo);
+	if (f->fe)
+		fclose(f->fe);
+	free(f->out);
+	free(f->err);
+	unlink(f->db);
+	unlink(f->csv);
+	snprintf(p, sizeof(p), "%s-wal", f->db);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->db);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void capture(struct fx *f)
+{
+	if (f->fo)
+		fclose(f->fo);
+	if (f->fe)
+		fclose(f->fe);
+	free(f->out);
+	free(f->err);
+	f->out = f->err = NULL;
+	f->fo = open_memstream(&f->out, &f->outlen);
+	f->fe = open_memstream(&f->err, &f->errlen);
+	ctl_store_streams(f->fo, f->fe);
+}
+
+static void flush(struct fx *f)
+{
+	fflush(f->fo);
+	fflush(f->fe);
+}
+
+static void write_csv(struct fx *f, const char *text)
+{
+	FILE *fp = fopen(f->csv, "wb");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int run(struct fx *f, int (*fn)(struct store *, int, char **),
+	       int argc, ...)
+{
+	char *argv[8];
+	va_list ap;
+	int i, rc;
+
+	va_start(ap, argc);
+	for (i = 0; i < argc; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	argv[argc] = NULL;
+	capture(f);
+	rc = fn(f->st, argc, argv);
+	flush(f);
+	return rc;
+}
+
+static const char demo[] =
+	"\xef\xbb\xbfhousehold,name,phone,role,pin\r\n"
+	"H01,文培理家,13800000001,villager,\r\n"
+	"H01,文培理家,13800000011,villager,\r\n"
+	"H02,\"谢家, 东头\",+86 138-0000-0002,villager,\r\n"
+	"H03,曾晓鸥家,13900000009,committee,1234\r\n";
+
+static void test_import_good_file(void **state)
+{
+	struct fx *f = *state;
+	struct store_household h;
+	bool ok;
+
+	write_csv(f, demo);
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_string_equal(f->out, "added 4, updated 0, rejected 0\n");
+	assert_string_equal(f->err, "");
+	assert_int_equal(store_household_get(f->st, "H02", &h), 0);
+	assert_string_equal(h.name, "谢家, 东头");
+	assert_int_equal(store_check_pin(f->st, "13900000009", "1234", &ok), 0);
+	assert_true(ok);
+	/* importing again updates, adds nothing */
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_string_equal(f->out, "added 0, updated 4, rejected 0\n");
+}
+
+static void test_import_bad_rows_line_numbers(void **state)
+{
+	struct fx *f = *state;
+	struct store_household h;
+
+	write_csv(f, "household,name,phone,role,pin\n"
+		     "H01,文家,13800000001,villager,\n"
+		     "H02,谢家,12345,villager,\n"
+		     "H03,曾家,13800000003,boss,\n"
+		     ",无户,13800000004,villager,\n"
+		     "H05,李家,13800000005,villager\n"
+		     "H06,王家,13800000006,committee,12\n"
+		     "\n"
+		     "H07,赵家,\"1380000\n0007\",villager,\n"
+		     "H08,钱家,13800000008,committee,87654321\n");
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 1);
+	assert_string_equal(f->out, "added 2, updated 0, rejected 6\n");
+	assert_non_null(strstr(f->err, ":3: bad phone '12345'"));
+	assert_non_null(strstr(f->err, ":4: bad role 'boss'"));
+	assert_non_null(strstr(f->err, ":5: empty household"));
+	assert_non_null(strstr(f->err, ":6: expected 5 columns, got 4"));
+	assert_non_null(strstr(f->err, ":7: PIN must be 4-8 digits"));
+	assert_non_null(strstr(f->err, ":9: bad phone"));
+	assert_int_equal(store_household_get(f->st, "H01", &h), 0);
+	assert_int_equal(store_household_get(f->st, "H08", &h), 0);
+	assert_int_equal(store_household_get(f->st, "H02", &h), -ENOENT);
+	assert_int_equal(store_household_get(f->st, "H06", &h), -ENOENT);
+}
+
+static void test_import_bad_header_and_usage(void **state)
+{
+	struct fx *f = *state;
+
+	write_csv(f, "hh,name,phone\nH01,x,13800000001\n");
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 1);
+	assert_non_null(strstr(f->err, ":1: expected header"));
+	assert_int_equal(run(f, ctl_import, 2, "import",
+			     "/nonexistent/x.csv"), 1);
+	assert_non_null(strstr(f->err, "No such file"));
+	assert_int_equal(run(f, ctl_import, 1, "import"), 2);
+}
+
+static void test_import_header_without_pin(void **state)
+{
+	struct fx *f = *state;
+
+	write_csv(f, "household,name,phone,role\n"
+		     "H01,\"文\"\"老\"\"家\",13800000001,committee\n"
+		     "H02,谢家,,\n");
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_string_equal(f->out, "added 2, updated 0, rejected 0\n");
+	assert_int_equal(run(f, ctl_household, 3, "household", "show", "H01"),
+			 0);
+	assert_non_null(strstr(f->out, "文\"老\"家"));
+	assert_non_null(strstr(f->out, "+8613800000001  committee"));
+}
+
+static void test_record_add_and_list_json(void **state)
+{
+	struct fx *f = *state;
+	cJSON *o;
+	char *line2;
+
+	write_csv(f, demo);
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_int_equal(run(f, ctl_record, 6, "record", "add", "H01", "583",
+			     "期初余额", "--final"), 0);
+	assert_string_equal(f->out, "1\n");
+	assert_int_equal(run(f, ctl_record, 5, "record", "add", "H02", "-5",
+			     "焚烧秸秆"), 0);
+	assert_string_equal(f->out, "2\n");
+	assert_int_equal(run(f, ctl_record, 5, "record", "add", "H99", "5",
+			     "x"), 1);
+	assert_non_null(strstr(f->err, "no such household 'H99'"));
+	assert_int_equal(run(f, ctl_record, 5, "record", "add", "H01", "5x",
+			     "x"), 2);
+	assert_int_equal(run(f, ctl_record, 3, "record", "add", "H01"), 2);
+	assert_int_equal(run(f, ctl_record, 3, "record", "list", "--json"), 0);
+	line2 = strchr(f->out, '\n');
+	assert_non_null(line2);
+	*line2++ = '\0';
+	o = cJSON_Parse(f->out);
+	assert_non_null(o);
+	assert_int_equal(cJSON_GetObjectItem(o, "id")->valueint, 1);
+	assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring,
+			    "final");
+	assert_int_equal(cJSON_GetObjectItem(o, "points")->valueint, 583);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "reviewed_by")));
+	cJSON_Delete(o);
+	o = cJSON_Parse(line2);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "household")->valuestring,
+			    "H02");
+	assert_string_equal(cJSON_GetObjectItem(o, "reason")->valuestring,
+			    "焚烧秸秆");
+	cJSON_Delete(o);
+	assert_int_equal(run(f, ctl_record, 4, "record", "list", "--pending",
+			     "--json"), 0);
+	assert_null(strstr(f->out, "\"id\":1,"));
+	assert_non_null(strstr(f->out, "\"id\":2,"));
+	assert_int_equal(run(f, ctl_record, 2, "record", "list"), 0);
+	assert_non_null(strstr(f->out, "期初余额"));
+	assert_int_equal(run(f, ctl_record, 3, "record", "list", "--x"), 2);
+}
+
+static void test_household_show_json(void **state)
+{
+	struct fx *f = *state;
+	enum store_review_outcome oc;
+	cJSON *o, *ph;
+
+	write_csv(f, demo);
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	run(f, ctl_record, 6, "record", "add", "H01", "583", "期初", "--final");
+	run(f, ctl_record, 5, "record", "add", "H01", "5", "清扫");
+	run(f, ctl_record, 5, "record", "add", "H01", "3", "帮扶");
+	assert_int_equal(store_record_review(f->st, 3, STORE_APPROVE,
+					     "+8613900000009", NULL, 1000, 7,
+					     &oc, NULL), 0);
+	assert_int_equal(run(f, ctl_household, 4, "household", "show", "H01",
+			     "--json"), 0);
+	o = cJSON_Parse(f->out);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "id")->valuestring, "H01");
+	assert_string_equal(cJSON_GetObjectItem(o, "name")->valuestring,
+			    "文培理家");
+	ph = cJSON_GetObjectItem(o, "phones");
+	assert_int_equal(cJSON_GetArraySize(ph), 2);
+	assert_string_equal(cJSON_GetArrayItem(ph, 0)->valuestring,
+			    "+8613800000001");
+	assert_int_equal(cJSON_GetObjectItem(o, "final_points")->valueint, 583);
+	assert_int_equal(cJSON_GetObjectItem(o, "publicity_points")->valueint,
+			 3);
+	assert_int_equal(cJSON_GetObjectItem(o, "pending_points")->valueint, 5);
+	assert_int_equal(cJSON_GetObjectItem(o, "rank")->valueint, 1);
+	cJSON_Delete(o);
+	assert_int_equal(run(f, ctl_household, 3, "household", "show", "H77"),
+			 1);
+	assert_non_null(strstr(f->err, "no such household 'H77'"));
+	assert_int_equal(run(f, ctl_household, 2, "household", "show"), 2);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_import_good_file),
+		T(test_import_bad_rows_line_numbers),
+		T(test_import_bad_header_and_usage),
+		T(test_import_header_without_pin),
+		T(test_record_add_and_list_json),
+		T(test_household_show_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# make run: start the modem simulator on a pty and jifend on a demo
+# village database, in the foreground.  Everything lives in BUILD/demo/.
+set -e
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+demo="$top/$build/demo"
+mkdir -p "$demo"
+chmod 700 "$demo"
+conf="$demo/jifen.conf"
+cat >"$conf" <<CONF
+# Demo configuration written by tools/run-demo.sh (make run).
+village = { id = "510681-sanshui-youyi"; name = "友谊村"; publicity_days = 7; };
+modem   = { device = "$demo/modem"; health_interval = 300; };
+storage = { path = "$demo/jifen.db"; };
+sms     = { quiet_hours = ""; };
+log     = { level = "info"; personal_data = true; };
+CONF
+chmod 600 "$conf"
+ctl="$top/$build/jifenctl -c $conf"
+
+# Demo village: fresh each time.
+rm -f "$demo/jifen.db" "$demo/jifen.db-wal" "$demo/jifen.db-shm"
+$ctl import "$top/tools/demo-village.csv" >/dev/null
+$ctl record add H01 583 "历年积分(纸质台账)" --final >/dev/null
+$ctl record add H02 320 "历年积分(纸质台账)" --final >/dev/null
+$ctl record add H04 450 "历年积分(纸质台账)" --final >/dev/null
+$ctl record add H01 5 "清扫房前屋后" >/dev/null
+$ctl record add H02 10 "帮助邻居秋收" >/dev/null
+$ctl record add H04 -5 "焚烧秸秆" >/dev/null
+
+"$top/$build/jifen-modemsim" --link "$demo/modem" --profile huawei \
+	>"$demo/modemsim.out" 2>"$demo/modemsim.log" &
+sim=$!
+trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null' EXIT INT TERM
+i=0
+until grep -q '^ready' "$demo/modemsim.out" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 $sim 2>/dev/null; then
+		echo "modem simulator did not start:" >&2
+		cat "$demo/modemsim.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+cat <<MSG
+
+  Jifen demo: jifend on the built-in modem simulator ($demo/modem)
+  and a demo village (友谊村, 4 households). From another terminal:
+
+    $build/jifenctl sim send 13800000001 积分        # a villager: points
+    $build/jifenctl sim send 13800000001 "利率 30"   # loan rate, 300,000 yuan
+    $build/jifenctl sim send 13800000001 明细
+    $build/jifenctl sim send 13900000009 待审        # a committee member
+    $build/jifenctl sim send 13900000009 "确认 4"    # approve record 4
+    $build/jifenctl household show H01
+    $build/jifenctl status
+
+  Stop with Ctrl-C.
+
+MSG
+"$top/$build/jifend" -c "$conf"
