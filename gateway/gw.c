@@ -358,11 +358,12 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 			return false;
 		}
 	} else {
-		log_info("message %lld from %s %s%s: %s",
+		log_info("message %lld from %s %s%s: %s, %s",
 			 msg.id, log_phone(msg.sender, who, sizeof(who)),
 			 log_text(msg.text, what, sizeof(what)),
 			 msg.incomplete ? " (incomplete)" : "",
-			 handler_result_str(&res));
+			 cmd_kind_name(res.kind),
+			 handler_outcome_name(res.outcome));
 	}
 	store_inbox_msg_release(&msg);
 	return true;
