@@ -21,7 +21,7 @@ WARN	= -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lcrypt
 TEST_LDLIBS = $(LDLIBS) -lcmocka
 
 # Debian packages the build and the tests need (make deps installs them).
@@ -38,7 +38,7 @@ MODEM_SRCS	= modem/modem.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
-GW_SRCS		= gateway/log.c
+GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c
 
 JIFEND_SRCS	= gateway/jifend.c gateway/gw.c gateway/loop.c
 JIFENCTL_SRCS	= gateway/jifenctl.c gateway/ctl_pdu.c gateway/ctl_sim.c \
@@ -63,6 +63,7 @@ test-ctl_store_SRCS = $(STORAGE_SRCS) gateway/ctl_store.c
 test-text_SRCS	= gateway/text.c
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c
 test-loan_SRCS	= gateway/loan.c
+test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
@@ -81,7 +82,7 @@ BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
 .PHONY: all deps check unit run asan valgrind fuzz bench install clean
 .SECONDEXPANSION:
 
-all: $(BUILD)/jifenctl
+all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -621,6 +621,13 @@ static void read_result(struct modem *m, int index,
 		     index, res->err.type == AT_ERR_NONE ? "empty" :
 		     at_error_text(&res->err));
 		held_remove(m, index);
+		/*
+		 * A read that timed out or failed may still leave the
+		 * message on the SIM: list the storage (after the chat's
+		 * resync) rather than wait for the next health check.
+		 */
+		if (res->err.type != AT_ERR_NONE)
+			sweep(m);
 		return;
 	}
 	at_iter_next_number(&it, &stat);
