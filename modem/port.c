@@ -307,6 +307,8 @@ static int pty_open(struct port *port, int baud)
 	cfsetospeed(&tio, speed);
 	if (tcsetattr(port->fd, TCSANOW, &tio))
 		goto fail_errno;
+	/* stale output from before the (re)open: the sweep covers it */
+	tcflush(port->fd, TCIFLUSH);
 	return 0;
 
 fail_errno:
@@ -369,6 +371,8 @@ static int serial_open(struct port *port, int baud)
 	rc = set_nonblock(port->fd);
 	if (rc)
 		goto fail_close_rc;
+	/* stale output from before the (re)open: the sweep covers it */
+	sp_flush(port->sp, SP_BUF_INPUT);
 	return 0;
 
 fail_close:
