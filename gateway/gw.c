@@ -199,8 +199,7 @@ static void gw_on_state(struct modem *m, enum modem_state old,
 	struct gw *gw = data;
 
 	(void)m;
-	log_notice("modem %s -> %s", modem_state_name(old),
-		   modem_state_name(state));
+	(void)old;		/* the engine logs the transition */
 	if (state == MODEM_READY)
 		gw->t_work = loop_now();
 	gw_write_status(gw);

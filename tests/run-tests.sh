@@ -13,9 +13,10 @@ failed=0
 run_suite() {
 	name=$1
 	shift
-	out="$log/$name.out"
+	out="$log/$(echo "$name" | tr / _).out"
 	"$@" >"$out" 2>&1
 	rc=$?
+	[ -f "$out" ] || { echo "not ok - $name: no output" >"$out"; rc=1; }
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^not ok ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
