@@ -34,7 +34,8 @@ enum at_error_type {
 
 struct at_error {
 	enum at_error_type type;
-	int code;		/* CME/CMS number; -1 when given as text */
+	int code;		/* CME/CMS number; text errors are mapped to
+				 * their number when known, else -1 */
 };
 
 struct at_result {
@@ -52,7 +53,10 @@ typedef void (*at_trace_fn)(char dir, const char *text, size_t len,
 
 /* Constructor; NULL on allocation failure. */
 struct at_chat *at_chat_new(void);
-/* Cancels every queued command (callbacks run with AT_ERR_CANCELLED). */
+/*
+ * Cancels every queued command (callbacks run with AT_ERR_CANCELLED,
+ * then destroy; commands they queue are refused).  Not from a callback.
+ */
 void at_chat_free(struct at_chat *chat);
 
 /*
@@ -61,8 +65,13 @@ void at_chat_free(struct at_chat *chat);
  * is NULL) are collected; lines that match neither the prefixes nor the
  * final table go to the URC registry.  A line following +CMGL:, +CMGR:
  * (or +CMT:/+CDS: URCs) is a PDU and is kept with its header.
+ * With NULL @prefixes, lines that are unsolicited by nature (registered
+ * URC prefixes, +CMTI:, +CMT:, +CDS:, +CREG:, +CUSD:, RING, "^..." vendor
+ * noise) still go to the registry; commands expecting such lines must
+ * name the prefix.  Echo of the command (and of the PDU) is dropped.
  * The timeout starts when the last byte of the command has been
- * consumed.  Returns a non-zero id, or 0 on allocation failure.
+ * consumed.  Returns a non-zero id, or 0 on allocation failure (or while
+ * the chat is being freed); on 0 the caller still owns @data.
  */
 unsigned at_chat_send(struct at_chat *chat, const char *cmd,
 		      const char *const *prefixes, unsigned timeout_ms,
@@ -78,7 +87,11 @@ unsigned at_chat_send_pdu(struct at_chat *chat, const char *cmd,
 			  unsigned timeout_ms, at_done_fn done, void *data,
 			  at_destroy_fn destroy);
 
-/* Cancel a queued command; false if unknown or already in flight. */
+/*
+ * Cancel a queued command; false if unknown or already in flight.
+ * The callback does NOT run; @destroy releases the data.  Safe to call
+ * from inside any callback of this chat.
+ */
 bool at_chat_cancel(struct at_chat *chat, unsigned id);
 
 /*
@@ -102,7 +115,12 @@ void at_chat_consumed(struct at_chat *chat, size_t n, int64_t now_ms);
 
 /* Earliest deadline in ms, or -1 when nothing is waiting. */
 int64_t at_chat_deadline(const struct at_chat *chat);
-/* Handle expired deadlines; after a timeout the chat resyncs (AT/OK). */
+/*
+ * Handle expired deadlines; after a timeout the chat resyncs: (ESC if a
+ * "> " prompt never came,) "AT" every 2 s until "OK", then 200 ms of
+ * quiet in which stray final results are dropped, then the next queued
+ * command is written.  Resync timeouts count in at_chat_timeouts().
+ */
 void at_chat_timeout(struct at_chat *chat, int64_t now_ms);
 /* Timeouts in a row (reset by any final result). */
 unsigned at_chat_timeouts(const struct at_chat *chat);
