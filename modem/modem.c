@@ -41,6 +41,7 @@
 #define REG_POLLS		24	/* then carry on unregistered */
 #define REG_SLOW_POLL_MS	30000	/* while configured, unregistered */
 #define RETRY_MS		2000	/* SIM busy, mandatory step retry */
+#define RESWEEP_MS		1000	/* after the owner could not commit */
 #define STEP_RETRIES		5
 #define SIM_BUSY_RETRIES	10
 #define PIN_SETTLE_MS		2000	/* SIM work after a PIN */
@@ -106,6 +107,7 @@ struct ctx {
 struct held {
 	int index;
 	bool reading;
+	bool renotified;	/* +CMTI for it while its delete ran */
 	int64_t handed_ms;
 };
 
@@ -182,6 +184,7 @@ struct modem {
 	int64_t ussd_at;
 	int64_t prev_health;
 	int64_t redeliver_before;
+	int64_t resweep_at;		/* modem_release(): sweep again */
 	int64_t last_reboot_check;
 	unsigned backoff_ms;
 
@@ -642,12 +645,26 @@ static void read_result(struct modem *m, int index,
 	deliver(m, &msg, 1);
 }
 
+/* Queue AT+CMGR for @index and remember it is being read. */
+static void read_index(struct modem *m, int index)
+{
+	static const char *const pfx[] = { "+CMGR:", NULL };
+	struct held *h = held_add(m, index);
+	char text[24];
+
+	if (!h)
+		return;
+	h->reading = true;
+	snprintf(text, sizeof(text), "AT+CMGR=%d", index);
+	if (cmd(m, K_READ, index, text, pfx, T_READ) < 0)
+		held_remove(m, index);
+}
+
 /* +CMTI: "SM",3 and +CDSI: "SM",4 - a message was stored. */
 static void on_stored(const char *line, const char *pdu, void *data)
 {
-	static const char *const pfx[] = { "+CMGR:", NULL };
 	struct modem *m = data;
-	char mem[8], text[24];
+	char mem[8];
 	struct at_iter it;
 	struct held *h;
 	int index;
@@ -669,15 +686,18 @@ static void on_stored(const char *line, const char *pdu, void *data)
 		sweep(m);
 		return;
 	}
-	if (held_find(m, index))
-		return;		/* already handed up or being read */
-	h = held_add(m, index);
-	if (!h)
+	h = held_find(m, index);
+	if (h) {
+		/*
+		 * Handed up and being deleted: a modem that frees the slot
+		 * at AT+CMGD stores the next message there and may announce
+		 * it before the OK.  Read it again once the delete is done.
+		 */
+		if (!h->reading)
+			h->renotified = true;
 		return;
-	h->reading = true;
-	snprintf(text, sizeof(text), "AT+CMGR=%d", index);
-	if (cmd(m, K_READ, index, text, pfx, T_READ) < 0)
-		held_remove(m, index);
+	}
+	read_index(m, index);
 }
 
 /* +CMT: [<alpha>],<len> / +CDS: <len>, PDU: direct delivery. */
@@ -957,7 +977,16 @@ static void step_run(struct modem *m)
 
 	switch (m->step) {
 	case ST_PROBE:
-		cmd(m, K_STEP, ST_PROBE, "AT", NULL, T_PROBE);
+		/*
+		 * ESC first (cfg.cancel_entry): if the previous owner of the
+		 * port died, or the port was lost, between the "> " prompt
+		 * of AT+CMGS and the Ctrl-Z, the modem is still collecting a
+		 * PDU and would swallow a plain "AT" forever.  ESC cancels
+		 * that entry without sending; in command state it is line
+		 * noise before "AT".
+		 */
+		cmd(m, K_STEP, ST_PROBE, m->cfg.cancel_entry ? "\x1b" "AT" :
+		    "AT", NULL, T_PROBE);
 		break;
 	case ST_ECHO:
 		cmd(m, K_STEP, ST_ECHO, "ATE0", NULL, T_CMD);
@@ -1536,13 +1565,19 @@ static void on_result(const struct at_result *res, void *data)
 	case K_SWEEP:
 		sweep_result(m, res);
 		break;
-	case K_DELETE:
+	case K_DELETE: {
+		struct held *h = held_find(m, c->arg);
+		bool again = h && h->renotified;
+
 		held_remove(m, c->arg);
+		if (again)
+			read_index(m, c->arg);
 		if (res->err.type != AT_ERR_NONE)
 			mlog(m, MODEM_LOG_WARNING,
 			     "modem: AT+CMGD=%d failed: %s", c->arg,
 			     at_error_text(&res->err));
 		break;
+	}
 	case K_CSQ:
 		line = find_line(res, "+CSQ:");
 		if (line)
@@ -1653,6 +1688,7 @@ static void go_lost(struct modem *m, const char *reason)
 	m->step_at = -1;
 	m->health_at = -1;
 	m->reg_poll_at = -1;
+	m->resweep_at = -1;	/* the sweep after the reopen reads all */
 	set_state(m, MODEM_LOST);
 	at_chat_reset(m->chat);
 	ussd_finish(m, -ENOTCONN, NULL);
@@ -1773,6 +1809,7 @@ struct modem *modem_new(const struct modem_config *cfg)
 
 	m->step_at = m->health_at = m->reg_poll_at = -1;
 	m->reopen_at = m->ussd_at = m->last_reboot_check = -1;
+	m->resweep_at = -1;
 	m->redeliver_before = INT64_MIN;
 	m->backoff_ms = BACKOFF_MIN_MS;
 	m->csms_service = -1;
@@ -1910,6 +1947,7 @@ int64_t modem_deadline(const struct modem *m)
 	d = min_deadline(d, m->reg_poll_at);
 	d = min_deadline(d, m->reopen_at);
 	d = min_deadline(d, m->ussd_at);
+	d = min_deadline(d, m->resweep_at);
 	return d;
 }
 
@@ -1919,6 +1957,7 @@ static void health_check(struct modem *m)
 	static const char *const p_creg[] = { "+CREG:", NULL };
 	static const char *const p_cpms[] = { "+CPMS:", NULL };
 	static const char *const p_cpin[] = { "+CPIN:", NULL };
+	static const char *const p_cnmi[] = { "+CNMI:", NULL };
 
 	m->health_at = m->now + health_ms(m);
 	if (m->st.state == MODEM_SIM_ERROR) {
@@ -1934,6 +1973,12 @@ static void health_check(struct modem *m)
 	cmd(m, K_CSQ, 0, "AT+CSQ", p_csq, T_CMD);
 	cmd(m, K_CREG, 0, "AT+CREG?", p_creg, T_CMD);
 	cmd(m, K_CPMS, 0, "AT+CPMS?", p_cpms, T_CMD);
+	/*
+	 * Some modems reboot without a word (no ^BOOT, no RDY) and come
+	 * back with new-message indications off: check them here too.
+	 */
+	m->last_reboot_check = m->now;
+	cmd(m, K_REBOOT_CHECK, 0, "AT+CNMI?", p_cnmi, T_CMD);
 	sweep(m);
 }
 
@@ -1964,6 +2009,11 @@ void modem_timeout(struct modem *m, int64_t now_ms)
 	}
 	if (m->port && due(m->health_at, now_ms))
 		health_check(m);
+	if (due(m->resweep_at, now_ms)) {
+		m->resweep_at = -1;
+		if (m->port && m->configured)
+			sweep(m);
+	}
 	if (due(m->ussd_at, now_ms)) {
 		mlog(m, MODEM_LOG_WARNING, "modem: no USSD reply in time");
 		if (m->port)
@@ -1991,6 +2041,18 @@ int modem_delete(struct modem *m, int index)
 		return -ENOTCONN;
 	snprintf(text, sizeof(text), "AT+CMGD=%d", index);
 	return cmd(m, K_DELETE, index, text, NULL, T_CMD);
+}
+
+int modem_release(struct modem *m, int index)
+{
+	if (index == -1)
+		return 0;
+	if (index < 0)
+		return -EINVAL;
+	held_remove(m, index);
+	if (m->port && m->resweep_at < 0)
+		m->resweep_at = m->now + RESWEEP_MS;
+	return 0;
 }
 
 int modem_send_pdu(struct modem *m, const char *pdu_hex, size_t tpdu_len,
