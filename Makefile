@@ -14,21 +14,22 @@ PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 DESTDIR	?=
 
-PKGS	= libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd libsystemd libcrypt
+PKGS	= libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd libcrypt
 WARN	= -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	  -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
 	  -Werror
 CFLAGS	?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lcrypt
+LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDFLAGS	?= -Wl,--as-needed
 TEST_LDLIBS = $(LDLIBS) -lcmocka
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
 	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind libsystemd-dev libcrypt-dev
+	   libclang-rt-14-dev valgrind libcrypt-dev
 
 # --- modules (one .c/.h pair each) -----------------------------------
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
@@ -40,7 +41,7 @@ STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c
 
-JIFEND_SRCS	= gateway/jifend.c gateway/gw.c gateway/loop.c
+JIFEND_SRCS	= gateway/jifend.c gateway/gw.c gateway/loop.c gateway/notify.c
 JIFENCTL_SRCS	= gateway/jifenctl.c gateway/ctl_pdu.c gateway/ctl_sim.c \
 		  gateway/ctl_store.c gateway/ctl_review.c
 SIM_SRCS	= tools/modemsim.c
@@ -97,6 +98,19 @@ $(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS) $(LIB_SRCS))
 $(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS) $(PDU_SRCS) $(AT_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Fault-injection build of the daemon (tests/e2e/test_faultloop.py): the
+# same sources plus gateway/fault.c, compiled with -DJIFEN_FAULTS into
+# their own object directory.  $(BUILD)/jifend never contains fault.c.
+FAULT_SRCS	= gateway/fault.c
+fault_obj = $(patsubst %.c,$(BUILD)/fault/obj/%.o,$(1))
+
+$(BUILD)/fault/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DJIFEN_FAULTS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fault/jifend: $(call fault_obj,$(JIFEND_SRCS) $(LIB_SRCS) $(FAULT_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
@@ -107,7 +121,7 @@ deps:
 unit: $(UNIT_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit $(BUILD)/fault/jifend
 	@tests/run-tests.sh $(BUILD)
 
 run: deps
@@ -117,7 +131,7 @@ run: deps
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" all unit
+		LDFLAGS="-fsanitize=address,undefined" all unit build/asan/fault/jifend
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-tests.sh build/asan
 
@@ -153,3 +167,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/fault/obj -name '*.d' 2>/dev/null)

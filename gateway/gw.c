@@ -22,7 +22,8 @@
 #define GW_CONCAT_DEADLINE_S	600	/* SPEC §8: 10 minutes */
 #define GW_SEND_MAX_ATTEMPTS	5
 #define GW_BATCH		32	/* messages handled per round */
-#define GW_RETRY_MS		5000	/* after a busy database */
+#define GW_RETRY_MS		5000	/* after a busy database, at most */
+#define GW_RETRY_MIN_MS		100	/* first retry after a store error */
 #define GW_PRUNE_S		86400
 #define GW_KEEP_DAYS		90
 
@@ -33,6 +34,12 @@ struct gw {
 	bool sending;			/* one part in flight */
 	long long send_part;
 	int send_attempts;
+	/* a part the modem sent whose "sent" could not be recorded yet:
+	 * recorded before anything else is sent, never sent again */
+	bool unrecorded;
+	long long unrecorded_part;
+	int unrecorded_mr;
+	unsigned store_fails;		/* store errors in a row: backoff */
 	/* one-shot deadlines, CLOCK_MONOTONIC ms, -1 when unarmed */
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
@@ -58,6 +65,29 @@ static void arm(int64_t *slot, int64_t when)
 {
 	if (*slot < 0 || when < *slot)
 		*slot = when;
+}
+
+/*
+ * The database, not the message, is in trouble (locked, full, I/O
+ * error): the work waits and is retried, 100 ms, 200 ms ... 5 s later.
+ */
+static bool gw_store_trouble(int err)
+{
+	return err == -EBUSY || err == -EIO || err == -ENOSPC ||
+	       err == -ENOMEM;
+}
+
+static void gw_retry_later(struct gw *gw)
+{
+	int64_t ms = GW_RETRY_MIN_MS;
+	unsigned i;
+
+	for (i = 0; i < gw->store_fails && ms < GW_RETRY_MS; i++)
+		ms *= 2;
+	if (ms > GW_RETRY_MS)
+		ms = GW_RETRY_MS;
+	gw->store_fails++;
+	gw->t_work = loop_now() + ms;
 }
 
 static void gw_modem_log(int level, const char *fmt, va_list ap, void *data)
@@ -185,9 +215,11 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 fail:
 	store_rollback(gw->st);
 fail_nocommit:
-	/* not deleted: they come back with the next sweep */
+	/* not deleted: the modem lists them again shortly */
 	log_err("cannot store %zu received messages: %s; they stay on the SIM",
 		n, strerror(-err));
+	for (i = 0; i < n; i++)
+		modem_release(m, msgs[i].index);
 out:
 	free(parts);
 	free(senders);
@@ -221,6 +253,7 @@ static void gw_modem_config(const struct gw *gw, struct modem_config *mc)
 	mc->pin = gw->cfg->modem.pin;
 	mc->smsc = gw->cfg->modem.smsc;
 	mc->health_interval_s = (unsigned)gw->cfg->modem.health_interval;
+	mc->cancel_entry = true;	/* a killed jifend may leave "> " open */
 	mc->log = gw_modem_log;
 	mc->trace = gw_modem_trace;
 	mc->state_changed = gw_on_state;
@@ -241,9 +274,16 @@ static void gw_on_sent(int err, int mr, const struct at_error *e,
 	gw->sending = false;
 	if (!err) {
 		rc = store_outbox_part_sent(gw->st, gw->send_part, mr, now);
-		if (rc < 0)
-			log_err("cannot record sent part %lld: %s",
+		if (rc < 0) {
+			/* it went out: never send it again, record it later */
+			log_err("cannot record sent part %lld: %s; retrying",
 				gw->send_part, strerror(-rc));
+			gw->unrecorded = true;
+			gw->unrecorded_part = gw->send_part;
+			gw->unrecorded_mr = mr;
+			gw_retry_later(gw);
+			return;
+		}
 	} else {
 		char why[128];
 		int64_t next = 0;
@@ -286,6 +326,16 @@ static void gw_send_next(struct gw *gw)
 
 	if (gw->sending)
 		return;
+	if (gw->unrecorded) {
+		err = store_outbox_part_sent(gw->st, gw->unrecorded_part,
+					     gw->unrecorded_mr, wall_now());
+		if (err < 0) {
+			gw_retry_later(gw);
+			return;
+		}
+		gw->unrecorded = false;
+		gw->store_fails = 0;
+	}
 	modem_get_status(gw->modem, &ms);
 	if (ms.state != MODEM_READY)
 		return;
@@ -322,7 +372,7 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 		return false;
 	if (err < 0) {
 		log_err("inbox: %s", strerror(-err));
-		gw->t_work = loop_now() + GW_RETRY_MS;
+		gw_retry_later(gw);
 		return false;
 	}
 	memset(&res, 0, sizeof(res));
@@ -336,10 +386,15 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 		else
 			store_rollback(gw->st);
 	}
-	if (err == -EBUSY) {
-		/* jifenctl holds the lock: the message waits, nothing lost */
+	if (gw_store_trouble(err)) {
+		/*
+		 * jifenctl holds the lock, the disk is full or failed: the
+		 * transaction was rolled back whole, the message waits and
+		 * is handled (and answered) on a later try.
+		 */
+		log_warn("message %lld waits: %s", msg.id, strerror(-err));
 		store_inbox_msg_release(&msg);
-		gw->t_work = loop_now() + GW_RETRY_MS;
+		gw_retry_later(gw);
 		return false;
 	}
 	if (err < 0) {
@@ -353,7 +408,7 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 			strerror(-err));
 		if (store_inbox_done(gw->st, &msg, now) < 0) {
 			store_inbox_msg_release(&msg);
-			gw->t_work = loop_now() + GW_RETRY_MS;
+			gw_retry_later(gw);
 			return false;
 		}
 	} else {
@@ -364,6 +419,7 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 			 cmd_kind_name(res.kind),
 			 handler_outcome_name(res.outcome));
 	}
+	gw->store_fails = 0;
 	store_inbox_msg_release(&msg);
 	return true;
 }
@@ -393,7 +449,10 @@ static int64_t gw_store_wakeup(struct gw *gw)
 {
 	int64_t best = -1, t;
 
-	if (store_outbox_next_wakeup(gw->st, &t) == 0 && !gw->sending)
+	/* while a part is in flight its completion re-arms t_work: the
+	 * outbox query (O(queued parts)) would only be thrown away */
+	if (!gw->sending && !gw->unrecorded &&
+	    store_outbox_next_wakeup(gw->st, &t) == 0)
 		best = t;
 	if (store_inbox_next_deadline(gw->st, GW_CONCAT_DEADLINE_S, &t) == 0)
 		best = best < 0 || t < best ? t : best;

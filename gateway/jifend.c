@@ -9,6 +9,7 @@
  * root -> loop; shutdown in reverse.  Fatal errors happen only here, at
  * start-up; at run time everything is logged and recovered.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
@@ -20,14 +21,17 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "gateway/gw.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/notify.h"
 #include "storage/store.h"
+#ifdef JIFEN_FAULTS
+#include "gateway/fault.h"
+#endif
 
 struct daemon {
 	const char *config_path;
@@ -96,9 +100,9 @@ static void sig_dispatch(void *data, short revents, int64_t now)
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			sd_notify(0, "RELOADING=1");
+			notify_send("RELOADING=1");
 			reload(d);
-			sd_notify(0, "READY=1");
+			notify_send("READY=1");
 			break;
 		case SIGUSR1:
 			log_set_at_trace(!log_at_trace());
@@ -106,7 +110,7 @@ static void sig_dispatch(void *data, short revents, int64_t now)
 			break;
 		default:
 			log_notice("signal %u: stopping", si.ssi_signo);
-			sd_notify(0, "STOPPING=1");
+			notify_send("STOPPING=1");
 			loop_quit(d->loop);
 		}
 	}
@@ -134,6 +138,30 @@ static int setup_signals(struct daemon *d)
 	return d->sigfd < 0 ? -errno : 0;
 }
 
+/* True when @dir holds nothing but the database @base and its -wal/-shm. */
+static bool dir_holds_only_db(const char *dir, const char *base)
+{
+	size_t n = strlen(base);
+	struct dirent *e;
+	bool only = true;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while (only && (e = readdir(d))) {
+		const char *name = e->d_name;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if (strncmp(name, base, n) != 0 ||
+		    (name[n] && strcmp(name + n, "-wal") &&
+		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal")))
+			only = false;
+	}
+	closedir(d);
+	return only;
+}
+
 /*
  * Drop root to daemon.user after the port and the database are open.
  * The database files are handed to the user first: SQLite creates the
@@ -143,6 +171,7 @@ static int drop_privileges(const char *user, const char *db)
 {
 	static const char *const sfx[] = { "", "-wal", "-shm" };
 	struct passwd *pw;
+	struct stat sb;
 	char path[CONFIG_PATH_SIZE + 8], dir[CONFIG_PATH_SIZE];
 	char *slash;
 	size_t i;
@@ -167,7 +196,13 @@ static int drop_privileges(const char *user, const char *db)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+		/* never take over a shared directory such as /tmp or /var/lib */
+		if (!dir_holds_only_db(dir, slash + 1) ||
+		    (stat(dir, &sb) == 0 && (sb.st_mode & (S_ISVTX | S_IWOTH))))
+			log_warn("%s is a shared directory: not handed to %s; "
+				 "keep the database in a directory of its own",
+				 dir, user);
+		else if (chown(dir, pw->pw_uid, pw->pw_gid) < 0)
 			log_warn("chown %s: %s", dir, strerror(errno));
 	}
 	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
@@ -259,12 +294,17 @@ int main(int argc, char **argv)
 	}
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
+#ifdef JIFEN_FAULTS
+	/* test build only (make build/fault/jifend): see gateway/fault.h */
+	if (fault_init(st, d.loop) < 0)
+		goto out;
+#endif
 	gw_start(d.gw);
 	if (drop_privileges(d.cfg.daemon.user, d.cfg.storage.path) < 0)
 		goto out;
 	log_notice("started: village %s, modem %s, database %s",
 		   d.cfg.village.id, d.cfg.modem.device, d.cfg.storage.path);
-	sd_notify(0, "READY=1");
+	notify_send("READY=1");
 	e = loop_run(d.loop);
 	if (e < 0)
 		log_err("event loop: %s", strerror(-e));

@@ -108,6 +108,13 @@ struct modem_config {
 	const char *smsc;		/* NULL or "" = the SIM's */
 	unsigned health_interval_s;	/* 0 -> 300 */
 	unsigned max_timeouts;		/* 0 -> 3 consecutive AT timeouts */
+	/*
+	 * Start every bring-up with ESC before the first "AT": cancels a
+	 * text entry (AT+CMGS "> ") left open by a process that died or a
+	 * port that was lost mid-send, which would swallow the probe
+	 * forever.  jifend sets it; false keeps the plain transcript.
+	 */
+	bool cancel_entry;
 
 	/* All callbacks are optional and get @data. */
 	void (*log)(int level, const char *fmt, va_list ap, void *data);
@@ -206,6 +213,16 @@ const char *modem_state_name(enum modem_state state);
  * reopen); -ENOMEM.
  */
 int modem_delete(struct modem *m, int index);
+
+/*
+ * modem_release - the owner could NOT commit the message at @index
+ * (database busy, full, I/O error): forget that it was handed up and
+ * list the storage again in about a second, so it comes up again soon
+ * rather than after two health checks.  Nothing is deleted.  0; 0 for
+ * index -1 (a direct delivery: nothing to read again); -EINVAL for
+ * other negative indexes.
+ */
+int modem_release(struct modem *m, int index);
 
 /*
  * modem_send_pdu - send one SMS-SUBMIT: AT+CMGS=<tpdu_len>, "> ",

@@ -468,6 +468,27 @@ int port_fd(const struct port *port)
 	return port->fd;
 }
 
+/* Armed faults, [PORT_FAULT_READ] and [PORT_FAULT_WRITE]: see port.h. */
+static struct {
+	long n;
+	int err;
+} port_faults[2];
+
+/* port_fault_after - see port.h. */
+void port_fault_after(int which, long n, int err)
+{
+	if (which != PORT_FAULT_READ && which != PORT_FAULT_WRITE)
+		return;
+	port_faults[which].n = n > 0 ? n : 0;
+	port_faults[which].err = err > 0 ? err : EIO;
+}
+
+/* True when the armed fault of @which fires on this call. */
+static bool port_fault_fires(int which)
+{
+	return port_faults[which].n > 0 && --port_faults[which].n == 0;
+}
+
 /* port_read - see port.h; EOF on a tty means hang-up. */
 ssize_t port_read(struct port *port, void *buf, size_t len)
 {
@@ -475,6 +496,8 @@ ssize_t port_read(struct port *port, void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (port_fault_fires(PORT_FAULT_READ))
+		return -port_faults[PORT_FAULT_READ].err;
 	n = read(port->fd, buf, len);
 	if (n > 0)
 		return n;
@@ -492,6 +515,8 @@ ssize_t port_write(struct port *port, const void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (port_fault_fires(PORT_FAULT_WRITE))
+		return -port_faults[PORT_FAULT_WRITE].err;
 	n = write(port->fd, buf, len);
 	if (n >= 0)
 		return n;

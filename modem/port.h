@@ -85,4 +85,16 @@ int port_resolve(const char *device, const char *sysfs_root, char *buf,
 /* port_is_pty - true when the character device @path is a pseudo-tty. */
 bool port_is_pty(const char *path);
 
+/*
+ * Fault injection for tests (the fault build of jifend): the @n-th
+ * port_read() (@which PORT_FAULT_READ) or port_write() (PORT_FAULT_WRITE)
+ * from now, counted over every port of the process, returns -@err
+ * instead of touching the device, once; the caller then treats the
+ * modem as lost.  @n = 0 disarms.  Always compiled in: it costs one
+ * counter test per call.  Not thread-safe (one daemon thread).
+ */
+#define PORT_FAULT_READ		0
+#define PORT_FAULT_WRITE	1
+void port_fault_after(int which, long n, int err);
+
 #endif

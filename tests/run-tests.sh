@@ -3,46 +3,74 @@
 # with one line "N passed, M failed" counting every test case.
 # Each suite prints TAP ("ok N - name" / "not ok N - name"); a suite that
 # exits non-zero without reporting a failure (crash, sanitizer) counts as
-# one failed case.
+# one failed case.  End-to-end suites mostly wait on the daemon, so they
+# run JIFEN_JOBS (default 3) at a time.
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp -d "${TMPDIR:-/tmp}/jifen-tests.XXXXXX")
+jobs=${JIFEN_JOBS:-3}
 passed=0
 failed=0
 
+outfile() {
+	echo "$log/$(echo "$1" | tr / _).out"
+}
+
+# run_suite NAME CMD...: run it, leave TAP in the output file, rc in .rc
 run_suite() {
 	name=$1
 	shift
-	out="$log/$(echo "$name" | tr / _).out"
+	out=$(outfile "$name")
 	"$@" >"$out" 2>&1
-	rc=$?
-	[ -f "$out" ] || { echo "not ok - $name: no output" >"$out"; rc=1; }
+	echo $? >"$out.rc"
+}
+
+# report NAME: count the suite's cases and print its line
+report() {
+	out=$(outfile "$1")
+	rc=$(cat "$out.rc" 2>/dev/null || echo 1)
+	[ -f "$out" ] || echo "not ok - $1: no output" >"$out"
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^not ok ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
-		echo "not ok - $name exited with status $rc" >>"$out"
+		echo "not ok - $1 exited with status $rc" >>"$out"
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
-		printf '%-28s %4d passed, %d FAILED\n' "$name" "$p" "$f"
+		printf '%-28s %4d passed, %d FAILED\n' "$1" "$p" "$f"
 		grep -v '^ok ' "$out" | tail -n 60 | sed 's/^/    /'
 	else
-		printf '%-28s %4d passed\n' "$name" "$p"
+		printf '%-28s %4d passed\n' "$1" "$p"
 	fi
 }
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 for t in "$build"/tests/test-*; do
 	[ -x "$t" ] || continue
-	run_suite "unit/$(basename "$t")" "$t"
+	name="unit/$(basename "$t")"
+	run_suite "$name" "$t"
+	report "$name"
 done
 
 export JIFEN_BUILD="$top/$build"
+names=""
+running=0
 for t in "$top"/tests/e2e/test_*.py; do
 	[ -f "$t" ] || continue
-	run_suite "e2e/$(basename "$t" .py)" python3 "$t"
+	name="e2e/$(basename "$t" .py)"
+	names="$names $name"
+	run_suite "$name" python3 "$t" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+for name in $names; do
+	report "$name"
 done
 
 rm -rf "$log"
