@@ -146,6 +146,17 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 		log_err("out of memory for %zu received messages", n);
 		goto out;
 	}
+	/*
+	 * The one durable commit of the pipeline: these messages leave the
+	 * SIM once it returns.  Everything after it (handling, replies,
+	 * sent marks) commits lazily: a power cut can only make the gateway
+	 * redo that work (at worst a repeated answer), never lose an SMS.
+	 */
+	for (i = 0; i < n; i++)
+		if (msgs[i].kind == MODEM_SMS_TEXT)
+			break;
+	/* a lost delivery report or audit row costs nothing: lazy */
+	store_set_durable(gw->st, i < n);
 	err = store_begin(gw->st);
 	if (err < 0)
 		goto fail;
@@ -209,12 +220,14 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 	for (i = 0; i < n; i++)
 		if (msgs[i].index >= 0)
 			modem_delete(m, msgs[i].index);
+	store_set_durable(gw->st, false);
 	log_debug("committed %zu received PDUs (%zu text)", n, np);
 	gw->t_work = loop_now();
 	goto out;
 fail:
 	store_rollback(gw->st);
 fail_nocommit:
+	store_set_durable(gw->st, false);
 	/* not deleted: the modem lists them again shortly */
 	log_err("cannot store %zu received messages: %s; they stay on the SIM",
 		n, strerror(-err));
@@ -461,18 +474,95 @@ static int64_t gw_store_wakeup(struct gw *gw)
 	return best;
 }
 
+/* What one handled message was, for the log after the commit. */
+struct gw_done {
+	long long id;
+	char who[64], what[64];
+	bool incomplete;
+	enum cmd_kind kind;
+	enum handler_outcome outcome;
+};
+
+/*
+ * Group commit: handle up to GW_BATCH ready messages in ONE transaction,
+ * so a burst costs one disk sync instead of one per message.  Nothing
+ * is sent before the commit, so a crash redoes the whole batch and
+ * answers each message once.  Returns the number handled, 0 when the
+ * inbox is empty, or -1 when something failed: the batch was rolled
+ * back and the caller handles the messages one by one instead.
+ */
+static int gw_handle_batch(struct gw *gw, int64_t now)
+{
+	struct handler_ctx ctx = { gw->st, gw->cfg, now };
+	struct gw_done *done;
+	int n = 0, i, err;
+
+	done = calloc(GW_BATCH, sizeof(*done));
+	if (!done || store_begin(gw->st) < 0) {
+		free(done);
+		return -1;
+	}
+	for (err = 0; n < GW_BATCH && !err; n++) {
+		struct store_inbox_msg msg;
+		struct handler_result res;
+
+		memset(&msg, 0, sizeof(msg));
+		memset(&res, 0, sizeof(res));
+		err = store_inbox_next_ready(gw->st, now, GW_CONCAT_DEADLINE_S,
+					     &msg);
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		if (!err)
+			err = handler_sms(&ctx, &msg, &res);
+		if (!err)
+			err = store_inbox_done(gw->st, &msg, now);
+		done[n].id = msg.id;
+		log_phone(msg.sender, done[n].who, sizeof(done[n].who));
+		log_text(msg.text, done[n].what, sizeof(done[n].what));
+		done[n].incomplete = msg.incomplete;
+		done[n].kind = res.kind;
+		done[n].outcome = res.outcome;
+		store_inbox_msg_release(&msg);
+	}
+	if (!err)
+		err = store_commit(gw->st);
+	else
+		store_rollback(gw->st);
+	if (err < 0) {
+		free(done);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		log_info("message %lld from %s %s%s: %s, %s", done[i].id,
+			 done[i].who, done[i].what,
+			 done[i].incomplete ? " (incomplete)" : "",
+			 cmd_kind_name(done[i].kind),
+			 handler_outcome_name(done[i].outcome));
+	free(done);
+	gw->store_fails = 0;
+	return n;
+}
+
 /* Everything the store says is due: inbox, 公示, outbox. */
 static void gw_work(struct gw *gw)
 {
 	int64_t now = wall_now(), t;
-	int i;
+	int i, n;
 
 	gw->t_work = -1;
 	gw_finalize(gw, now);
-	for (i = 0; i < GW_BATCH; i++)
-		if (!gw_handle_one(gw, now))
-			break;
-	if (i == GW_BATCH)
+	n = gw_handle_batch(gw, now);
+	if (n < 0) {
+		/* one message or the store failed: one at a time, each
+		 * with its own error handling */
+		for (i = 0; i < GW_BATCH; i++)
+			if (!gw_handle_one(gw, now))
+				break;
+		n = i;
+	}
+	if (n == GW_BATCH)
 		gw->t_work = loop_now();	/* more: after other I/O */
 	gw_send_next(gw);
 	t = gw_store_wakeup(gw);
@@ -516,6 +606,7 @@ int gw_start(struct gw *gw)
 	store_status_set(gw->st, "started_at", buf, wall_now());
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
+	store_set_durable(gw->st, false);	/* see gw_on_sms() */
 	return modem_start(gw->modem, loop_now());
 }
 
@@ -550,6 +641,11 @@ void gw_write_status(struct gw *gw)
 	store_status_set(gw->st, "modem.last_error", s.last_error, now);
 	snprintf(buf, sizeof(buf), "%u", s.reopens);
 	store_status_set(gw->st, "modem.reopens", buf, now);
+	/* outq_allowed() never answers it (no auto-reply loop); "" unknown */
+	if (!s.own_number[0] ||
+	    phone_normalize(s.own_number, buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	store_status_set(gw->st, "own_number", buf, now);
 }
 
 /* Status changed in a way worth writing (not on every wakeup). */

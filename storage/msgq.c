@@ -480,10 +480,13 @@ static const char sql_out_next_due[] =
 	"SELECT p.id, p.msg, p.seq,"
 	" (SELECT COUNT(*) FROM outbox_parts q WHERE q.msg = p.msg),"
 	" o.recipient, o.kind, p.pdu, p.tpdu_len, p.attempts"
-	" FROM outbox_parts p JOIN outbox o ON o.id = p.msg"
+	/* walk the queued parts in order (partial index, no sort): the
+	 * first due one wins; CROSS JOIN keeps the planner to that plan */
+	" FROM outbox_parts p INDEXED BY outbox_parts_queued"
+	" CROSS JOIN outbox o ON o.id = p.msg"
 	" WHERE p.state = 'queued' AND p.next_attempt_at <= ?1"
 	" AND o.state IN ('queued', 'sending') AND o.not_before <= ?1"
-	" ORDER BY o.id, p.seq LIMIT 1";
+	" ORDER BY p.msg, p.seq LIMIT 1";
 
 int store_outbox_next_due(struct store *st, int64_t now,
 			  struct store_out_part *out)

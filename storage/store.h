@@ -39,7 +39,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after open). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Open (creating if needed) the database at PATH, creating a missing
@@ -72,6 +72,18 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 bool store_in_transaction(struct store *st);
+
+/*
+ * Durability of the following commits.  true (the default after
+ * store_open): every commit syncs the disk (synchronous=FULL) and
+ * survives a power cut.  false: commits reach the WAL file but the sync
+ * waits for the next durable commit or checkpoint (synchronous=NORMAL);
+ * a power cut may lose the last such commits, never corrupts the file,
+ * and a process crash (kill -9) loses nothing.  jifend commits received
+ * messages durably (they are deleted from the SIM after the commit) and
+ * its own follow-up work lazily: see docs/STORAGE.md.  0 or -errno.
+ */
+int store_set_durable(struct store *st, bool durable);
 
 /*
  * Fault injection for tests: the Nth sqlite3_step() from now (N >= 1,

@@ -23,6 +23,7 @@ struct store_stmt_slot {
 struct store {
 	sqlite3 *db;
 	bool in_tx;		/* store_begin active */
+	bool durable;		/* synchronous=FULL (else NORMAL) */
 	int sp_depth;		/* internal savepoints open */
 	long fault_n;		/* steps until the injected fault, 0 off */
 	int fault_err;

@@ -229,6 +229,9 @@ static void test_reopen_idempotent(void **state)
 	assert_string_equal(h.name, "x");
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static void test_refuse_newer_schema(void **state)
 {
 	struct fx *f = *state;
@@ -246,10 +249,100 @@ static void test_refuse_newer_schema(void **state)
 	assert_int_equal(count_sql(f, "PRAGMA user_version"), 99);
 	/* put it back so teardown can go on */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = " STR(STORE_SCHEMA_VERSION),
+		     NULL, NULL, NULL);
 	sqlite3_close(db);
 	f->st = store_open(f->path, &err);
 	assert_non_null(f->st);
+}
+
+/* Copy @from to @to byte for byte (0 when @from does not exist). */
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "rb"), *out;
+	size_t n;
+
+	if (!in)
+		return;
+	out = fopen(to, "wb");
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+/*
+ * A power cut in the middle of a transaction: what is on disk at that
+ * moment (the database and WAL files, copied while the transaction is
+ * open and has spilled pages) opens cleanly, passes integrity_check and
+ * holds exactly the committed state - the cut transaction is invisible.
+ */
+static void test_power_cut_mid_transaction(void **state)
+{
+	struct fx *f = *state;
+	char cut[160], from[192], to[192], id[16];
+	struct stat sb;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int i;
+
+	assert_int_equal(store_household_upsert(f->st, "H01", "x", T0, NULL), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	/* enough rows to spill uncommitted pages into the WAL */
+	for (i = 0; i < 30000; i++) {
+		snprintf(id, sizeof(id), "C%05d", i);
+		assert_int_equal(store_household_upsert(f->st, id,
+			"一个很长的户名用来填满数据库页面一个很长的户名", T0,
+			NULL), 0);
+	}
+	snprintf(cut, sizeof(cut), "%s/cut.db", f->dir);
+	copy_file(f->path, cut);
+	snprintf(from, sizeof(from), "%s-wal", f->path);
+	snprintf(to, sizeof(to), "%s-wal", cut);
+	copy_file(from, to);
+	assert_int_equal(stat(to, &sb), 0);
+	assert_true(sb.st_size > 1024 * 1024);	/* the cut is in the WAL */
+	assert_int_equal(store_rollback(f->st), 0);
+
+	assert_int_equal(sqlite3_open(cut, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1,
+					    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(id) FROM "
+					    "households", -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "H01");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	unlink(cut);
+	unlink(to);
+	snprintf(to, sizeof(to), "%s-shm", cut);
+	unlink(to);
+}
+
+/* A version 1 database (the first release) is migrated to the current. */
+static void test_migrate_from_v1(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	int err = 0;
+
+	store_close(f->st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX outbox_parts_queued;"
+				      "PRAGMA user_version = 1", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+	f->st = store_open(f->path, &err);
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+	assert_int_equal(count_sql(f, "SELECT count(*) FROM sqlite_master "
+				   "WHERE name = 'outbox_parts_queued'"), 1);
 }
 
 static void test_errno_mapping(void **state)
@@ -1579,6 +1672,8 @@ int main(void)
 		T(test_open_creates_schema),
 		T(test_reopen_idempotent),
 		T(test_refuse_newer_schema),
+		T(test_migrate_from_v1),
+		T(test_power_cut_mid_transaction),
 		T(test_two_handles_wal),
 		T(test_household_upsert),
 		T(test_phone_bind_normalises),
