@@ -104,7 +104,16 @@ const char *log_text(const char *text, char *buf, size_t len)
 	if (!text)
 		text = "";
 	if (lg.personal) {
-		snprintf(buf, len, "%s", text);
+		size_t n = strlen(text);
+
+		if (n >= len) {
+			/* cut at a character boundary: the log stays UTF-8 */
+			n = len - 1;
+			while (n && (text[n] & 0xc0) == 0x80)
+				n--;
+		}
+		memcpy(buf, text, n);
+		buf[n] = '\0';
 		return buf;
 	}
 	for (p = (const unsigned char *)text; *p; p++)
