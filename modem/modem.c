@@ -70,6 +70,7 @@ enum step {
 	ST_CMGF,
 	ST_CSCS,
 	ST_CSCA,
+	ST_CNUM,
 	ST_CPMS,
 	ST_CSMS,
 	ST_CNMI_TEST,
@@ -174,6 +175,7 @@ struct modem {
 	bool cnmi_ranges;
 	uint32_t cnmi_bits[5];
 	int csms_service;		/* 1: +CMT/+CDS need AT+CNMA */
+	bool cscs_gsm;			/* AT+CSCS="GSM" accepted */
 	const struct quirk *quirk;
 
 	/* timers, -1 when off */
@@ -475,8 +477,8 @@ static struct held *held_add(struct modem *m, int index)
 		m->cap_held = cap;
 	}
 	h = &m->held[m->n_held++];
+	memset(h, 0, sizeof(*h));
 	h->index = index;
-	h->reading = false;
 	h->handed_ms = m->now;
 	return h;
 }
@@ -876,6 +878,7 @@ static void begin_init(struct modem *m)
 	m->reg_polls = 0;
 	m->cnmi_ranges = false;
 	m->csms_service = -1;
+	m->cscs_gsm = false;
 	m->step_at = -1;
 	m->reg_poll_at = -1;
 	m->health_at = -1;
@@ -971,6 +974,7 @@ static void step_run(struct modem *m)
 	static const char *const p_cpms[] = { "+CPMS:", NULL };
 	static const char *const p_csms[] = { "+CSMS:", NULL };
 	static const char *const p_cnmi[] = { "+CNMI:", NULL };
+	static const char *const p_cnum[] = { "+CNUM:", NULL };
 	char text[64];
 	const int *c;
 	int k;
@@ -1045,17 +1049,20 @@ static void step_run(struct modem *m)
 		break;
 	case ST_CSCA:
 		if (!m->smsc[0]) {
-			step_next(m, ST_CPMS);
+			step_next(m, ST_CNUM);
 			break;
 		}
 		if (!smsc_valid(m->smsc)) {
 			mlog(m, MODEM_LOG_WARNING,
 			     "modem: modem.smsc is not a number; ignored");
-			step_next(m, ST_CPMS);
+			step_next(m, ST_CNUM);
 			break;
 		}
 		snprintf(text, sizeof(text), "AT+CSCA=\"%s\"", m->smsc);
 		cmd(m, K_STEP, ST_CSCA, text, NULL, T_CMD);
+		break;
+	case ST_CNUM:
+		cmd(m, K_STEP, ST_CNUM, "AT+CNUM", p_cnum, T_CMD);
 		break;
 	case ST_CPMS:
 		snprintf(text, sizeof(text), "AT+CPMS=\"%s\",\"%s\",\"%s\"",
@@ -1204,6 +1211,95 @@ static void cpinr_result(struct modem *m, const struct at_result *res)
 	step_next(m, ST_PIN);
 }
 
+/*
+ * The number field of +CNUM into @out ("+" when @toa is 145), or "" when
+ * it is empty or not a number.  When AT+CSCS="GSM" was refused the modem
+ * may still speak UCS2: "002B0038..." is decoded when every group is an
+ * ASCII digit or '+'.
+ */
+static void cnum_number(const struct modem *m, const char *raw, int toa,
+			char *out, size_t size)
+{
+	char num[64];
+	size_t i, n = strlen(raw), len = 0, digits = 0;
+
+	if (!m->cscs_gsm && n >= 12 && n % 4 == 0 && n / 4 < sizeof(num)) {
+		for (i = 0; i < n; i += 4) {
+			if (strncmp(raw + i, "00", 2) != 0 ||
+			    !isxdigit((unsigned char)raw[i + 2]) ||
+			    !isxdigit((unsigned char)raw[i + 3]))
+				break;
+			num[len] = (char)(hexval(raw[i + 2]) << 4 |
+					  hexval(raw[i + 3]));
+			if (!isdigit((unsigned char)num[len]) &&
+			    !(len == 0 && num[len] == '+'))
+				break;
+			len++;
+		}
+		if (i == n) {
+			num[len] = '\0';
+			raw = num;
+			n = len;
+		}
+	}
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (isdigit((unsigned char)raw[i]))
+			digits++;
+		else if (i != 0 || raw[i] != '+')
+			return;
+	}
+	if (digits < 3 || digits + 2 > size)
+		return;
+	len = 0;
+	if (toa == 145 && raw[0] != '+')
+		out[len++] = '+';
+	memcpy(out + len, raw, n);
+	out[len + n] = '\0';
+}
+
+/*
+ * AT+CNUM: +CNUM: [<alpha>],<number>,<type> (one line per number; the
+ * first usable one wins).  Many SIMs answer a bare OK or ERROR: the
+ * number stays unknown (or as learnt from this SIM before), never
+ * fatal.  Only "SIM busy" is tried again; returns true to ask for that.
+ */
+static bool cnum_result(struct modem *m, const struct at_result *res)
+{
+	char raw[96], num[sizeof(m->st.own_number)];
+	struct at_iter it;
+	size_t i;
+	int toa;
+
+	if (res->err.type != AT_ERR_NONE) {
+		if (sim_busy(&res->err) && ++m->step_tries < STEP_RETRIES)
+			return true;
+		mlog(m, MODEM_LOG_INFO,
+		     "modem: own number not available (AT+CNUM: %s)",
+		     at_error_text(&res->err));
+		return false;
+	}
+	for (i = 0; i < res->n_lines; i++) {
+		if (!at_iter_begin(&it, res->lines[i], "+CNUM:") ||
+		    !at_iter_skip(&it) ||
+		    !at_iter_next_string(&it, raw, sizeof(raw)))
+			continue;
+		if (!at_iter_next_number(&it, &toa))
+			toa = raw[0] == '+' ? 145 : 129;
+		cnum_number(m, raw, toa, num, sizeof(num));
+		if (num[0]) {
+			copy_str(m->st.own_number, sizeof(m->st.own_number),
+				 num);
+			mlog(m, MODEM_LOG_INFO,
+			     "modem: own number learnt from the SIM");
+			return false;
+		}
+	}
+	mlog(m, MODEM_LOG_INFO,
+	     "modem: the SIM does not store its own number (AT+CNUM)");
+	return false;
+}
+
 static void step_result(struct modem *m, enum step s,
 			const struct at_result *res)
 {
@@ -1275,8 +1371,12 @@ static void step_result(struct modem *m, enum step s,
 			for (k = 0; imsi[k]; k++)
 				if (!isdigit((unsigned char)imsi[k]))
 					break;
-			if (!imsi[k] && k >= 6)
+			if (!imsi[k] && k >= 6) {
+				/* another SIM: its number is not known yet */
+				if (strcmp(imsi, m->st.imsi) != 0)
+					m->st.own_number[0] = '\0';
 				copy_str(m->st.imsi, sizeof(m->st.imsi), imsi);
+			}
 		}
 		step_next(m, ST_QUIRK);
 		break;
@@ -1320,6 +1420,7 @@ static void step_result(struct modem *m, enum step s,
 		}
 		break;
 	case ST_CSCS:
+		m->cscs_gsm = ok;
 		if (!ok)
 			mlog(m, MODEM_LOG_WARNING,
 			     "modem: AT+CSCS=\"GSM\" refused: %s",
@@ -1331,7 +1432,13 @@ static void step_result(struct modem *m, enum step s,
 			mlog(m, MODEM_LOG_WARNING,
 			     "modem: AT+CSCA refused: %s; using the SIM's SMSC",
 			     at_error_text(&res->err));
-		step_next(m, ST_CPMS);
+		step_next(m, ST_CNUM);
+		break;
+	case ST_CNUM:
+		if (cnum_result(m, res))
+			step_later(m, RETRY_MS);
+		else
+			step_next(m, ST_CPMS);
 		break;
 	case ST_CPMS:
 		if (ok) {

@@ -5,10 +5,10 @@
  * Sits on port.h (the serial line), at.h (the AT chat) and pdu.h (the
  * SMS codec).  It opens the port, brings the modem up (probe, echo off,
  * identification, SIM/PIN, registration, PDU mode, character set,
- * storage, new-message indications with fallbacks), sweeps SIM storage,
- * reads pushed messages (+CMTI/+CDSI), sends PDUs, runs USSD requests,
- * runs a health check every health_interval seconds and reopens the
- * port with backoff when the modem is lost.  See docs/MODEM.md.
+ * own number, storage, new-message indications with fallbacks), sweeps
+ * SIM storage, reads pushed messages (+CMTI/+CDSI), sends PDUs, runs
+ * USSD requests, runs a health check every health_interval seconds and
+ * reopens the port with backoff when the modem is lost.  See docs/MODEM.md.
  *
  * It knows nothing of storage or of the gateway: received messages go
  * up through the sms callback and are deleted from the SIM only when
@@ -88,6 +88,15 @@ struct modem_status {
 	char model[48];
 	char revision[48];
 	char imsi[20];
+	/*
+	 * The SIM's own number from AT+CNUM at bring-up: "+" and digits
+	 * when the SIM gives type 145, plain digits for 129, "" when
+	 * unknown (many SIMs do not store it).  Personal data: never
+	 * logged by the engine.  Kept across re-initialisations of the
+	 * same SIM when AT+CNUM has nothing; forgotten when the IMSI
+	 * changes.  The gateway must never answer this number.
+	 */
+	char own_number[24];
 	int signal_csq;			/* 0..31, 99 unknown */
 	int rssi_dbm;			/* -113..-51, 0 unknown */
 	int reg_stat;			/* +CREG stat: 1 home, 5 roaming, -1 */

@@ -548,11 +548,9 @@ class Loops(unittest.TestCase):
         self.set_own_number()
         self.assert_silent([OWN])
 
-    @unittest.expectedFailure
     def test_own_number_learned_from_the_modem(self):
-        # BUG: nothing asks the modem for its number (AT+CNUM) or writes
-        # the status key "own_number" that outq_allowed() checks, so the
-        # gateway answers texts from its own SIM (an auto-reply loop).
+        # the engine asks AT+CNUM at bring-up and the gateway writes the
+        # status key "own_number" that outq_allowed() checks: no loop
         self.assert_silent([OWN])
 
     def test_at_most_20_messages_in_5_minutes_to_one_number(self):

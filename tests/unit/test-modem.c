@@ -53,6 +53,7 @@ static const struct rule default_rules[] = {
 	{ "AT+CMGF=0", "\r\nOK\r\n", 0, 0 },
 	{ "AT+CSCS=\"GSM\"", "\r\nOK\r\n", 0, 0 },
 	{ "AT+CSCA=*", "\r\nOK\r\n", 0, 0 },
+	{ "AT+CNUM", "\r\n+CNUM: \"\",\"+8613900000000\",145\r\n\r\nOK\r\n", 0, 0 },
 	{ "AT+CPMS=\"SM\",\"SM\",\"SM\"", "\r\n+CPMS: 2,50,2,50,2,50\r\n\r\nOK\r\n", 0, 0 },
 	{ "AT+CPMS?", "\r\n+CPMS: \"SM\",2,50,\"SM\",2,50,\"SM\",2,50\r\n\r\nOK\r\n", 0, 0 },
 	{ "AT+CSMS?", "\r\n+CSMS: 0,1,1,1\r\n\r\nOK\r\n", 0, 0 },
@@ -543,8 +544,8 @@ static void test_bringup_transcript(void **state)
 	static const char *const expect[] = {
 		"AT", "ATE0", "AT+CMEE=1", "AT+CGMI", "AT+CGMM", "AT+CGMR",
 		"AT+CPIN?", "AT+CIMI", "AT+CREG=1", "AT+CREG?", "AT+CMGF=0",
-		"AT+CSCS=\"GSM\"", "AT+CPMS=\"SM\",\"SM\",\"SM\"", "AT+CSMS?",
-		"AT+CNMI=?", "AT+CNMI=2,1,0,2,0", "AT+CMGL=4",
+		"AT+CSCS=\"GSM\"", "AT+CNUM", "AT+CPMS=\"SM\",\"SM\",\"SM\"",
+		"AT+CSMS?", "AT+CNMI=?", "AT+CNMI=2,1,0,2,0", "AT+CMGL=4",
 	};
 	struct modem_status st;
 	size_t i;
@@ -559,6 +560,7 @@ static void test_bringup_transcript(void **state)
 	assert_string_equal(st.model, "EC25");
 	assert_string_equal(st.revision, "EC25EFAR06A03M4G");
 	assert_string_equal(st.imsi, "460001234567890");
+	assert_string_equal(st.own_number, "+8613900000000");
 	assert_string_equal(st.sim_state, "READY");
 	assert_string_equal(st.storage, "SM");
 	assert_int_equal(st.sms_used, 2);
@@ -576,6 +578,178 @@ static void test_bringup_transcript(void **state)
 	/* the raw trace saw both directions */
 	assert_non_null(strstr(r.trace, ">AT+CNMI=2,1,0,2,0\n"));
 	assert_non_null(strstr(r.trace, "<+CPIN: READY\n"));
+	/* the number is personal data: never in the log */
+	assert_null(strstr(r.logtext, "13900000000"));
+}
+
+/* cancel_entry: ESC before the first probe leaves a stale "> " entry. */
+static void test_bringup_cancel_entry_escapes_first(void **state)
+{
+	static const char *const expect[] = {
+		"<ESC>", "AT", "ATE0", "AT+CMEE=1", "AT+CGMI", "AT+CGMM",
+		"AT+CGMR", "AT+CPIN?", "AT+CIMI", "AT+CREG=1", "AT+CREG?",
+		"AT+CMGF=0", "AT+CSCS=\"GSM\"", "AT+CNUM",
+		"AT+CPMS=\"SM\",\"SM\",\"SM\"", "AT+CSMS?", "AT+CNMI=?",
+		"AT+CNMI=2,1,0,2,0", "AT+CMGL=4",
+	};
+	size_t i;
+
+	(void)state;
+	cfg.cancel_entry = true;
+	start_ready();
+	assert_int_equal(f.n_log, sizeof(expect) / sizeof(expect[0]));
+	for (i = 0; i < f.n_log; i++)
+		assert_string_equal(f.log[i], expect[i]);
+	/* ESC and "AT" leave in one write, ESC first */
+	assert_non_null(strstr(r.trace, ">\x1b" "AT\n"));
+}
+
+/* AT+CNUM answers, one per case: what ends up in status.own_number. */
+static const struct {
+	const char *reply;
+	const char *own;
+} cnum_cases[] = {
+	/* national number with a label, type 129 */
+	{ "\r\n+CNUM: \"Line 1\",\"13900000000\",129\r\n\r\nOK\r\n",
+	  "13900000000" },
+	/* type 145 without the "+" in the digits */
+	{ "\r\n+CNUM: \"\",\"8613900000001\",145\r\n\r\nOK\r\n",
+	  "+8613900000001" },
+	/* empty alpha field, then a data line with no number first */
+	{ "\r\n+CNUM: \"Fax\",\"\",129\r\n+CNUM: ,\"+8613900000002\",145\r\n\r\nOK\r\n",
+	  "+8613900000002" },
+	/* many SIMs: just OK */
+	{ "\r\nOK\r\n", "" },
+	/* no phonebook entry */
+	{ "\r\n+CME ERROR: 22\r\n", "" },
+	/* plain ERROR */
+	{ "\r\nERROR\r\n", "" },
+	/* garbage in the number field is not a number */
+	{ "\r\n+CNUM: \"\",\"Unknown\",129\r\n\r\nOK\r\n", "" },
+	/* unquoted number field: malformed, skipped */
+	{ "\r\n+CNUM: \"\",13900000000,129\r\n\r\nOK\r\n", "" },
+};
+
+static void test_cnum_answers(void **state)
+{
+	struct modem_status st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cnum_cases) / sizeof(cnum_cases[0]); i++) {
+		if (i) {
+			teardown(state);
+			assert_int_equal(setup(state), 0);
+		}
+		fake_add("AT+CNUM", cnum_cases[i].reply, 0);
+		start_ready();
+		modem_get_status(m, &st);
+		assert_string_equal(st.own_number, cnum_cases[i].own);
+		/* one question per bring-up, never fatal, never repeated */
+		assert_int_equal(count_cmd("AT+CNUM"), 1);
+		assert_true(find_cmd("AT+CNUM", 0) <
+			    find_cmd("AT+CPMS=*", 0));
+		advance(2 * HEALTH_S * 1000);
+		assert_int_equal(count_cmd("AT+CNUM"), 1);
+		assert_int_equal(modem_status_state(), MODEM_READY);
+	}
+}
+
+static void test_cnum_ok_only_no_number(void **state)
+{
+	struct modem_status st;
+
+	(void)state;
+	fake_add("AT+CNUM", "\r\nOK\r\n", 0);
+	start_ready();
+	modem_get_status(m, &st);
+	assert_string_equal(st.own_number, "");
+	assert_int_equal(count_cmd("AT+CNUM"), 1);
+	assert_non_null(strstr(r.logtext, "does not store its own number"));
+}
+
+static void test_cnum_error_not_fatal(void **state)
+{
+	struct modem_status st;
+
+	(void)state;
+	fake_add("AT+CNUM", "\r\nERROR\r\n", 0);
+	start_ready();
+	modem_get_status(m, &st);
+	assert_string_equal(st.own_number, "");
+	assert_int_equal(count_cmd("AT+CNUM"), 1);
+	assert_int_equal(count_cmd("AT+CNMI=2,1,0,2,0"), 1);
+	assert_string_equal(st.last_error, "");
+}
+
+static void test_cnum_sim_busy_retried_a_few_times(void **state)
+{
+	struct modem_status st;
+
+	(void)state;
+	fake_add("AT+CNUM", "\r\n+CME ERROR: 14\r\n", 2);
+	start();
+	assert_true(wait_state(MODEM_READY, 60000));
+	modem_get_status(m, &st);
+	assert_int_equal(count_cmd("AT+CNUM"), 3);
+	assert_string_equal(st.own_number, "+8613900000000");
+}
+
+static void test_cnum_sim_busy_gives_up(void **state)
+{
+	struct modem_status st;
+
+	(void)state;
+	fake_add("AT+CNUM", "\r\n+CME ERROR: 14\r\n", 0);
+	start();
+	assert_true(wait_state(MODEM_READY, 60000));
+	modem_get_status(m, &st);
+	assert_int_equal(count_cmd("AT+CNUM"), 5);
+	assert_string_equal(st.own_number, "");
+}
+
+/* AT+CSCS="GSM" refused: the modem answers in UCS2 hex. */
+static void test_cnum_ucs2_when_charset_refused(void **state)
+{
+	struct modem_status st;
+
+	(void)state;
+	fake_add("AT+CSCS=*", "\r\nERROR\r\n", 0);
+	fake_add("AT+CNUM", "\r\n+CNUM: \"\",\"002B0038003600310033003900300030003000300030003000300033\",145\r\n\r\nOK\r\n", 0);
+	start_ready();
+	modem_get_status(m, &st);
+	assert_string_equal(st.own_number, "+8613900000003");
+}
+
+/* Re-initialised (modem reboot): kept for the same SIM, dropped for another. */
+static void test_cnum_kept_for_same_sim_only(void **state)
+{
+	struct modem_status st;
+
+	(void)state;
+	start_ready();
+	fake_add("AT+CNUM", "\r\nOK\r\n", 0);
+	fake_add("AT+CNMI?", "\r\n+CNMI: 0,0,0,0,0\r\n\r\nOK\r\n", 2);
+	advance(61000);
+	fake_write("\r\nRDY\r\n");
+	pump();
+	assert_true(wait_state(MODEM_READY, 60000));
+	assert_int_equal(count_cmd("ATE0"), 2);
+	assert_int_equal(count_cmd("AT+CNUM"), 2);
+	modem_get_status(m, &st);
+	assert_string_equal(st.own_number, "+8613900000000");
+
+	/* another SIM (another IMSI) that does not know its number */
+	fake_add("AT+CIMI", "\r\n460009999999999\r\n\r\nOK\r\n", 0);
+	advance(61000);
+	fake_write("\r\nRDY\r\n");
+	pump();
+	assert_true(wait_state(MODEM_READY, 60000));
+	assert_int_equal(count_cmd("ATE0"), 3);
+	assert_int_equal(count_cmd("AT+CNUM"), 3);
+	modem_get_status(m, &st);
+	assert_string_equal(st.imsi, "460009999999999");
+	assert_string_equal(st.own_number, "");
 }
 
 static void test_bringup_smsc_and_huawei_quirk(void **state)
@@ -1270,6 +1444,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_bringup_transcript),
+		T(test_bringup_cancel_entry_escapes_first),
+		T(test_cnum_answers),
+		T(test_cnum_ok_only_no_number),
+		T(test_cnum_error_not_fatal),
+		T(test_cnum_sim_busy_retried_a_few_times),
+		T(test_cnum_sim_busy_gives_up),
+		T(test_cnum_ucs2_when_charset_refused),
+		T(test_cnum_kept_for_same_sim_only),
 		T(test_bringup_smsc_and_huawei_quirk),
 		T(test_bringup_modem_booting_with_echo),
 		T(test_bringup_silent_modem_is_lost),
