@@ -33,18 +33,6 @@ static const char *type_name(enum pdu_type t)
 	}
 }
 
-static const char *alphabet_name(enum pdu_alphabet a)
-{
-	switch (a) {
-	case PDU_ALPHA_8BIT:
-		return "8bit";
-	case PDU_ALPHA_UCS2:
-		return "ucs2";
-	default:
-		return "gsm7";
-	}
-}
-
 static void add_time(cJSON *o, const char *name, const struct pdu_time *t)
 {
 	if (t->present)
@@ -68,7 +56,7 @@ static char *pdu_json(const struct sms_pdu *p, bool has_smsc)
 		cJSON_AddNullToObject(o, "smsc");
 	cJSON_AddStringToObject(o, p->type == PDU_TYPE_DELIVER ? "sender" :
 				"recipient", p->addr);
-	cJSON_AddStringToObject(o, "alphabet", alphabet_name(p->alphabet));
+	cJSON_AddStringToObject(o, "alphabet", pdu_alphabet_name(p->alphabet));
 	if (p->msg_class >= 0)
 		cJSON_AddNumberToObject(o, "class", p->msg_class);
 	else

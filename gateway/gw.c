@@ -113,18 +113,6 @@ static void gw_sender(const struct sms_pdu *p, char *out, size_t len)
 		snprintf(out, len, "%s", p->addr);
 }
 
-static const char *gw_alpha_name(enum pdu_alphabet a)
-{
-	switch (a) {
-	case PDU_ALPHA_8BIT:
-		return "8bit";
-	case PDU_ALPHA_UCS2:
-		return "ucs2";
-	default:
-		return "gsm7";
-	}
-}
-
 /*
  * Commit one batch from the modem: text parts into the inbox, delivery
  * reports onto the outbox, everything else into the audit log.  Only
@@ -178,7 +166,7 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 				parts[np].seq = p->concat.seq;
 			}
 			parts[np].text = p->text;
-			parts[np].alphabet = gw_alpha_name(p->alphabet);
+			parts[np].alphabet = pdu_alphabet_name(p->alphabet);
 			parts[np].msg_class = p->msg_class;
 			parts[np].pdu = s->pdu_hex;
 			np++;

@@ -1086,3 +1086,15 @@ int pdu_count_parts(const char *text, bool force_ucs2,
 		*alphabet = alpha;
 	return count_parts(text, alpha, units, false);
 }
+
+const char *pdu_alphabet_name(enum pdu_alphabet alphabet)
+{
+	switch (alphabet) {
+	case PDU_ALPHA_8BIT:
+		return "8bit";
+	case PDU_ALPHA_UCS2:
+		return "ucs2";
+	default:
+		return "gsm7";
+	}
+}

@@ -146,6 +146,9 @@ int pdu_encode_status_report(const char *recipient, uint8_t message_ref,
 			     const char *smsc, struct pdu_part *part,
 			     const char **why);
 
+/* "gsm7", "8bit" or "ucs2" (the names of SPEC section 5's JSON). */
+const char *pdu_alphabet_name(enum pdu_alphabet alphabet);
+
 /*
  * How @text would be sent: number of parts and alphabet, without
  * encoding it.  Returns the part count (>= 1) or a negative errno.

@@ -219,22 +219,10 @@ static const char sql_in_next_deadline[] =
 
 int store_inbox_next_deadline(struct store *st, int deadline_s, int64_t *t)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc = store_query_int64(st, sql_in_next_deadline, t);
 
-	s = store_stmt(st, sql_in_next_deadline, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
-			rc = -ENOENT;
-		else
-			*t = sqlite3_column_int64(s, 0) + deadline_s;
-	} else {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	}
-	sqlite3_reset(s);
+	if (!rc)
+		*t += deadline_s;
 	return rc;
 }
 
@@ -716,23 +704,7 @@ static const char sql_out_wakeup[] =
 
 int store_outbox_next_wakeup(struct store *st, int64_t *t)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_out_wakeup, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
-			rc = -ENOENT;
-		else
-			*t = sqlite3_column_int64(s, 0);
-	} else {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_int64(st, sql_out_wakeup, t);
 }
 
 static const char sql_out_count_to[] =

@@ -557,6 +557,27 @@ void store_close(struct store *st)
 	free(st);
 }
 
+int store_query_int64(struct store *st, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql, &rc);
+	if (!s)
+		return rc;
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+			rc = -ENOENT;
+		else
+			*out = sqlite3_column_int64(s, 0);
+	} else {
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 int store_set_durable(struct store *st, bool durable)
 {
 	int r;

@@ -35,6 +35,10 @@ struct store {
 /* Map an SQLite result code to -errno (0 for OK/ROW/DONE). */
 int store_errno(int sqlite_rc);
 
+/* Run SQL, a parameterless query of one nullable integer (a MIN() over
+ * times): *OUT gets it, -ENOENT when it is NULL, else -errno. */
+int store_query_int64(struct store *st, const char *sql, int64_t *out);
+
 /* Cached prepared statement for SQL (a static string), reset and with
  * bindings cleared; NULL on failure (*RC = -errno). */
 sqlite3_stmt *store_stmt(struct store *st, const char *sql, int *rc);

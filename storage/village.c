@@ -1031,23 +1031,7 @@ out_free:
 
 int store_records_next_due(struct store *st, int64_t *t)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_rec_next_due, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
-			rc = -ENOENT;
-		else
-			*t = sqlite3_column_int64(s, 0);
-	} else {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_int64(st, sql_rec_next_due, t);
 }
 
 /* ---- balances ------------------------------------------------------------- */

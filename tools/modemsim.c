@@ -952,12 +952,6 @@ static void sent_record(struct sim *s, const struct sms_pdu *p, const char *hex,
 	}
 }
 
-static const char *alpha_name(enum pdu_alphabet a)
-{
-	return a == PDU_ALPHA_UCS2 ? "ucs2" : a == PDU_ALPHA_8BIT ? "8bit" :
-	       "gsm7";
-}
-
 static cJSON *sent_json(const struct sent_msg *m)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -980,7 +974,7 @@ static cJSON *sent_json(const struct sent_msg *m)
 	cJSON_AddNumberToObject(o, "parts", m->total);
 	cJSON_AddNumberToObject(o, "received", m->have);
 	cJSON_AddBoolToObject(o, "complete", m->complete);
-	cJSON_AddStringToObject(o, "alphabet", alpha_name(m->alphabet));
+	cJSON_AddStringToObject(o, "alphabet", pdu_alphabet_name(m->alphabet));
 	cJSON_AddBoolToObject(o, "srr", m->srr);
 	if (m->concat)
 		cJSON_AddNumberToObject(o, "ref", m->ref);
