@@ -85,11 +85,31 @@ static int status_kv(const char *key, const char *value, int64_t at,
 	return 0;
 }
 
+/* "3d 04:05:06" since jifend started, or "not running". */
+static void uptime(struct store *st, int64_t now, char *out, size_t len)
+{
+	char state[32], started[32];
+	long long t, d;
+
+	if (store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
+	    !strcmp(state, "STOPPED") ||
+	    store_status_get(st, "started_at", started, sizeof(started)) < 0) {
+		snprintf(out, len, "not running");
+		return;
+	}
+	t = now - strtoll(started, NULL, 10);
+	if (t < 0)
+		t = 0;
+	d = t / 86400;
+	snprintf(out, len, "%lldd %02lld:%02lld:%02lld", d, t % 86400 / 3600,
+		 t % 3600 / 60, t % 60);
+}
+
 static int ctl_status(struct store *st, int argc, char **argv)
 {
 	struct status_ctx c = { false, NULL };
 	struct store_counts n;
-	char buf[128];
+	char buf[128], up[64];
 	int64_t now = (int64_t)time(NULL), day = now - 86400;
 	int i, err;
 
@@ -120,6 +140,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	}
 	if (store_state_get(st, "last_sync", buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "never");
+	uptime(st, now, up, sizeof(up));
 	if (c.json) {
 		cJSON *q = cJSON_AddObjectToObject(c.obj, "queues");
 		char *s;
@@ -133,6 +154,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		cJSON_AddNumberToObject(c.obj, "records_pending",
 					n.records_pending);
 		cJSON_AddStringToObject(c.obj, "last_sync", buf);
+		cJSON_AddStringToObject(c.obj, "uptime", up);
 		s = cJSON_PrintUnformatted(c.obj);
 		if (s)
 			puts(s);
@@ -147,6 +169,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		printf("%-22s %ld\n", "households", n.households);
 		printf("%-22s %ld\n", "records.pending", n.records_pending);
 		printf("%-22s %s\n", "sync.last", buf);
+		printf("%-22s %s\n", "uptime", up);
 	}
 	return 0;
 }
