@@ -106,8 +106,11 @@ class Receive(unittest.TestCase):
         # messages to one number in 5 minutes)
         phones = [VILLAGER, "13800000011", OTHER, "13800000004", MEMBER]
         self.v.stop_daemon()
-        for i in range(25):           # capacity 20: 5 wait on the network
-            self.v.deliver(phones[i % 5], "利率 %d" % (i + 1), via="silent")
+        # capacity 20: 20 stored while the daemon is down, 5 wait on the
+        # network and are announced (+CMTI) once slots free up
+        for i in range(25):
+            self.v.deliver(phones[i % 5], "利率 %d" % (i + 1),
+                           via="silent" if i < 20 else "cmti")
         self.assertEqual(self.v.sim_state()["used"], 20)
         self.assertEqual(self.v.sim_state()["pending"], 5)
         self.v.start_daemon()
