@@ -133,7 +133,7 @@ asan: deps
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all unit build/asan/fault/jifend
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		tests/run-tests.sh build/asan
+		JIFEN_SANITIZER=asan tests/run-tests.sh build/asan
 
 valgrind: deps
 	@$(MAKE) --no-print-directory all unit

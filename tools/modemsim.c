@@ -905,6 +905,22 @@ static void sent_record(struct sim *s, const struct sms_pdu *p, const char *hex,
 				break;
 			}
 		}
+		/*
+		 * The same segment again after its message completed (a
+		 * sender that crashed before recording it as sent): a phone
+		 * drops the repeat, so count it on the complete message.
+		 */
+		for (i = s->n_sent - 1; !m && i >= 0; i--) {
+			struct sent_msg *c = s->sent[i];
+
+			if (c->complete && c->concat &&
+			    c->ref == p->concat.ref && c->total == total &&
+			    !strcmp(c->to, to) && c->hex[seq - 1] &&
+			    !strcmp(c->hex[seq - 1], hex)) {
+				c->duplicates++;
+				return;
+			}
+		}
 	}
 	if (!m) {
 		if (s->n_sent >= MAX_SENT)

@@ -16,7 +16,7 @@ import time
 import unittest
 
 import harness
-from jifen import Village, intl, TIMEOUT
+from jifen import Village, intl, TIMEOUT, RSS_MEANINGFUL
 
 VILLAGER = "13800000001"      # H01, 583 final points
 OTHER = "13800000002"         # H02
@@ -384,7 +384,8 @@ class Limits(unittest.TestCase):
         missing, first = seqs[:12], seqs[12:]
         for s in first:
             self.v.deliver_raw(pdus[s - 1])
-        self.v.wait_for(self.v.sim_empty, "243 parts stored and deleted")
+        self.v.wait_for(self.v.sim_empty, "243 parts stored and deleted",
+                        timeout=TIMEOUT * 3)
         self.v.wait_for(lambda: self.v.query(
             "SELECT count(*) FROM inbox WHERE concat_total = 255")[0][0]
             == 243, "243 parts in the inbox")
@@ -393,7 +394,8 @@ class Limits(unittest.TestCase):
             "SELECT count(*) FROM inbox WHERE processed_at IS NULL")[0][0],
             243)
         self.assertEqual(len(self.v.sent(VILLAGER)), 0)
-        self.assertLess(self.v.rss()[1], RSS_BOUND_KIB)
+        if RSS_MEANINGFUL:
+            self.assertLess(self.v.rss()[1], RSS_BOUND_KIB)
         # other people are still answered meanwhile
         self.assertTrue(self.v.sms(OTHER, "积分"))
         # the last parts arrive (one of them twice): one ticket
@@ -437,12 +439,14 @@ class Crowds(unittest.TestCase):
             rss3000 = v.rss()
             print("# VmRSS/VmHWM KiB: start %d, 500 %s, 1500 %s, 3000 %s"
                   % (start, rss500, rss1500, rss3000), flush=True)
-            self.assertLess(rss3000[1], RSS_BOUND_KIB)
+            if RSS_MEANINGFUL:
+                self.assertLess(rss3000[1], RSS_BOUND_KIB)
             # Not linear in the senders: SQLite's page cache (2,000 KiB by
             # default, full after ~2,200 of these messages; measured flat
             # from there to 6,000) explains the growth; 500 KiB of slack
             # for 2,500 senders catches a leak of ~200 bytes per sender.
-            self.assertLess(rss3000[0] - rss500[0], 2000 + 512)
+            if RSS_MEANINGFUL:
+                self.assertLess(rss3000[0] - rss500[0], 2000 + 512)
             self.assertEqual(v.sim_state()["dropped"], 0)
             # each got exactly one registration hint ...
             sent = v.sent()
@@ -483,8 +487,9 @@ class Crowds(unittest.TestCase):
             rss = v.rss()
             print("# VmRSS/VmHWM KiB: start %d, 2000 groups %s" % (start, rss),
                   flush=True)
-            self.assertLess(rss[1], RSS_BOUND_KIB)
-            self.assertLess(rss[0] - start, 3 * 1024)
+            if RSS_MEANINGFUL:
+                self.assertLess(rss[1], RSS_BOUND_KIB)
+                self.assertLess(rss[0] - start, 3 * 1024)
             # nothing answered before the deadline, nothing lost
             self.assertEqual(len(v.sent()), 0)
             self.assertEqual(v.query("SELECT count(*) FROM inbox WHERE "
