@@ -122,18 +122,34 @@ static const struct loop_source_ops sig_ops = {
 	.dispatch = sig_dispatch,
 };
 
+static void daemon_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
+/*
+ * Blocked from the first instruction of main(): a SIGTERM during
+ * start-up (opening the database, say) waits and stops the daemon
+ * cleanly from the loop instead of killing it half way.
+ */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	daemon_sigset(&set);
+	signal(SIGPIPE, SIG_IGN);
+	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
 static int setup_signals(struct daemon *d)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
+	daemon_sigset(&set);
 	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	return d->sigfd < 0 ? -errno : 0;
 }
@@ -229,6 +245,7 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
+	block_signals();
 	while ((opt = getopt(argc, argv, "c:nsTh")) != -1) {
 		switch (opt) {
 		case 'c':

@@ -72,9 +72,16 @@ int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
 
 /* ---- inbox: reassembly ---------------------------------------------------- */
 
+/* Unprocessed messages, one row per single part or per concat group,
+ * oldest first, with what is needed to tell whether it is ready without
+ * loading its text: distinct parts present and the earliest arrival. */
 static const char sql_in_unprocessed[] =
-	"SELECT id, sender, concat_ref, concat_total FROM inbox"
-	" WHERE processed_at IS NULL ORDER BY received_at, id";
+	"SELECT MIN(id), sender, concat_ref, concat_total,"
+	" COUNT(DISTINCT concat_seq), MIN(received_at) AS first FROM inbox"
+	" WHERE processed_at IS NULL"
+	" GROUP BY CASE WHEN concat_total = 0 THEN id ELSE 0 END,"
+	"  sender, concat_ref, concat_total"
+	" ORDER BY first, MIN(id)";
 static const char sql_in_single[] =
 	"SELECT id, sender, scts, scts_epoch, received_at, text, alphabet,"
 	" class, concat_seq FROM inbox WHERE id = ?1";
@@ -178,6 +185,10 @@ int store_inbox_next_ready(struct store *st, int64_t now, int deadline_s,
 		store_col_text(it, 1, sender, sizeof(sender));
 		ref = sqlite3_column_int(it, 2);
 		total = sqlite3_column_int(it, 3);
+		/* a group still filling up and not yet due: not loaded */
+		if (total && sqlite3_column_int(it, 4) < total &&
+		    now - sqlite3_column_int64(it, 5) < deadline_s)
+			continue;
 		if (!total) {
 			s = store_stmt(st, sql_in_single, &rc);
 			if (!s)

@@ -46,11 +46,18 @@ report() {
 	fi
 }
 
+# make valgrind: unit tests under memcheck too (leaks are errors)
+vg=""
+if [ "${JIFEN_VALGRIND:-}" = 1 ]; then
+	vg="valgrind -q --error-exitcode=99 --leak-check=full"
+	vg="$vg --errors-for-leak-kinds=definite --vgdb=no"
+fi
+
 export CMOCKA_MESSAGE_OUTPUT=TAP
 for t in "$build"/tests/test-*; do
 	[ -x "$t" ] || continue
 	name="unit/$(basename "$t")"
-	run_suite "$name" "$t"
+	run_suite "$name" $vg "$t"
 	report "$name"
 done
 

@@ -120,7 +120,7 @@ class Village:
     def start_daemon(self, wait_ready=True):
         argv = [harness.binpath("jifend"), "-c", self.conf]
         if VALGRIND:
-            argv = ["valgrind", "-q", "--error-exitcode=99",
+            argv = ["valgrind", "-q", "--error-exitcode=99", "--vgdb=no",
                     "--leak-check=full", "--errors-for-leak-kinds=definite",
                     "--log-file=" + os.path.join(self.dir, "valgrind.%p")
                     ] + argv

@@ -16,7 +16,7 @@ import time
 import unittest
 
 import harness
-from jifen import Village, intl, TIMEOUT, RSS_MEANINGFUL
+from jifen import Village, intl, TIMEOUT, RSS_MEANINGFUL, VALGRIND
 
 VILLAGER = "13800000001"      # H01, 583 final points
 OTHER = "13800000002"         # H02
@@ -417,6 +417,9 @@ class Limits(unittest.TestCase):
 # --- thousands of senders: bounded memory, budgets ---------------------------
 
 class Crowds(unittest.TestCase):
+    # thousands of messages measure bounded memory of the plain build;
+    # under valgrind they would take many minutes and measure nothing
+    @unittest.skipIf(VALGRIND, "memory bounds: plain build only")
     def test_3000_unknown_numbers(self):
         v = HostileVillage(sim_args=["--capacity", "200"],
                            conf={"log.level": "info"})
@@ -468,6 +471,7 @@ class Crowds(unittest.TestCase):
         finally:
             v.close()
 
+    @unittest.skipIf(VALGRIND, "memory bounds: plain build only")
     def test_2000_open_concat_groups(self):
         v = HostileVillage(sim_args=["--capacity", "200"],
                            conf={"log.level": "info"})
