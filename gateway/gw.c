@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gateway/gw.h"
 #include "gateway/handlers.h"
@@ -318,10 +319,17 @@ static void gw_on_sent(int err, int mr, const struct at_error *e,
 	gw->t_work = loop_now();
 }
 
+static bool gw_modem_ready(const struct gw *gw)
+{
+	struct modem_status ms;
+
+	modem_get_status(gw->modem, &ms);
+	return ms.state == MODEM_READY;
+}
+
 /* Hand the next due part to the modem (one in flight at a time). */
 static void gw_send_next(struct gw *gw)
 {
-	struct modem_status ms;
 	struct store_out_part part;
 	int err;
 
@@ -337,8 +345,7 @@ static void gw_send_next(struct gw *gw)
 		gw->unrecorded = false;
 		gw->store_fails = 0;
 	}
-	modem_get_status(gw->modem, &ms);
-	if (ms.state != MODEM_READY)
+	if (!gw_modem_ready(gw))
 		return;
 	err = store_outbox_next_due(gw->st, wall_now(), &part);
 	if (err < 0) {
@@ -450,9 +457,13 @@ static int64_t gw_store_wakeup(struct gw *gw)
 {
 	int64_t best = -1, t;
 
-	/* while a part is in flight its completion re-arms t_work: the
-	 * outbox query (O(queued parts)) would only be thrown away */
-	if (!gw->sending && !gw->unrecorded &&
+	/*
+	 * The outbox only matters when a part can go: while one is in
+	 * flight its completion re-arms t_work, and while the modem is not
+	 * READY the state change to READY does (a due part would otherwise
+	 * wake the loop again at once: a busy loop while the modem is lost).
+	 */
+	if (!gw->sending && !gw->unrecorded && gw_modem_ready(gw) &&
 	    store_outbox_next_wakeup(gw->st, &t) == 0)
 		best = t;
 	if (store_inbox_next_deadline(gw->st, GW_CONCAT_DEADLINE_S, &t) == 0)
@@ -592,10 +603,17 @@ int gw_start(struct gw *gw)
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now());
 	store_status_set(gw->st, "started_at", buf, wall_now());
+	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
+	store_status_set(gw->st, "pid", buf, wall_now());
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
 	store_set_durable(gw->st, false);	/* see gw_on_sms() */
 	return modem_start(gw->modem, loop_now());
+}
+
+void gw_kick(struct gw *gw)
+{
+	arm(&gw->t_work, loop_now());
 }
 
 void gw_reconfigure(struct gw *gw)
@@ -695,6 +713,13 @@ static void gw_src_timeout(void *data, int64_t now)
 		modem_timeout(gw->modem, now);
 		if (gw_status_changed(gw))
 			gw_write_status(gw);
+		/*
+		 * The modem's timers (health check, bring-up) also look at
+		 * the store: work jifenctl queued (a console review's
+		 * notifications) goes out by the next health check at the
+		 * latest, even when jifenctl could not wake us (gw_kick).
+		 */
+		arm(&gw->t_work, now);
 	}
 	if (gw->t_prune >= 0 && gw->t_prune <= now) {
 		long n = 0;

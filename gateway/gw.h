@@ -16,6 +16,7 @@
 #ifndef JIFEN_GATEWAY_GW_H
 #define JIFEN_GATEWAY_GW_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -37,6 +38,13 @@ int gw_start(struct gw *gw);
 
 /* The loop source (fd of the modem, deadlines of everything). */
 extern const struct loop_source_ops gw_source_ops;
+
+/* Look at the store now: jifenctl queued work (GW_WAKE_SIGNAL). */
+void gw_kick(struct gw *gw);
+
+/* The signal jifenctl sends to the pid in status "pid" after queueing
+ * messages (a console review's notifications). */
+#define GW_WAKE_SIGNAL	(SIGRTMIN + 1)
 
 /* Apply a reloaded configuration (SIGHUP). */
 void gw_reconfigure(struct gw *gw);

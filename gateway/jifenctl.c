@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "gateway/ctl_review.h"
 #include "gateway/ctl_sim.h"
 #include "gateway/ctl_store.h"
+#include "gateway/gw.h"
 #include "storage/store.h"
 
 static void usage(FILE *f)
@@ -174,6 +176,26 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Tell a running jifend that the store holds new work (a console
+ * review's notifications), so they go out now rather than at its next
+ * health check.  Best effort: without permission to signal, or with no
+ * daemon running, the daemon finds the work later.
+ */
+static void wake_daemon(struct store *st)
+{
+	char pid[32], state[32];
+	long n;
+
+	if (store_status_get(st, "pid", pid, sizeof(pid)) < 0 ||
+	    store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
+	    !strcmp(state, "STOPPED"))
+		return;
+	n = strtol(pid, NULL, 10);
+	if (n > 1)
+		kill((pid_t)n, GW_WAKE_SIGNAL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *given = NULL, *path, *cmd;
@@ -235,8 +257,11 @@ int main(int argc, char **argv)
 		rc = ctl_record(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
-	else if (!strcmp(cmd, "review"))
+	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
+		if (rc == 0)
+			wake_daemon(st);
+	}
 	else
 		rc = ctl_status(st, argc - i, argv + i);
 	store_close(st);

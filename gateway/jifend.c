@@ -109,6 +109,10 @@ static void sig_dispatch(void *data, short revents, int64_t now)
 			log_notice("AT trace %s", log_at_trace() ? "on" : "off");
 			break;
 		default:
+			if ((int)si.ssi_signo == GW_WAKE_SIGNAL) {
+				gw_kick(d->gw);
+				break;
+			}
 			log_notice("signal %u: stopping", si.ssi_signo);
 			notify_send("STOPPING=1");
 			loop_quit(d->loop);
@@ -129,6 +133,7 @@ static void daemon_sigset(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
+	sigaddset(set, GW_WAKE_SIGNAL);
 }
 
 /*

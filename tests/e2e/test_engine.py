@@ -1,6 +1,8 @@
 """End-to-end: the modem engine's duties (issue 3) against the simulator's
 vendor profiles and faults, through the real jifend."""
 import json
+import os
+import time
 import unittest
 
 import harness
@@ -178,6 +180,36 @@ class Send(unittest.TestCase):
             "status", "--json").stdout)["queues"]["outbox_failed"] == 1,
             "failed message in status", timeout=TIMEOUT * 2)
         self.assertEqual(self.v.sent(VILLAGER), [])
+
+    def test_no_busy_loop_while_modem_lost_with_queued_reply(self):
+        def cpu_ticks():
+            with open("/proc/%d/stat" % self.v.daemon.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])     # utime + stime
+        # the reply's first try fails (retry in 2 s), then the modem is
+        # unplugged for 5 s: the reply is due while there is no modem
+        self.v.fault("cms_error", code=38, count=1)
+        self.v.deliver(VILLAGER, "积分")
+        self.v.wait_for(lambda: any(c.startswith("AT+CMGS")
+                                    for c in self.v.at_log()), "first try")
+        self.v.fault("hangup", delay_ms=5000)
+        self.v.wait_for(lambda: self.v.status("modem.state") != "READY",
+                        "modem lost")
+        c0 = cpu_ticks()
+        time.sleep(3)      # a CPU measurement window, not a wait for an event
+        ticks = cpu_ticks() - c0
+        # a busy loop would burn ~3 s of CPU here; a sleeping daemon ~0
+        self.assertLess(ticks / os.sysconf("SC_CLK_TCK"), 0.5,
+                        "CPU while the modem is gone and a reply is due")
+        self.assertIn("583", self.v.wait_sent(VILLAGER, 1,
+                                              timeout=TIMEOUT * 2)[0]["text"])
+
+    def test_console_review_notifies_at_once(self):
+        self.v.ctl("record", "add", "H01", "3", "打扫村道", check=True)
+        self.v.ctl("review", "2", "approve", check=True)
+        # jifenctl wakes the daemon: not at the next health check (300 s)
+        told = self.v.wait_sent(VILLAGER, 1)[0]["text"]
+        self.assertIn("公示", told)
 
     def test_consecutive_timeouts_reopen_the_port(self):
         self.v.fault("noanswer", count=4)
