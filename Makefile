@@ -6,7 +6,7 @@
 #   make valgrind   end-to-end tests with the daemon under valgrind
 #   make fuzz       clang libFuzzer targets, short run each
 #   make bench      benchmarks (figures, not tests)
-#   make install PREFIX=/usr DESTDIR=...
+#   make install PREFIX=/usr DESTDIR=...   (make uninstall undoes it)
 
 CC	?= gcc
 BUILD	?= build
@@ -14,16 +14,42 @@ PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 DESTDIR	?=
 
-PKGS	= libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd libcrypt
+# Warnings are errors for make check, make asan and CI (WERROR=-Werror),
+# not for a user's plain make with another compiler version.
+WERROR	?=
 WARN	= -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	  -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
-	  -Werror
+	  $(WERROR)
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS	?= -Wl,--as-needed
-TEST_LDLIBS = $(LDLIBS) -lcmocka
+
+# --- libraries: each program links its own list ---------------------
+# pkg-config name -> the Debian package that provides it.
+deb_libserialport = libserialport-dev
+deb_libconfig	= libconfig-dev
+deb_sqlite3	= libsqlite3-dev
+deb_libcjson	= libcjson-dev
+deb_libcurl	= libcurl4-openssl-dev
+deb_libmicrohttpd = libmicrohttpd-dev
+deb_libcrypt	= libcrypt-dev
+deb_cmocka	= libcmocka-dev
+ALL_PKGS = libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd \
+	   libcrypt
+
+# Compile flags: each package asked on its own, so one missing package
+# does not empty the flags of the others.
+PKG_CFLAGS := $(foreach p,$(ALL_PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
+CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+
+# $(call libs,PROGRAM,PKG...): the link flags of PKG..., or stop naming
+# the first package that is missing and the Debian package to install.
+libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p)) (make deps does))))$(shell pkg-config --libs $(2))
+
+JIFEND_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt
+JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
+SIM_PKGS	= libcjson
+TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
@@ -39,15 +65,18 @@ MODEM_SRCS	= modem/modem.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
-GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c
+GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c
 
-JIFEND_SRCS	= gateway/jifend.c gateway/gw.c gateway/loop.c gateway/notify.c
-JIFENCTL_SRCS	= gateway/jifenctl.c gateway/ctl_pdu.c gateway/ctl_sim.c \
-		  gateway/ctl_store.c gateway/ctl_review.c
-SIM_SRCS	= tools/modemsim.c
+# The village library every front end links: rules, replies, outbox.
+VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
+	       $(GW_SRCS)
 
-LIB_SRCS = $(PDU_SRCS) $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) \
-	   $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) $(GW_SRCS)
+# --- programs: each has its folder (SPEC section 2) -----------------
+JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
+		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
+JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
+		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
+SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -60,7 +89,7 @@ test-port_SRCS	= $(PORT_SRCS)
 test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS)
-test-ctl_store_SRCS = $(STORAGE_SRCS) gateway/ctl_store.c
+test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c
 test-text_SRCS	= gateway/text.c
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c
 test-loan_SRCS	= gateway/loan.c
@@ -80,7 +109,7 @@ UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
 
-.PHONY: all deps check unit run asan valgrind fuzz bench install clean
+.PHONY: all deps check unit run asan valgrind fuzz bench install uninstall clean
 .SECONDEXPANSION:
 
 all: $(BINS)
@@ -89,31 +118,31 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/jifend: $(call obj,$(JIFEND_SRCS) $(LIB_SRCS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/jifend: $(call obj,$(JIFEND_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifend,$(JIFEND_PKGS)) -lm
 
-$(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS) $(LIB_SRCS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifenctl,$(JIFENCTL_PKGS)) -lm
 
-$(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS) $(PDU_SRCS) $(AT_SRCS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-modemsim,$(SIM_PKGS)) -lm
 
 # Fault-injection build of the daemon (tests/e2e/test_faultloop.py): the
 # same sources plus gateway/fault.c, compiled with -DJIFEN_FAULTS into
 # their own object directory.  $(BUILD)/jifend never contains fault.c.
-FAULT_SRCS	= gateway/fault.c
+FAULT_SRCS	= jifend/fault.c
 fault_obj = $(patsubst %.c,$(BUILD)/fault/obj/%.o,$(1))
 
 $(BUILD)/fault/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DJIFEN_FAULTS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/fault/jifend: $(call fault_obj,$(JIFEND_SRCS) $(LIB_SRCS) $(FAULT_SRCS))
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/fault/jifend: $(call fault_obj,$(JIFEND_SRCS) $(FAULT_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifend,$(JIFEND_PKGS)) -lm
 
 $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
 deps:
 	@tools/install-deps.sh $(DEB_DEPS)
@@ -121,7 +150,7 @@ deps:
 unit: $(UNIT_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory all unit $(BUILD)/fault/jifend
+	@$(MAKE) --no-print-directory WERROR=-Werror all unit $(BUILD)/fault/jifend
 	@tests/run-tests.sh $(BUILD)
 
 run: deps
@@ -129,7 +158,7 @@ run: deps
 	@tools/run-demo.sh $(BUILD)
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang WERROR=-Werror \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all unit build/asan/fault/jifend
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -143,7 +172,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_BINS = $(patsubst %,build/fuzz/fuzz-%,$(FUZZ_TARGETS))
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-%_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
@@ -162,6 +191,13 @@ install: all
 	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/lib/udev/rules.d
 	install -m 0644 packaging/jifend.service $(DESTDIR)/lib/systemd/system/jifend.service
 	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
+	rm -f $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/jifen 2>/dev/null
+	rm -f $(DESTDIR)/lib/systemd/system/jifend.service
+	rm -f $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
 
 clean:
 	rm -rf build

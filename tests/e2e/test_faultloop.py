@@ -2,7 +2,7 @@
 write fail, or the modem misbehave, for N = 1, 2, 3 ...; every SMS is still
 stored once and answered once, and the daemon keeps running.
 
-Uses the fault-injection build (build/fault/jifend, gateway/fault.c).  The
+Uses the fault-injection build (build/fault/jifend, jifend/fault.c).  The
 daemon runs idle between cases; each case writes a fault list into
 $JIFEN_FAULT_FILE and sends SIGUSR2, so N counts exactly from the moment
 the case's text is delivered (an idle daemon makes no store steps and no

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for jifenctl's data commands (gateway/ctl_store.c): CSV
+ * Unit tests for jifenctl's data commands (jifenctl/ctl_store.c): CSV
  * import (BOM, CRLF, quoting, rejected rows with line numbers), record
  * add/list and household show with --json.
  */
@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "gateway/ctl_store.h"
+#include "jifenctl/ctl_store.h"
 #include "storage/village.h"
 
 struct fx {

@@ -15,7 +15,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <libgen.h>
-#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +23,11 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "gateway/ctl_pdu.h"
-#include "gateway/ctl_review.h"
-#include "gateway/ctl_sim.h"
-#include "gateway/ctl_store.h"
-#include "gateway/gw.h"
+#include "jifenctl/ctl_pdu.h"
+#include "jifenctl/ctl_review.h"
+#include "jifenctl/ctl_sim.h"
+#include "jifenctl/ctl_store.h"
+#include "gateway/wake.h"
 #include "storage/store.h"
 
 static void usage(FILE *f)
@@ -176,26 +175,6 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	return 0;
 }
 
-/*
- * Tell a running jifend that the store holds new work (a console
- * review's notifications), so they go out now rather than at its next
- * health check.  Best effort: without permission to signal, or with no
- * daemon running, the daemon finds the work later.
- */
-static void wake_daemon(struct store *st)
-{
-	char pid[32], state[32];
-	long n;
-
-	if (store_status_get(st, "pid", pid, sizeof(pid)) < 0 ||
-	    store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
-	    !strcmp(state, "STOPPED"))
-		return;
-	n = strtol(pid, NULL, 10);
-	if (n > 1)
-		kill((pid_t)n, GW_WAKE_SIGNAL);
-}
-
 int main(int argc, char **argv)
 {
 	const char *given = NULL, *path, *cmd;
@@ -260,7 +239,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)
-			wake_daemon(st);
+			wake_jifend(st);
 	}
 	else
 		rc = ctl_status(st, argc - i, argv + i);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gateway/loop.h"
+#include "jifend/loop.h"
 
 #define LOOP_MAX_SOURCES 16
 

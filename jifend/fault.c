@@ -15,7 +15,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "gateway/fault.h"
+#include "jifend/fault.h"
 #include "gateway/log.h"
 #include "modem/port.h"
 

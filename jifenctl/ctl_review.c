@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/ctl_review.h"
+#include "jifenctl/ctl_review.h"
 #include "gateway/handlers.h"
 #include "storage/village.h"
 

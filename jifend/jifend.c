@@ -24,13 +24,14 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "gateway/gw.h"
+#include "jifend/gw.h"
+#include "gateway/wake.h"
 #include "gateway/log.h"
-#include "gateway/loop.h"
-#include "gateway/notify.h"
+#include "jifend/loop.h"
+#include "jifend/notify.h"
 #include "storage/store.h"
 #ifdef JIFEN_FAULTS
-#include "gateway/fault.h"
+#include "jifend/fault.h"
 #endif
 
 struct daemon {
@@ -109,7 +110,7 @@ static void sig_dispatch(void *data, short revents, int64_t now)
 			log_notice("AT trace %s", log_at_trace() ? "on" : "off");
 			break;
 		default:
-			if ((int)si.ssi_signo == GW_WAKE_SIGNAL) {
+			if ((int)si.ssi_signo == WAKE_SIGNAL) {
 				gw_kick(d->gw);
 				break;
 			}
@@ -133,7 +134,7 @@ static void daemon_sigset(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
-	sigaddset(set, GW_WAKE_SIGNAL);
+	sigaddset(set, WAKE_SIGNAL);
 }
 
 /*
@@ -317,7 +318,7 @@ int main(int argc, char **argv)
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
 #ifdef JIFEN_FAULTS
-	/* test build only (make build/fault/jifend): see gateway/fault.h */
+	/* test build only (make build/fault/jifend): see jifend/fault.h */
 	if (fault_init(st, d.loop) < 0)
 		goto out;
 #endif

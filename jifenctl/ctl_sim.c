@@ -18,7 +18,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "gateway/ctl_sim.h"
+#include "jifenctl/ctl_sim.h"
 
 #define SIM_DEFAULT_WAIT	20
 #define SIM_MAX_REPLY		(64 * 1024 * 1024)

@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "gateway/ctl_pdu.h"
+#include "jifenctl/ctl_pdu.h"
 #include "modem/pdu.h"
 
 #define CTL_MAX_PARTS	255

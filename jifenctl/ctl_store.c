@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "gateway/ctl_store.h"
+#include "jifenctl/ctl_store.h"
 #include "storage/phone.h"
 #include "storage/village.h"
 

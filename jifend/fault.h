@@ -3,7 +3,7 @@
  * fault.h - fault injection for the test build of the daemon only.
  *
  * `make build/fault/jifend` compiles every daemon source with
- * -DJIFEN_FAULTS and adds gateway/fault.c; jifend.c then calls
+ * -DJIFEN_FAULTS and adds jifend/fault.c; jifend.c then calls
  * fault_init() once, after the store and the loop exist.  The regular
  * build/jifend contains none of this (the hooks it arms, the store's
  * store_fault_after() and the port's port_fault_after(), are always
@@ -37,7 +37,7 @@
 #ifndef JIFEN_GATEWAY_FAULT_H
 #define JIFEN_GATEWAY_FAULT_H
 
-#include "gateway/loop.h"
+#include "jifend/loop.h"
 #include "storage/store.h"
 
 /*

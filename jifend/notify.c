@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "gateway/notify.h"
+#include "jifend/notify.h"
 
 int notify_send(const char *state)
 {

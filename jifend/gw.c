@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/gw.h"
+#include "jifend/gw.h"
 #include "gateway/handlers.h"
 #include "gateway/log.h"
 #include "modem/modem.h"

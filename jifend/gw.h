@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "gateway/loop.h"
+#include "jifend/loop.h"
 #include "storage/store.h"
 
 struct gw;
@@ -39,12 +39,9 @@ int gw_start(struct gw *gw);
 /* The loop source (fd of the modem, deadlines of everything). */
 extern const struct loop_source_ops gw_source_ops;
 
-/* Look at the store now: jifenctl queued work (GW_WAKE_SIGNAL). */
+/* Look at the store now: another program queued work (WAKE_SIGNAL,
+ * gateway/wake.h). */
 void gw_kick(struct gw *gw);
-
-/* The signal jifenctl sends to the pid in status "pid" after queueing
- * messages (a console review's notifications). */
-#define GW_WAKE_SIGNAL	(SIGRTMIN + 1)
 
 /* Apply a reloaded configuration (SIGHUP). */
 void gw_reconfigure(struct gw *gw);

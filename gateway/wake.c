@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wake - signal a running jifend (see wake.h).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "gateway/wake.h"
+#include "storage/store.h"
+
+void wake_jifend(struct store *st)
+{
+	char pid[32], state[32];
+	long n;
+
+	if (store_status_get(st, "pid", pid, sizeof(pid)) < 0 ||
+	    store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
+	    !strcmp(state, "STOPPED"))
+		return;
+	n = strtol(pid, NULL, 10);
+	if (n > 1)
+		kill((pid_t)n, WAKE_SIGNAL);
+}
