@@ -170,6 +170,49 @@ static const char *const migrations[] = {
 	/* 1 -> 2: the next part to send without sorting the whole queue */
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
+	/* 2 -> 3: village workflows (issue 11): objections during 公示,
+	 * matters answered and closed, PIN lockout, committee notices,
+	 * merged confirmations past the hourly cap, handling failures */
+	"ALTER TABLE records ADD COLUMN objected_at INTEGER;"
+	"CREATE TABLE objections("
+	"  id INTEGER PRIMARY KEY,"
+	"  record_no INTEGER NOT NULL REFERENCES records(no),"
+	"  phone TEXT NOT NULL,"
+	"  household TEXT,"
+	"  reason TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  outcome TEXT,"
+	"  resolved_at INTEGER);"
+	"CREATE INDEX objections_record ON objections(record_no);"
+	"ALTER TABLE matters ADD COLUMN state TEXT NOT NULL DEFAULT 'open';"
+	"ALTER TABLE matters ADD COLUMN answer TEXT;"
+	"ALTER TABLE matters ADD COLUMN answered_by TEXT;"
+	"ALTER TABLE matters ADD COLUMN answered_at INTEGER;"
+	"ALTER TABLE matters ADD COLUMN closed_at INTEGER;"
+	"CREATE TABLE pin_fails("
+	"  phone TEXT PRIMARY KEY,"
+	"  count INTEGER NOT NULL,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE notices("
+	"  code TEXT PRIMARY KEY,"
+	"  by TEXT NOT NULL,"
+	"  scope TEXT NOT NULL CHECK(scope IN ('all','committee')),"
+	"  text TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  count INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE merged_replies("
+	"  phone TEXT PRIMARY KEY,"
+	"  out_id INTEGER NOT NULL,"
+	"  items TEXT NOT NULL,"
+	"  n INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE inbox_fails("
+	"  msg_id INTEGER PRIMARY KEY,"
+	"  sender TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  at INTEGER NOT NULL,"
+	"  gave_up INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
