@@ -604,6 +604,10 @@ int reply_review(const struct reply_ctx *ctx, const struct reply_review *r,
 		case REPLY_REVIEW_NOT_COMMITTEE:
 			sb_add(&b, "该指令仅限村委会委员使用。回复0查看帮助");
 			break;
+		case REPLY_REVIEW_PIN_LOCKED:
+			sb_add(&b, "PIN连续输错已锁定1小时，#%ld未%s。", r->id,
+			       verb);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -648,6 +652,10 @@ int reply_review(const struct reply_ctx *ctx, const struct reply_review *r,
 		case REPLY_REVIEW_NOT_COMMITTEE:
 			sb_add(&b, "Only village committee members can do "
 			       "that. Reply HELP for the commands.");
+			break;
+		case REPLY_REVIEW_PIN_LOCKED:
+			sb_add(&b, "PIN locked for an hour after wrong PINs; "
+			       "#%ld was not %s.", r->id, verb);
 			break;
 		default:
 			return -EINVAL;
@@ -986,6 +994,8 @@ static const char *batch_word(const struct reply_ctx *ctx, bool approve,
 			return "缺PIN";
 		case REPLY_REVIEW_PIN_WRONG:
 			return "PIN不对";
+		case REPLY_REVIEW_PIN_LOCKED:
+			return "PIN已锁定";
 		case REPLY_REVIEW_NOT_FOUND:
 		case REPLY_REVIEW_NOT_COMMITTEE:
 		default:
@@ -1005,6 +1015,8 @@ static const char *batch_word(const struct reply_ctx *ctx, bool approve,
 		return "PIN needed";
 	case REPLY_REVIEW_PIN_WRONG:
 		return "wrong PIN";
+	case REPLY_REVIEW_PIN_LOCKED:
+		return "PIN locked";
 	default:
 		return "not found";
 	}
@@ -1017,7 +1029,8 @@ int reply_batch(const struct reply_ctx *ctx, bool approve,
 	static const enum reply_review_result order[] = {
 		REPLY_REVIEW_DONE, REPLY_REVIEW_ALREADY, REPLY_REVIEW_CONFLICT,
 		REPLY_REVIEW_OWN_HOUSEHOLD, REPLY_REVIEW_PIN_NEEDED,
-		REPLY_REVIEW_PIN_WRONG, REPLY_REVIEW_NOT_FOUND,
+		REPLY_REVIEW_PIN_WRONG, REPLY_REVIEW_PIN_LOCKED,
+		REPLY_REVIEW_NOT_FOUND,
 	};
 	char date[32];
 	struct sb b;

@@ -118,6 +118,8 @@ enum reply_review_result {
 	REPLY_REVIEW_PIN_NEEDED,	/* committee.require_pin, no PIN */
 	REPLY_REVIEW_PIN_WRONG,
 	REPLY_REVIEW_NOT_COMMITTEE,	/* the sender may not review */
+	REPLY_REVIEW_PIN_LOCKED,	/* committee.pin_tries wrong PINs:
+					 * locked for an hour */
 };
 
 struct reply_review {

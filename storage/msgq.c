@@ -336,6 +336,30 @@ int store_inbox_seen_recently(struct store *st, const char *sender,
 	return rc;
 }
 
+static const char sql_in_count_same[] =
+	"SELECT COUNT(*) FROM inbox_msgs WHERE sender = ?1 AND text = ?2"
+	" AND received_at >= ?3";
+
+int store_inbox_count_same(struct store *st, const char *sender,
+			   const char *text, int64_t since, long *n)
+{
+	char num[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	*n = 0;
+	if (empty(sender) || !text)
+		return -EINVAL;
+	store_norm_sender(sender, num, sizeof(num));
+	s = store_stmt(st, sql_in_count_same, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	store_bind_text(s, 2, text);
+	sqlite3_bind_int64(s, 3, since);
+	return one_int(st, s, n);
+}
+
 int store_inbox_count_from(struct store *st, const char *sender,
 			   int64_t since, long *n)
 {

@@ -106,6 +106,11 @@ int store_inbox_done(struct store *st, const struct store_inbox_msg *m,
 int store_inbox_seen_recently(struct store *st, const char *sender,
 			      const char *text, int64_t since, bool *seen);
 
+/* Processed messages from SENDER with exactly TEXT received at or
+ * after SINCE (the loop guard's "same text again and again"). */
+int store_inbox_count_same(struct store *st, const char *sender,
+			   const char *text, int64_t since, long *n);
+
 /* Number of parts received from SENDER at or after SINCE (flood view). */
 int store_inbox_count_from(struct store *st, const char *sender,
 			   int64_t since, long *n);
