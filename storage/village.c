@@ -34,6 +34,49 @@ static bool empty(const char *s)
 	return !s || !*s;
 }
 
+/*
+ * Text that is not valid UTF-8 (or holds NUL-free garbage such as
+ * surrogates and overlong forms) never reaches the store, whatever path
+ * it came by (import, sync, SMS): NULL is fine.
+ */
+static bool utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp;
+	int n, i;
+
+	if (!s)
+		return true;
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xC2 && *p <= 0xDF) {
+			n = 1;
+			cp = *p & 0x1F;
+		} else if (*p >= 0xE0 && *p <= 0xEF) {
+			n = 2;
+			cp = *p & 0x0F;
+		} else if (*p >= 0xF0 && *p <= 0xF4) {
+			n = 3;
+			cp = *p & 0x07;
+		} else {
+			return false;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 /* ---- event journal, audit ----------------------------------------------- */
 
 static const char sql_event_add[] =
@@ -248,6 +291,8 @@ int store_household_upsert(struct store *st, const char *id,
 
 	if (empty(id) || strlen(id) >= STORE_ID_MAX)
 		return -EINVAL;
+	if (!utf8_ok(id) || !utf8_ok(name))
+		return -EILSEQ;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
@@ -403,6 +448,8 @@ int store_phone_bind(struct store *st, const char *phone,
 	if (norm_phone(phone, num) || empty(household) ||
 	    (role != STORE_VILLAGER && role != STORE_COMMITTEE))
 		return -EINVAL;
+	if (!utf8_ok(name))
+		return -EILSEQ;
 	if (!empty(pin)) {
 		if (!pin_valid(pin))
 			return -EINVAL;
@@ -724,6 +771,9 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	    (r->status != STORE_PENDING && r->status != STORE_FINAL) ||
 	    (r->gid && (empty(r->gid) || strlen(r->gid) >= STORE_ID_MAX)))
 		return -EINVAL;
+	if (!utf8_ok(r->reason) || !utf8_ok(r->by) || !utf8_ok(r->gid) ||
+	    !utf8_ok(r->household))
+		return -EILSEQ;
 	if (r->gid) {
 		strcpy(gid, r->gid);
 	} else {
@@ -792,6 +842,8 @@ int store_record_put_remote(struct store *st, const char *gid,
 	if (empty(gid) || strlen(gid) >= STORE_ID_MAX || empty(household) ||
 	    (unsigned)status > STORE_FINAL)
 		return -EINVAL;
+	if (!utf8_ok(gid) || !utf8_ok(household) || !utf8_ok(reason))
+		return -EILSEQ;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
@@ -986,6 +1038,8 @@ int store_record_review(struct store *st, long long no,
 	if ((decision != STORE_APPROVE && decision != STORE_REJECT) ||
 	    empty(by) || publicity_days < 0 || publicity_days > 3650)
 		return -EINVAL;
+	if (!utf8_ok(reason) || !utf8_ok(by))
+		return -EILSEQ;
 	rec = malloc(sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
@@ -1158,6 +1212,8 @@ int store_matter_add(struct store *st, const char *household,
 		return -EINVAL;
 	if (empty(phone))
 		return -EINVAL;
+	if (!utf8_ok(text) || !utf8_ok(household))
+		return -EILSEQ;
 	store_norm_sender(phone, num, sizeof(num));
 	rc = store_uuid(gid);
 	if (rc)
@@ -1229,6 +1285,8 @@ int store_record_object(struct store *st, long long no, const char *phone,
 
 	if (empty(reason) || norm_phone(phone, num) || !outcome)
 		return -EINVAL;
+	if (!utf8_ok(reason) || !utf8_ok(household))
+		return -EILSEQ;
 	rec = malloc(sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
@@ -1466,6 +1524,8 @@ int store_matter_answer(struct store *st, long long no, const char *by,
 
 	if (empty(by) || empty(text))
 		return -EINVAL;
+	if (!utf8_ok(text))
+		return -EILSEQ;
 	return matter_change(st, no, by, text, now, changed ? changed : &c);
 }
 
@@ -1597,6 +1657,8 @@ int store_notice_add(struct store *st, const char *code, const char *by,
 
 	if (empty(code) || empty(by) || empty(text))
 		return -EINVAL;
+	if (!utf8_ok(text))
+		return -EILSEQ;
 	s = store_stmt(st, sql_notice_add, &rc);
 	if (!s)
 		return rc;
