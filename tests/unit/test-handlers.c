@@ -907,26 +907,44 @@ static void test_hourly_cap(void **state)
 	assert_int_equal(sms(ZHANG, "LOG"), HANDLER_REPLIED);
 }
 
-static void test_duplicate_within_ten_minutes(void **state)
+/*
+ * SPEC §6 changed: the 10-minute same-text silence is gone (network
+ * duplicates are handled once by the inbox key).  A villager who asks
+ * again is answered again, with the new figures after a change.
+ */
+static void test_repeat_question_answered_with_new_figure(void **state)
 {
 	(void)state;
 	assert_int_equal(sms(ZHANG, "积分"), HANDLER_REPLIED);
-	reply_to(ZHANG);
-	E->now += 300;
-	assert_int_equal(sms(ZHANG, "积分"), HANDLER_SILENT_DUPLICATE);
-	assert_int_equal(sms(ZHANG, "积分 "), HANDLER_SILENT_DUPLICATE);
-	nothing_due(E->now);
-	/* a different text is answered */
-	assert_int_equal(sms(ZHANG, "明细"), HANDLER_REPLIED);
-	reply_to(ZHANG);
-	/* the window runs from the last identical text, answered or not
-	 * (an auto-responder repeating itself stays silenced) */
-	E->now = T0 + 11 * 60;
-	assert_int_equal(sms(ZHANG, "积分"), HANDLER_SILENT_DUPLICATE);
-	/* ten minutes of quiet later: answered again */
-	E->now += HANDLER_DUP_WINDOW + 1;
+	assert_has(reply_to(ZHANG), "583");
+	E->now += 60;
+	assert_int_equal(sms(ZHAO, no_str("确认 %lld", E->rec_h1_pending)),
+			 HANDLER_REPLIED);
+	drain(E->now, S, MAX_SENT);
+	E->now += 60;
 	assert_int_equal(sms(ZHANG, "积分"), HANDLER_REPLIED);
+	assert_has(reply_to(ZHANG), "公示中+5");
+	assert_int_equal(sms(ZHANG, "积分 "), HANDLER_REPLIED);
 	reply_to(ZHANG);
+}
+
+/* The same text again and again is a machine: the loop guard trips. */
+static void test_same_text_again_and_again_is_a_loop(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < HANDLER_SAME_MAX - 1; i++) {
+		assert_int_equal(sms(ZHANG, "自动回复：我现在不方便"),
+				 HANDLER_REPLIED);
+		E->now += 20;
+	}
+	drain(E->now, S, MAX_SENT);
+	assert_int_equal(sms(ZHANG, "自动回复：我现在不方便"),
+			 HANDLER_SILENT_LOOP);
+	nothing_due(E->now);
+	/* a person's different question still gets through */
+	assert_int_equal(sms(ZHANG, "积分"), HANDLER_REPLIED);
 }
 
 static void test_duplicate_approval_applied_once(void **state)
@@ -934,8 +952,10 @@ static void test_duplicate_approval_applied_once(void **state)
 	(void)state;
 	assert_int_equal(sms(ZHAO, no_str("确认 %lld", E->rec_h2_pending)),
 			 HANDLER_REPLIED);
+	drain(E->now, S, MAX_SENT);
 	assert_int_equal(sms(ZHAO, no_str("确认 %lld", E->rec_h2_pending)),
-			 HANDLER_SILENT_DUPLICATE);
+			 HANDLER_REPLIED);
+	assert_has(reply_to(ZHAO), "无需重复");
 	assert_int_equal(events("record.review", NULL, 0), 1);
 	assert_int_equal(balance("h2").publicity_points, 10);
 }
@@ -1284,7 +1304,8 @@ int main(void)
 		T(test_own_number_silent),
 		T(test_binary_message_silent),
 		T(test_hourly_cap),
-		T(test_duplicate_within_ten_minutes),
+		T(test_repeat_question_answered_with_new_figure),
+		T(test_same_text_again_and_again_is_a_loop),
 		T(test_duplicate_approval_applied_once),
 		T(test_loop_guard),
 		T(test_not_yet_command),

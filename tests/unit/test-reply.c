@@ -453,8 +453,9 @@ static void test_not_yet(void **state)
 static void test_cmd_errors(void **state)
 {
 	static const char *const msgs[] = {
-		"确认", "确认 0", "确认 17 12", "驳回 17", "驳回", "说事",
-		"利率 0", "利率 30 50年", "", "QR", "BH 17",
+		"确认", "确认 0", "确认 17 PIN 12", "驳回 17", "驳回", "说事",
+		"利率 0", "利率 30 50年", "", "QR", "BH 17", "异议 17",
+		"回复 M12", "办结", "通知", "确认发送",
 	};
 	char buf[256];
 	struct cmd c;
