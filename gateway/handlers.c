@@ -1193,6 +1193,7 @@ static int64_t local_midnight(int64_t now)
 
 struct bcast {
 	const struct handler_ctx *ctx;
+	struct plist used;	/* phones already sent to */
 	bool committee_only;
 	const char *text;	/* NULL: count only */
 	long households, parts, held;
@@ -1200,22 +1201,42 @@ struct bcast {
 	int rc;
 };
 
-/* One phone of household H that may get a notice, "" if none. */
-static int household_phone(const struct handler_ctx *ctx, const char *h,
-			   bool committee_only, char *out)
+static bool plist_has(const struct plist *l, const char *phone)
 {
-	struct store_member *m;
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->p[i], phone))
+			return true;
+	return false;
+}
+
+/*
+ * One phone of household H that may get a notice, "" if none.  A
+ * household with a phone in USED (bound to two households) was reached
+ * already: *REACHED, and no phone.
+ */
+static int household_phone(const struct handler_ctx *ctx, const char *h,
+			   bool committee_only, const struct plist *used,
+			   char *out, bool *reached)
+{
 	struct phones *ps;
 	enum outq_verdict v;
 	bool on;
 	int i, rc;
 
 	out[0] = '\0';
+	*reached = false;
 	ps = calloc(1, sizeof(*ps));
-	m = NULL;
 	if (!ps)
 		return -ENOMEM;
 	rc = store_household_members(ctx->st, h, phones_cb, ps);
+	for (i = 0; !rc && i < ps->n; i++) {
+		if (plist_has(used, ps->p[i])) {
+			*reached = true;
+			goto out;
+		}
+	}
 	for (i = 0; !rc && i < ps->n && !out[0]; i++) {
 		if (committee_only) {
 			struct membs *ms = malloc(sizeof(*ms));
@@ -1238,7 +1259,7 @@ static int household_phone(const struct handler_ctx *ctx, const char *h,
 			continue;
 		text_copy(out, PHONE_MAX, ps->p[i]);
 	}
-	free(m);
+out:
 	free(ps);
 	return rc;
 }
@@ -1272,15 +1293,22 @@ static int broadcast(struct bcast *b)
 	const struct handler_ctx *ctx = b->ctx;
 	struct hhlist l = { 0 };
 	char phone[PHONE_MAX];
+	bool reached;
 	int64_t nb;
 	int i, rc;
 
 	nb = outq_not_before(ctx->cfg, ctx->now);
 	rc = store_households_list(ctx->st, hhlist_cb, &l);
 	for (i = 0; !rc && i < l.n; i++) {
-		rc = household_phone(ctx, l.id[i], b->committee_only, phone);
+		rc = household_phone(ctx, l.id[i], b->committee_only, &b->used,
+				     phone, &reached);
+		if (!rc && reached)
+			b->households++;	/* via a shared phone */
 		if (rc || !phone[0])
 			continue;
+		rc = plist_cb(phone, &b->used);
+		if (rc)
+			break;
 		if (b->text) {
 			rc = outq_add(ctx->st, ctx->cfg, phone, b->text,
 				      STORE_OUT_NOTIFY, 0, ctx->now, NULL);
@@ -1297,6 +1325,9 @@ static int broadcast(struct bcast *b)
 		b->parts += b->per_sms;
 	}
 	free(l.id);
+	free(b->used.p);
+	b->used.p = NULL;
+	b->used.n = b->used.cap = 0;
 	return rc;
 }
 

@@ -521,10 +521,11 @@ int reply_say(const struct reply_ctx *ctx, long ticket, char *buf,
 		return -EINVAL;
 	sb_reset(&b);
 	if (zh(ctx))
-		sb_add(&b, "已收到您反映的事项，编号#%ld，村委会将尽快处理。",
+		sb_add(&b, "已收到您反映的事项，编号M%ld，已转村委会，答复会短信"
+		       "告诉您。",
 		       ticket);
 	else
-		sb_add(&b, "Received, ticket #%ld. The village committee will "
+		sb_add(&b, "Received, matter M%ld. The village committee will "
 		       "follow up.", ticket);
 	return finish(ctx, &b, buf, size);
 }
