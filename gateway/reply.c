@@ -19,7 +19,8 @@
 #define NAME_MAX_CP	8	/* household names in replies */
 #define REASON_LIST_CP	6	/* reasons in lists */
 #define REASON_EN_LIST	16
-#define STORE_TEXT_CP	512	/* free text passed in, bytes / 4 */
+#define STORE_TEXT_CP	512
+#define TODO_MATTERS	3	/* matters shown in 待审 */	/* free text passed in, bytes / 4 */
 
 struct sb {
 	char buf[WORK_MAX];
@@ -912,9 +913,10 @@ int reply_todo_full(const struct reply_ctx *ctx,
 		       "Nothing waiting for review, no open matters.");
 		return finish(ctx, &b, buf, size);
 	}
-	/* most items first, then matters, dropping from the end */
-	for (k = t->n + 1; k-- > 0 && !have;) {
-		for (km = t->nm + 1; km-- > 0;) {
+	/* up to TODO_MATTERS matters, then as many items as fit */
+	for (km = (t->nm < TODO_MATTERS ? t->nm : TODO_MATTERS) + 1;
+	     km-- > 0 && !have;) {
+		for (k = t->n + 1; k-- > 0;) {
 			sb_reset(&b);
 			if (zh(ctx)) {
 				sb_add(&b, "待审%zu条", total);
