@@ -308,15 +308,15 @@ static void fmt_date(const struct reply_ctx *ctx, int64_t t, char *o,
 		snprintf(o, sz, "%s %d", mon[m - 1], d);
 }
 
-/* "#17 张三户 +5 清扫" (zh) / "#17 Zhang San +5 cleaning" */
-static void fmt_item(const struct reply_ctx *ctx, const struct reply_record *r,
-		     bool with_name, bool with_state, struct sb *b)
+/* "#17 张三户 +5 清扫" with the reason cut to REASON_CP characters */
+static void fmt_item_w(const struct reply_ctx *ctx,
+		       const struct reply_record *r, bool with_name,
+		       bool with_state, size_t reason_cp, struct sb *b)
 {
-	char name[64], pts[24], why[64];
+	char name[64], pts[24], why[160];
 
 	fmt_signed(r->points, pts, sizeof(pts));
-	fmt_short(r->reason, zh(ctx) ? REASON_LIST_CP : REASON_EN_LIST,
-		  zh(ctx), why, sizeof(why));
+	fmt_short(r->reason, reason_cp, zh(ctx), why, sizeof(why));
 	sb_add(b, "#%ld", r->id);
 	if (with_name && r->household_name && *r->household_name) {
 		fmt_household(ctx, r->household_name, name, sizeof(name));
@@ -331,6 +331,14 @@ static void fmt_item(const struct reply_ctx *ctx, const struct reply_record *r,
 		else
 			sb_add(b, " (%s)", state_word(ctx, r->state));
 	}
+}
+
+/* "#17 张三户 +5 清扫" (zh) / "#17 Zhang San +5 cleaning" */
+static void fmt_item(const struct reply_ctx *ctx, const struct reply_record *r,
+		     bool with_name, bool with_state, struct sb *b)
+{
+	fmt_item_w(ctx, r, with_name, with_state,
+		   zh(ctx) ? REASON_LIST_CP : REASON_EN_LIST, b);
 }
 
 /* --- replies ------------------------------------------------------- */
@@ -474,6 +482,7 @@ static int render_list(const struct reply_ctx *ctx, const char *head,
 int reply_log(const struct reply_ctx *ctx, const struct reply_record *recs,
 	      size_t n, char *buf, size_t size)
 {
+	size_t i, w;
 	struct sb b;
 
 	if (!args_ok(ctx, buf, size) || (n && !recs))
@@ -483,6 +492,19 @@ int reply_log(const struct reply_ctx *ctx, const struct reply_record *recs,
 		sb_add(&b, "%s", zh(ctx) ? "暂无积分记录。回复0查看帮助" :
 		       "No point records yet. Reply HELP for the commands.");
 		return finish(ctx, &b, buf, size);
+	}
+	/* use the room one SMS has: the longest reasons that still fit */
+	for (w = zh(ctx) ? 30 : 60; w >= (zh(ctx) ? REASON_LIST_CP :
+					  REASON_EN_LIST); w--) {
+		sb_reset(&b);
+		sb_add(&b, "%s", zh(ctx) ? "最近明细：" : "Last records: ");
+		for (i = 0; i < n; i++) {
+			if (i)
+				sb_add(&b, "%s", zh(ctx) ? "；" : "; ");
+			fmt_item_w(ctx, &recs[i], false, true, w, &b);
+		}
+		if (one_sms(b.buf))
+			return out(&b, buf, size);
 	}
 	return render_list(ctx, zh(ctx) ? "最近明细：" : "Last records: ",
 			   recs, n, n, false, true, NULL, buf, size);

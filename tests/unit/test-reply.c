@@ -630,6 +630,23 @@ static void test_merged_and_todo_full(void **state)
 	assert_non_null(strstr(buf, "暂无"));
 }
 
+/* 明细 uses the room one SMS has: reasons are not cut while they fit. */
+static void test_log_uses_the_room(void **state)
+{
+	const struct reply_record r[3] = {
+		{ 21, NULL, 5, "清扫房前屋后卫生", REPLY_PUBLIC },
+		{ 20, NULL, 10, "帮助邻居秋收", REPLY_FINAL },
+		{ 19, NULL, -5, "焚烧秸秆", REPLY_FINAL },
+	};
+	char buf[512];
+
+	(void)state;
+	assert_true(reply_log(&zh1, r, 3, buf, sizeof(buf)) > 0);
+	assert_one_sms(buf);
+	assert_non_null(strstr(buf, "清扫房前屋后卫生"));
+	assert_non_null(strstr(buf, "帮助邻居秋收"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_errors),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_flow_messages_fit),
+		cmocka_unit_test(test_log_uses_the_room),
 		cmocka_unit_test(test_batch_summary),
 		cmocka_unit_test(test_merged_and_todo_full),
 	};
