@@ -4,6 +4,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <iconv.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,10 +174,161 @@ static int read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
+/* ---- import: encoding --------------------------------------------- */
+
+/* Offset of the first byte that is not valid UTF-8, or LEN. */
+static size_t utf8_bad_at(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	unsigned int cp;
+	int n, k;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			if (!p[i])
+				return i;	/* NUL is no text either */
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xC2 && p[i] <= 0xDF)
+			n = 1, cp = p[i] & 0x1F;
+		else if (p[i] >= 0xE0 && p[i] <= 0xEF)
+			n = 2, cp = p[i] & 0x0F;
+		else if (p[i] >= 0xF0 && p[i] <= 0xF4)
+			n = 3, cp = p[i] & 0x07;
+		else
+			return i;
+		if (i + (size_t)n >= len)
+			return i;	/* cut short by the end of the file */
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return i;
+			cp = cp << 6 | (p[i + k] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return i;
+		i += (size_t)n + 1;
+	}
+	return len;
+}
+
+static int line_of(const char *s, size_t off)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n')
+			line++;
+	return line;
+}
+
+/*
+ * Make *DATA UTF-8: UTF-8 (a BOM is dropped) stays; else GB18030 (GBK
+ * and GB2312 are subsets: what Excel on Chinese Windows saves) is
+ * converted with iconv.  Anything else is refused naming the line of
+ * the first byte that is not UTF-8.  *ENC gets "UTF-8" or "GB18030".
+ */
+static int to_utf8(const char *path, char **data, size_t *len,
+		   const char **enc)
+{
+	size_t bad, in_left, out_left, cap;
+	char *in, *out, *conv;
+	iconv_t cd;
+
+	*enc = "UTF-8";
+	if (*len >= 3 && !memcmp(*data, "\xef\xbb\xbf", 3)) {
+		memmove(*data, *data + 3, *len - 3);
+		*len -= 3;
+		bad = utf8_bad_at(*data, *len);
+		if (bad < *len) {
+			fprintf(ERR, "jifenctl: import: %s:%d: not valid UTF-8 "
+				"(the file starts with a UTF-8 BOM)\n", path,
+				line_of(*data, bad));
+			return -EILSEQ;
+		}
+		return 0;
+	}
+	bad = utf8_bad_at(*data, *len);
+	if (bad == *len)
+		return 0;
+	cd = iconv_open("UTF-8", "GB18030");
+	if (cd == (iconv_t)-1) {
+		fprintf(ERR, "jifenctl: import: %s:%d: not UTF-8, and GB18030 "
+			"is not available to try\n", path,
+			line_of(*data, bad));
+		return -EILSEQ;
+	}
+	cap = *len * 2 + 16;	/* GB18030 -> UTF-8 grows by at most 2 */
+	conv = malloc(cap);
+	if (!conv) {
+		iconv_close(cd);
+		return -ENOMEM;
+	}
+	in = *data;
+	in_left = *len;
+	out = conv;
+	out_left = cap;
+	if (iconv(cd, &in, &in_left, &out, &out_left) == (size_t)-1 ||
+	    in_left || memchr(*data, 0, *len)) {
+		fprintf(ERR, "jifenctl: import: %s:%d: neither UTF-8 nor "
+			"GB18030/GBK; save the file as UTF-8 CSV\n", path,
+			line_of(*data, bad));
+		free(conv);
+		iconv_close(cd);
+		return -EILSEQ;
+	}
+	iconv_close(cd);
+	free(*data);
+	*data = conv;
+	*len = cap - out_left;
+	*enc = "GB18030";
+	return 0;
+}
+
 /* ---- import -------------------------------------------------------- */
 
-static const char *const header[] = { "household", "name", "phone", "role",
-				      "pin" };
+enum col { COL_HH, COL_NAME, COL_PHONE, COL_ROLE, COL_PIN, COL_MEMBER,
+	   COL_N };
+
+/* Header names per column, English and Chinese (SPEC §5). */
+static const char *const col_names[COL_N][3] = {
+	[COL_HH] = { "household", "户号", NULL },
+	[COL_NAME] = { "name", "户主", "户名" },
+	[COL_PHONE] = { "phone", "手机", "手机号" },
+	[COL_ROLE] = { "role", "角色", NULL },
+	[COL_PIN] = { "pin", "PIN", "密码" },
+	[COL_MEMBER] = { "member", "成员", NULL },
+};
+
+/* Map header FIELDS to columns (COLS[c] = field index or -1). */
+static int map_header(char **fields, int nf, int cols[COL_N])
+{
+	int i, c, k;
+
+	for (c = 0; c < COL_N; c++)
+		cols[c] = -1;
+	for (i = 0; i < nf; i++) {
+		const char *h = trim(fields[i]);
+
+		for (c = 0; c < COL_N; c++) {
+			for (k = 0; k < 3 && col_names[c][k]; k++)
+				if (!strcasecmp(h, col_names[c][k]))
+					break;
+			if (k < 3 && col_names[c][k])
+				break;
+		}
+		if (c == COL_N || cols[c] >= 0)
+			return -EINVAL;	/* unknown or twice */
+		cols[c] = i;
+	}
+	for (c = COL_HH; c <= COL_ROLE; c++)
+		if (cols[c] < 0)
+			return -EINVAL;
+	return 0;
+}
 
 static int parse_role(const char *s, enum store_role *r)
 {
@@ -210,11 +362,11 @@ struct import_counts {
 
 /* Validate and store one row; -EINVAL with WHY for a bad row. */
 static int import_row(struct store *st, char **f, int nf, int ncols,
-		      int64_t now, struct import_counts *ic, char *why,
-		      size_t wlen)
+		      const int *cols, int64_t now, struct import_counts *ic,
+		      char *why, size_t wlen)
 {
 	char num[PHONE_MAX];
-	const char *hh, *name, *phone, *role, *pin;
+	const char *hh, *name, *phone, *role, *pin, *member;
 	enum store_role r;
 	bool created = false, hcreated = false;
 	int rc;
@@ -223,11 +375,12 @@ static int import_row(struct store *st, char **f, int nf, int ncols,
 		snprintf(why, wlen, "expected %d columns, got %d", ncols, nf);
 		return -EINVAL;
 	}
-	hh = trim(f[0]);
-	name = trim(f[1]);
-	phone = trim(f[2]);
-	role = trim(f[3]);
-	pin = ncols > 4 ? trim(f[4]) : "";
+	hh = trim(f[cols[COL_HH]]);
+	name = trim(f[cols[COL_NAME]]);
+	phone = trim(f[cols[COL_PHONE]]);
+	role = trim(f[cols[COL_ROLE]]);
+	pin = cols[COL_PIN] >= 0 ? trim(f[cols[COL_PIN]]) : "";
+	member = cols[COL_MEMBER] >= 0 ? trim(f[cols[COL_MEMBER]]) : "";
 	if (!*hh) {
 		snprintf(why, wlen, "empty household");
 		return -EINVAL;
@@ -255,7 +408,8 @@ static int import_row(struct store *st, char **f, int nf, int ncols,
 	if (rc)
 		return rc;
 	if (*phone) {
-		rc = store_phone_bind(st, num, hh, NULL, r, pin, now, &created);
+		rc = store_phone_bind(st, num, hh, *member ? member : NULL, r,
+				      pin, now, &created);
 		if (rc)
 			return rc;
 	} else {
@@ -278,7 +432,8 @@ int ctl_import(struct store *st, int argc, char **argv)
 {
 	struct import_counts ic = { 0, 0, 0 };
 	char *fields[CSV_MAX_FIELDS], why[160];
-	const char *path;
+	const char *path, *enc;
+	int cols[COL_N];
 	struct csv c;
 	char *data = NULL;
 	size_t len = 0;
@@ -294,27 +449,24 @@ int ctl_import(struct store *st, int argc, char **argv)
 		return 1;
 	}
 	memset(&c, 0, sizeof(c));
-	c.p = data;
-	c.end = data + len;
-	c.line = 1;
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
-		c.p += 3;
-	rc = csv_row(&c, fields, &nf, &line);
-	if (rc <= 0 || nf < 4 || nf > 5) {
-		fprintf(ERR, "jifenctl: import: %s:1: expected header "
-			"household,name,phone,role,pin\n", path);
+	rc = to_utf8(path, &data, &len, &enc);
+	if (rc) {
 		rc = 1;
 		goto out;
 	}
-	for (i = 0; i < nf; i++) {
-		if (strcasecmp(trim(fields[i]), header[i])) {
-			fprintf(ERR, "jifenctl: import: %s:%d: expected header "
-				"household,name,phone,role,pin\n", path, line);
-			rc = 1;
-			goto out;
-		}
+	c.p = data;
+	c.end = data + len;
+	c.line = 1;
+	rc = csv_row(&c, fields, &nf, &line);
+	if (rc <= 0 || map_header(fields, nf, cols)) {
+		fprintf(ERR, "jifenctl: import: %s:1: expected header "
+			"household,name,phone,role[,pin][,member] (or "
+			"户号,户主,手机,角色[,PIN][,成员])\n", path);
+		rc = 1;
+		goto out;
 	}
 	ncols = nf;
+	(void)i;
 	rc = store_begin(st);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: database: %s\n", strerror(-rc));
@@ -339,7 +491,7 @@ int ctl_import(struct store *st, int argc, char **argv)
 		if (rc < 0)
 			goto fail;
 		why[0] = '\0';
-		rc = import_row(st, fields, nf, ncols, now, &ic, why,
+		rc = import_row(st, fields, nf, ncols, cols, now, &ic, why,
 				sizeof(why));
 		if (rc == -EINVAL && why[0]) {
 			fprintf(ERR, "%s:%d: %s\n", path, line, why);
@@ -356,8 +508,9 @@ int ctl_import(struct store *st, int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	fprintf(OUT, "added %ld, updated %ld, rejected %ld\n", ic.added,
-		ic.updated, ic.rejected);
+	fprintf(OUT, "added %ld, updated %ld, rejected %ld%s\n", ic.added,
+		ic.updated, ic.rejected, strcmp(enc, "UTF-8") ?
+		" (read as GB18030)" : "");
 	rc = ic.rejected ? 1 : 0;
 	goto out;
 fail:
