@@ -75,7 +75,8 @@ VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
 JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
-		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
+		  jifenctl/ctl_store.c jifenctl/ctl_review.c \
+		  jifenctl/ctl_village.c $(VILLAGE_SRCS)
 SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -658,7 +658,7 @@ static int do_points(struct job *j)
 	return 0;
 }
 
-static void loan_policy_from(const struct config *cfg, struct loan_policy *p)
+void handler_loan_policy(const struct config *cfg, struct loan_policy *p)
 {
 	p->base_rate = cfg->loan.base_rate;
 	p->mode = cfg->loan.mode == CONFIG_LOAN_STEP ? LOAN_STEP : LOAN_LINEAR;
@@ -681,7 +681,7 @@ static int do_rate(struct job *j)
 
 	if (multi)
 		one.max_parts = 1;
-	loan_policy_from(j->ctx->cfg, &pol);
+	handler_loan_policy(j->ctx->cfg, &pol);
 	for (i = 0; i < j->ms.n; i++) {
 		rc = store_household_balance(j->ctx->st, j->ms.m[i].household,
 					     &bal);

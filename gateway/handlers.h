@@ -50,6 +50,7 @@
 
 #include "config/config.h"
 #include "gateway/cmd.h"
+#include "gateway/loan.h"
 #include "gateway/outq.h"
 #include "gateway/reply.h"
 #include "storage/msgq.h"
@@ -199,5 +200,9 @@ int handler_failed(const struct handler_ctx *ctx,
  * off), so the daemon arms a one-shot timer.  0 or -errno.
  */
 int handler_digest(const struct handler_ctx *ctx, int *sent, int64_t *next);
+
+/* The loan policy of the config (loan.*), for quotes outside SMS (the
+ * household statement). */
+void handler_loan_policy(const struct config *cfg, struct loan_policy *p);
 
 #endif
