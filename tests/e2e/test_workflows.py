@@ -249,6 +249,25 @@ class Notices(unittest.TestCase):
             v.close()
 
 
+class Digest(unittest.TestCase):
+    def test_morning_digest_to_members_with_work(self):
+        t = time.localtime()
+        if t.tm_hour == 23 and t.tm_min >= 58:
+            self.skipTest("the digest minute would fall on the next day")
+        v = Village(csv=CSV, records=RECORDS, conf={
+            "committee.digest_time": "%02d:%02d" % (t.tm_hour, t.tm_min)})
+        try:
+            # both members have items to review: one SMS each, once
+            for member in (MEMBER, MEMBER2):
+                digest = v.wait_sent(member, 1)[0]["text"]
+                self.assertIn("待审", digest)
+            v.wait_for(v.idle, "idle")
+            self.assertEqual(len(v.sent(MEMBER)), 1)
+            self.assertEqual(v.sent(VILLAGER), [])
+        finally:
+            v.close()
+
+
 class Import(unittest.TestCase):
     def test_gbk_csv_imports_and_bad_bytes_are_refused(self):
         v = Village(csv=CSV, records=RECORDS, start=False)
