@@ -520,18 +520,18 @@ int reply_help(const struct reply_ctx *ctx, bool committee, char *buf,
 	sb_reset(&b);
 	if (zh(ctx) && committee)
 		sb_add(&b, "回复：1积分 2利率 3明细 0帮助；说事+内容；委员：待审 "
-		       "确认+编号 驳回+编号+理由");
+		       "确认/驳回+编号 回复/办结+M编号 通知+内容");
 	else if (zh(ctx))
 		sb_add(&b, "回复：1积分 2利率 3明细 0帮助；说事+内容（向村委会"
-		       "反映）；退订通知回TD");
+		       "反映）；对公示有异议回：异议+编号+理由；退订通知回TD");
 	else if (committee)
-		sb_add(&b, "Reply: 1 POINTS, 2 RATE [10k yuan] [years], 3 LOG, "
-		       "0 HELP, SAY text; committee: TODO, OK n [PIN], "
-		       "NO n reason");
+		sb_add(&b, "Reply: 1 POINTS, 2 RATE, 3 LOG, 0 HELP, SAY text; "
+		       "committee: TODO, OK n.. [PIN], NO n reason, REPLY Mn "
+		       "text, DONE Mn, NOTICE text");
 	else
 		sb_add(&b, "Reply: 1 POINTS, 2 RATE [10k yuan] [years], 3 LOG, "
-		       "0 HELP, SAY text (to the village committee), STOP "
-		       "notices");
+		       "0 HELP, SAY text (to the committee), OBJECT n reason "
+		       "(public notice), STOP notices");
 	return finish(ctx, &b, buf, size);
 }
 

@@ -223,11 +223,13 @@ static void test_help(void **state)
 	(void)state;
 	reply_help(&zh1, true, buf, sizeof(buf));
 	assert_string_equal(buf, "回复：1积分 2利率 3明细 0帮助；说事+内容；"
-			    "委员：待审 确认+编号 驳回+编号+理由");
+			    "委员：待审 确认/驳回+编号 回复/办结+M编号 "
+			    "通知+内容");
 	assert_one_sms(buf);
 	reply_help(&zh1, false, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "1积分 2利率 3明细 0帮助"));
 	assert_null(strstr(buf, "驳回"));
+	assert_non_null(strstr(buf, "异议+编号+理由"));
 	assert_one_sms(buf);
 	reply_help(&en1, true, buf, sizeof(buf));
 	assert_true(text_is_ascii(buf));
