@@ -61,6 +61,15 @@ for t in "$build"/tests/test-*; do
 	report "$name"
 done
 
+# every fuzz target's committed corpus, replayed without libFuzzer
+for t in "$build"/tests/replay-*; do
+	[ -x "$t" ] || continue
+	target=${t##*/replay-}
+	name="fuzz/$target"
+	run_suite "$name" $vg "$t" "$top/tests/fuzz/corpus/$target"
+	report "$name"
+done
+
 export JIFEN_BUILD="$top/$build"
 names=""
 running=0
