@@ -233,7 +233,7 @@ static void test_help(void **state)
 	assert_one_sms(buf);
 	reply_help(&en1, true, buf, sizeof(buf));
 	assert_true(text_is_ascii(buf));
-	assert_non_null(strstr(buf, "OK n [PIN]"));
+	assert_non_null(strstr(buf, "OK n.. [PIN]"));
 	assert_one_sms(buf);
 	reply_help(&en1, false, buf, sizeof(buf));
 	assert_null(strstr(buf, "TODO"));
