@@ -1713,10 +1713,11 @@ static int machine_pattern(const struct handler_ctx *ctx, const char *num,
 		*tripped = true;
 		return 0;
 	}
-	rc = store_inbox_count_from(ctx->st, num, at - 60, &n);
+	/* messages, not parts: one long message is not a flood */
+	rc = store_inbox_count_same(ctx->st, num, NULL, at - 60, &n);
 	if (rc)
 		return rc;
-	*tripped = n > HANDLER_FLOOD_PER_MIN;
+	*tripped = n >= HANDLER_FLOOD_PER_MIN;
 	return 0;
 }
 

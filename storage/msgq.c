@@ -338,8 +338,8 @@ int store_inbox_seen_recently(struct store *st, const char *sender,
 }
 
 static const char sql_in_count_same[] =
-	"SELECT COUNT(*) FROM inbox_msgs WHERE sender = ?1 AND text = ?2"
-	" AND received_at >= ?3";
+	"SELECT COUNT(*) FROM inbox_msgs WHERE sender = ?1"
+	" AND (?2 IS NULL OR text = ?2) AND received_at >= ?3";
 
 int store_inbox_count_same(struct store *st, const char *sender,
 			   const char *text, int64_t since, long *n)
@@ -349,7 +349,7 @@ int store_inbox_count_same(struct store *st, const char *sender,
 	int rc = 0;
 
 	*n = 0;
-	if (empty(sender) || !text)
+	if (empty(sender))
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
 	s = store_stmt(st, sql_in_count_same, &rc);

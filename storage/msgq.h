@@ -106,8 +106,9 @@ int store_inbox_done(struct store *st, const struct store_inbox_msg *m,
 int store_inbox_seen_recently(struct store *st, const char *sender,
 			      const char *text, int64_t since, bool *seen);
 
-/* Processed messages from SENDER with exactly TEXT received at or
- * after SINCE (the loop guard's "same text again and again"). */
+/* Processed messages (not parts) from SENDER with exactly TEXT (NULL:
+ * any text) received at or after SINCE: the loop guard's "the same text
+ * again and again" and "dozens of messages a minute". */
 int store_inbox_count_same(struct store *st, const char *sender,
 			   const char *text, int64_t since, long *n);
 
