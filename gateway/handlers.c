@@ -1729,6 +1729,7 @@ static int merge_reply(struct job *j)
 	struct store_out_info info;
 	char *items, *text;
 	long long id = 0;
+	int64_t due = 0;
 	int n = 0, rc;
 
 	items = calloc(2, REPLY_BUF);
@@ -1737,7 +1738,7 @@ static int merge_reply(struct job *j)
 	text = items + REPLY_BUF;
 	if (!j->nacks)
 		add_ack(j, j->cmd.kind, j->cmd.id, true);
-	rc = store_merged_get(ctx->st, j->num, &id, items, REPLY_BUF, &n);
+	rc = store_merged_get(ctx->st, j->num, &id, items, REPLY_BUF, &n, &due);
 	if (rc == -ENOENT) {
 		rc = 0;
 		n = 0;
@@ -1747,9 +1748,10 @@ static int merge_reply(struct job *j)
 		goto out;
 	if (n) {
 		rc = store_outbox_info(ctx->st, id, &info);
-		if (rc == -ENOENT || (!rc && (info.state != STORE_OUT_QUEUED ||
+		if (rc == -ENOENT || (!rc && (due <= ctx->now ||
+					      info.state != STORE_OUT_QUEUED ||
 					      info.parts_sent))) {
-			/* already on its way: start a new one */
+			/* due (perhaps on its way): start a new one */
 			n = 0;
 			items[0] = '\0';
 			rc = 0;
@@ -1765,10 +1767,11 @@ static int merge_reply(struct job *j)
 	rc = reply_merged(&j->rctx, items, n, text, REPLY_BUF);
 	if (rc < 0)
 		goto out;
+	due = ctx->now + HANDLER_MERGE_DELAY;
 	rc = outq_add_at(ctx->st, ctx->cfg, j->num, text, STORE_OUT_REPLY, 0,
-			 ctx->now, ctx->now + HANDLER_MERGE_DELAY, &id);
+			 ctx->now, due, &id);
 	if (!rc)
-		rc = store_merged_put(ctx->st, j->num, id, items, n);
+		rc = store_merged_put(ctx->st, j->num, id, items, n, due);
 	if (!rc)
 		j->res->reply_id = id;
 out:

@@ -1743,14 +1743,14 @@ int store_notices_sent_since(struct store *st, int64_t since, long *n)
 /* ---- confirmations merged past the hourly cap -------------------------------- */
 
 static const char sql_merged_get[] =
-	"SELECT out_id, items, n FROM merged_replies WHERE phone = ?1";
+	"SELECT out_id, items, n, due_at FROM merged_replies WHERE phone = ?1";
 static const char sql_merged_put[] =
-	"INSERT INTO merged_replies(phone, out_id, items, n)"
-	" VALUES(?1, ?2, ?3, ?4) ON CONFLICT(phone) DO UPDATE SET"
-	" out_id = ?2, items = ?3, n = ?4";
+	"INSERT INTO merged_replies(phone, out_id, items, n, due_at)"
+	" VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(phone) DO UPDATE SET"
+	" out_id = ?2, items = ?3, n = ?4, due_at = ?5";
 
 int store_merged_get(struct store *st, const char *phone, long long *out_id,
-		     char *items, size_t size, int *n)
+		     char *items, size_t size, int *n, int64_t *due_at)
 {
 	char num[PHONE_MAX];
 	sqlite3_stmt *s;
@@ -1767,6 +1767,7 @@ int store_merged_get(struct store *st, const char *phone, long long *out_id,
 		*out_id = sqlite3_column_int64(s, 0);
 		store_col_text(s, 1, items, size);
 		*n = sqlite3_column_int(s, 2);
+		*due_at = sqlite3_column_int64(s, 3);
 	} else {
 		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
 	}
@@ -1775,7 +1776,7 @@ int store_merged_get(struct store *st, const char *phone, long long *out_id,
 }
 
 int store_merged_put(struct store *st, const char *phone, long long out_id,
-		     const char *items, int n)
+		     const char *items, int n, int64_t due_at)
 {
 	char num[PHONE_MAX];
 	sqlite3_stmt *s;
@@ -1790,6 +1791,7 @@ int store_merged_put(struct store *st, const char *phone, long long out_id,
 	sqlite3_bind_int64(s, 2, out_id);
 	store_bind_text(s, 3, items);
 	sqlite3_bind_int(s, 4, n);
+	sqlite3_bind_int64(s, 5, due_at);
 	return store_exec_stmt(st, s);
 }
 

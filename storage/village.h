@@ -365,12 +365,14 @@ int store_notices_sent_since(struct store *st, int64_t since, long *n);
 
 /* ---- confirmations merged past the hourly cap ------------------------- */
 
-/* The merged-confirmation message of PHONE: its outbox id and ITEMS
- * (newline-separated short confirmations, N of them); -ENOENT if none. */
+/* The merged-confirmation message of PHONE: its outbox id, ITEMS
+ * (newline-separated short confirmations, N of them) and when it is due
+ * to go (before that it cannot be on its way, so it may be replaced);
+ * -ENOENT if none. */
 int store_merged_get(struct store *st, const char *phone, long long *out_id,
-		     char *items, size_t size, int *n);
+		     char *items, size_t size, int *n, int64_t *due_at);
 int store_merged_put(struct store *st, const char *phone, long long out_id,
-		     const char *items, int n);
+		     const char *items, int n, int64_t due_at);
 
 /* ---- inbound messages whose handling failed --------------------------- */
 
