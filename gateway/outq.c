@@ -157,6 +157,8 @@ int outq_add_at(struct store *st, const struct config *cfg, const char *to,
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* a broken name from an old database must not stop the reply */
+	text_fix_utf8(copy);
 	o.status_report = true;
 	o.concat_ref = random_ref(now);
 	o.smsc = "";

@@ -864,6 +864,28 @@ static void test_failure_apology(void **state)
 	store_inbox_msg_release(&m);
 }
 
+/*
+ * Issue 11: a household imported from a GBK file before the import
+ * checked encodings has a broken name in an old database; 确认 of its
+ * item still works and is answered (the name shows '?').
+ */
+static void test_broken_name_in_old_database(void **state)
+{
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(E->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE households SET name = "
+				      "CAST(X'D5C5C8FD' AS TEXT) WHERE id = 'h2'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sms(ZHAO, no_str("确认 %lld 5678", E->rec_h2_pending)),
+			 HANDLER_REPLIED);
+	assert_int_equal(status_of(E->rec_h2_pending), STORE_APPROVED);
+	drain(E->now, S, MAX_SENT);
+	assert_has(sent_to(ZHAO, STORE_OUT_REPLY), "已确认");
+}
+
 /* Text that is not UTF-8 never reaches the store. */
 static void test_store_refuses_invalid_utf8(void **state)
 {
@@ -1699,6 +1721,7 @@ int main(void)
 		T(test_digest),
 		T(test_failure_apology),
 		T(test_store_refuses_invalid_utf8),
+		T(test_broken_name_in_old_database),
 		T(test_repeat_question_answered_with_new_figure),
 		T(test_same_text_again_and_again_is_a_loop),
 		T(test_duplicate_approval_applied_once),
