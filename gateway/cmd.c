@@ -669,7 +669,8 @@ static const struct word *match_first(const char *s, size_t n, size_t *pos,
 	return NULL;
 }
 
-int cmd_parse(const char *sms, size_t len, struct cmd *out)
+/* NESTED: already inside a "回复 ..." re-read (at most one level). */
+static int parse(const char *sms, size_t len, struct cmd *out, bool nested)
 {
 	char norm[NORM_MAX];
 	uint32_t map[NORM_MAX];
@@ -727,12 +728,13 @@ int cmd_parse(const char *sms, size_t len, struct cmd *out)
 		struct tok t;
 
 		/* "回复2" / "回复 积分": an answer to one of our hints */
-		if (out->kind == CMD_REPLY && (!peek_tok(norm, n, pos, &t) ||
-		    !(t.cls == TOK_LATIN && tok_is(norm, &t, "m")))) {
+		if (out->kind == CMD_REPLY && !nested &&
+		    (!peek_tok(norm, n, pos, &t) ||
+		     !(t.cls == TOK_LATIN && tok_is(norm, &t, "m")))) {
 			size_t off = pos < n ? map[pos] : len;
 
 			if (off < len && off > 0)
-				return cmd_parse(sms + off, len - off, out);
+				return parse(sms + off, len - off, out, true);
 		}
 		out->err = parse_matter(norm, n, &pos, &out->id);
 		if (out->err != CMD_OK || out->kind == CMD_DONE)
@@ -765,6 +767,11 @@ int cmd_parse(const char *sms, size_t len, struct cmd *out)
 		break;	/* the rest of the message does not matter */
 	}
 	return 0;
+}
+
+int cmd_parse(const char *sms, size_t len, struct cmd *out)
+{
+	return parse(sms, len, out, false);
 }
 
 const char *cmd_kind_name(enum cmd_kind kind)

@@ -32,6 +32,9 @@
  *  - 确认 17 18 [PIN]: without committee.require_pin a trailing 4-8
  *    digit number is a PIN only when it is the member's PIN, else one
  *    more record number.
+ *  - Committee duty messages (a 说事 to each member, an objection, a PIN
+ *    lockout, the morning digest) ignore 退订; notices (通知) and
+ *    approval/rejection notifications honour it.
  *  - Objections (异议) may come from any bound phone for any item in
  *    公示; the committee, the item's household and, after the decision,
  *    each objector are told.

@@ -213,6 +213,8 @@ static const struct row rows[] = {
 	KE("回复 M", CMD_REPLY, CMD_ERR_NO_MATTER),
 	K("回复2", CMD_RATE),		/* answering our "回复2查利率" hint */
 	K("回复 积分", CMD_POINTS),
+	/* one level of "回复 ..." only (bounded stack) */
+	{ "回复 回复 2", CMD_REPLY, CMD_ERR_NO_TEXT, 2, NULL, 0, 0, NULL },
 	ID("办结 M12", CMD_DONE, 12),
 	ID("BJ M7", CMD_DONE, 7),
 	ID("办结12", CMD_DONE, 12),
