@@ -119,8 +119,9 @@ struct handler_result {
 /*
  * Handle one inbound message MSG (stored, deduplicated, reassembled; not
  * yet marked done: call this BEFORE store_inbox_done for it, so the
- * duplicate rule does not see the message itself).  Applies the effects,
- * queues at most one reply (in_reply_to = MSG->id) and any
+ * loop guard does not count the message itself).  Applies the effects,
+ * queues at most one reply (in_reply_to = MSG->id; past the hourly cap a
+ * member's confirmation goes into the merged SMS instead) and any
  * notifications.  Returns 0 (*OUT, may be NULL, says what happened) or
  * -errno from the store (the caller rolls back and retries later).
  */
