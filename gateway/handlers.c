@@ -1504,16 +1504,23 @@ static int do_notice(struct job *j)
 		l = strlen(text);
 		if (l >= strlen(j->cmd.pin) &&
 		    !strcmp(text + l - strlen(j->cmd.pin), j->cmd.pin)) {
-			text[l - strlen(j->cmd.pin)] = '\0';
-			while (l && (text[strlen(text) - 1] == ' '))
-				text[strlen(text) - 1] = '\0';
+			l -= strlen(j->cmd.pin);
+			while (l > 0 && text[l - 1] == ' ')
+				l--;
+			text[l] = '\0';
 		}
+	}
+	if (!text[0]) {		/* only a PIN */
+		j->cmd.err = CMD_ERR_NO_TEXT;
+		rc = reply_cmd_error(&j->rctx, &j->cmd, j->reply,
+				     sizeof(j->reply));
+		return rc < 0 ? rc : 0;
 	}
 	rc = notices_left(j->ctx, &left);
 	if (rc)
 		return rc;
 	fa.count = j->ctx->cfg->sms.broadcasts_per_day;
-	if (left <= 0 || !text[0]) {
+	if (left <= 0) {
 		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
 				sizeof(j->reply));
 		return rc < 0 ? rc : 0;

@@ -783,6 +783,28 @@ static void test_notice_count_code_and_send(void **state)
 	assert_has(reply_to(ZHAO), "上限");
 }
 
+/* With committee.require_pin the PIN ends the notice and is not sent. */
+static void test_notice_with_pin(void **state)
+{
+	const char *t;
+	struct store_notice nt;
+	char code[8];
+
+	(void)state;
+	E->cfg.committee.require_pin = true;
+	assert_int_equal(sms(WANG, "通知 周五开会"), HANDLER_REPLIED);
+	assert_has(reply_to(WANG), "PIN");
+	assert_int_equal(sms(WANG, "通知 1234"), HANDLER_REPLIED);
+	assert_has(reply_to(WANG), "通知内容");	/* only a PIN */
+	assert_int_equal(sms(WANG, "通知 周五开会 1234"), HANDLER_REPLIED);
+	t = reply_to(WANG);
+	assert_non_null(strstr(t, "确认发送 "));
+	snprintf(code, sizeof(code), "%.4s",
+		 strstr(t, "确认发送 ") + strlen("确认发送 "));
+	assert_int_equal(store_notice_get(E->st, code, &nt), 0);
+	assert_string_equal(nt.text, "周五开会");
+}
+
 static void test_notice_held_in_quiet_hours(void **state)
 {
 	struct handler_ctx c;
@@ -1717,6 +1739,7 @@ int main(void)
 		T(test_review_never_dropped_by_cap),
 		T(test_pin_lockout),
 		T(test_notice_count_code_and_send),
+		T(test_notice_with_pin),
 		T(test_notice_held_in_quiet_hours),
 		T(test_digest),
 		T(test_failure_apology),
