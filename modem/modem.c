@@ -99,13 +99,6 @@ bool modem_is_hex(const char *s, size_t *len)
 	return n > 0;
 }
 
-int modem_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return (tolower((unsigned char)c) - 'a') + 10;
-}
-
 const char *modem_state_name(enum modem_state state)
 {
 	switch (state) {
@@ -425,7 +418,7 @@ static int register_urcs(struct modem *m)
 	rc = modem_ussd_register_urcs(m);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < N_ELEM(urcs); i++) {
+	for (i = 0; i < ARRAY_SIZE(urcs); i++) {
 		rc = at_chat_register_urc(m->chat, urcs[i].prefix, false,
 					  urcs[i].fn, m);
 		if (rc < 0)
