@@ -269,7 +269,8 @@ static void check_storage(struct modem *m)
 		m->cfg.storage_low(m, used, total, m->cfg.data);
 }
 
-void modem_reg_update(struct modem *m, int stat)
+/* Registration changed to @stat (+CREG) while configured. */
+static void modem_reg_update(struct modem *m, int stat)
 {
 	bool reg = stat == 1 || stat == 5;
 

@@ -223,8 +223,6 @@ __attribute__((format(printf, 2, 3)))
 void modem_request_lost(struct modem *m, const char *fmt, ...);
 /* Past the consecutive timeout limit: request the reopen. */
 void modem_check_timeouts(struct modem *m);
-/* Registration changed to @stat (+CREG) while configured. */
-void modem_reg_update(struct modem *m, int stat);
 /* "+CREG: <n>,<stat>[,...]" (response); one number is read as stat. */
 bool modem_parse_creg(const char *line, int *stat);
 
