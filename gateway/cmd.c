@@ -213,17 +213,11 @@ static bool skip_prefix(const char *s, size_t n, size_t *pos, const char *w)
 /* Whole message made only of '?' (ASCII or full-width) and spaces. */
 static bool question_only(const char *s, size_t len)
 {
-	size_t pos = 0, c;
+	size_t pos = 0;
 	bool seen = false;
 	uint32_t cp;
 
-	while (pos < len) {
-		c = utf8_decode(s + pos, len - pos, &cp);
-		if (c == 0) {
-			pos++;
-			continue;
-		}
-		pos += c;
+	while (utf8_next(s, len, &pos, &cp)) {
 		if (cp == '?' || cp == 0xFF1F)
 			seen = true;
 		else if (!(cp == ' ' || cp == '\t' || cp == '\r' ||

@@ -140,35 +140,21 @@ static const struct {
 
 size_t text_utf8_len(const char *s)
 {
-	size_t len = strlen(s), pos = 0, n = 0, c;
+	size_t len = strlen(s), pos = 0, n = 0;
 	uint32_t cp;
 
-	while (pos < len) {
-		c = utf8_decode(s + pos, len - pos, &cp);
-		if (c == 0) {
-			pos++;
-			continue;
-		}
-		pos += c;
+	while (utf8_next(s, len, &pos, &cp))
 		n++;
-	}
 	return n;
 }
 
 size_t text_ucs2_units(const char *s)
 {
-	size_t len = strlen(s), pos = 0, n = 0, c;
+	size_t len = strlen(s), pos = 0, n = 0;
 	uint32_t cp;
 
-	while (pos < len) {
-		c = utf8_decode(s + pos, len - pos, &cp);
-		if (c == 0) {
-			pos++;
-			continue;
-		}
-		pos += c;
+	while (utf8_next(s, len, &pos, &cp))
 		n += cp >= 0x10000 ? 2 : 1;
-	}
 	return n;
 }
 

@@ -74,3 +74,18 @@ size_t utf8_encode(uint32_t cp, char *out)
 	o[3] = (unsigned char)(0x80 | (cp & 0x3F));
 	return 4;
 }
+
+bool utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp)
+{
+	size_t n;
+
+	while (*pos < len) {
+		n = utf8_decode(s + *pos, len - *pos, cp);
+		if (n) {
+			*pos += n;
+			return true;
+		}
+		(*pos)++;
+	}
+	return false;
+}

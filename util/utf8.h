@@ -9,6 +9,7 @@
 #ifndef JIFEN_UTIL_UTF8_H
 #define JIFEN_UTIL_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +32,13 @@ size_t utf8_decode(const char *s, size_t len, uint32_t *cp);
  * scalar value (a surrogate or above U+10FFFF).
  */
 size_t utf8_encode(uint32_t cp, char *out);
+
+/*
+ * Walk @s (@len bytes) one code point at a time, skipping invalid bytes
+ * one by one: decodes the next valid sequence at or after *@pos into
+ * *@cp, moves *@pos past it and returns true; returns false (with *@pos
+ * at @len) when none is left.  Start with *@pos = 0.
+ */
+bool utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
 
 #endif /* JIFEN_UTIL_UTF8_H */

@@ -3,6 +3,7 @@
  * test-utf8.c - util/utf8.c, the one strict UTF-8 decoder and encoder.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,6 +148,35 @@ static void test_stops_at_len(void **state)
 	assert_int_equal(utf8_decode("\xf0\x8f\xbf\xbf", 4, &cp), 0);
 }
 
+/* utf8_next walks valid code points and skips invalid bytes one by one. */
+static void test_next_skips_invalid(void **state)
+{
+	/* 'a', stray continuation, 积, truncated 3-byte lead, 'z', C1 lead */
+	const char s[] = "a\x80\xe7\xa7\xaf\xe5\x88z\xc1";
+	static const uint32_t want[] = { 'a', 0x79EF, 'z' };
+	size_t pos = 0, i = 0, len = sizeof(s) - 1;
+	uint32_t cp;
+
+	(void)state;
+	while (utf8_next(s, len, &pos, &cp)) {
+		assert_true(i < ARRAY_SIZE(want));
+		assert_int_equal(cp, want[i]);
+		i++;
+	}
+	assert_int_equal(i, ARRAY_SIZE(want));
+	assert_int_equal(pos, len);
+	/* nothing at all, and only invalid bytes */
+	pos = 0;
+	assert_false(utf8_next("", 0, &pos, &cp));
+	assert_int_equal(pos, 0);
+	assert_false(utf8_next("\xff\xfe\x80", 3, &pos, &cp));
+	assert_int_equal(pos, 3);
+	/* it stops at len, inside a sequence */
+	pos = 0;
+	assert_false(utf8_next("\xe7\xa7\xaf", 2, &pos, &cp));
+	assert_int_equal(pos, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_all),
 		cmocka_unit_test(test_every_lead_byte),
 		cmocka_unit_test(test_stops_at_len),
+		cmocka_unit_test(test_next_skips_invalid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
