@@ -451,7 +451,7 @@ size_t text_fix_utf8(char *s)
 	uint32_t cp;
 
 	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
+		c = utf8_decode(s + pos, len - pos, &cp);
 		if (c == 0) {
 			s[pos++] = '?';
 			fixed++;

@@ -14,6 +14,7 @@
 #include "jifenctl/ctl_store.h"
 #include "storage/phone.h"
 #include "storage/village.h"
+#include "util/utf8.h"
 
 #define CSV_MAX_BYTES (16 << 20)
 #define CSV_MAX_FIELDS 16
@@ -176,40 +177,17 @@ static int read_file(const char *path, char **data, size_t *len)
 
 /* ---- import: encoding --------------------------------------------- */
 
-/* Offset of the first byte that is not valid UTF-8, or LEN. */
+/* Offset of the first byte that is not valid UTF-8 (or a NUL), or LEN. */
 static size_t utf8_bad_at(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	unsigned int cp;
-	int n, k;
+	size_t pos = 0, c;
+	uint32_t cp;
 
-	while (i < len) {
-		if (p[i] < 0x80) {
-			if (!p[i])
-				return i;	/* NUL is no text either */
-			i++;
-			continue;
-		}
-		if (p[i] >= 0xC2 && p[i] <= 0xDF)
-			n = 1, cp = p[i] & 0x1F;
-		else if (p[i] >= 0xE0 && p[i] <= 0xEF)
-			n = 2, cp = p[i] & 0x0F;
-		else if (p[i] >= 0xF0 && p[i] <= 0xF4)
-			n = 3, cp = p[i] & 0x07;
-		else
-			return i;
-		if (i + (size_t)n >= len)
-			return i;	/* cut short by the end of the file */
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return i;
-			cp = cp << 6 | (p[i + k] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return i;
-		i += (size_t)n + 1;
+	while (pos < len) {
+		c = utf8_decode(s + pos, len - pos, &cp);
+		if (!c || !cp)
+			return pos;
+		pos += c;
 	}
 	return len;
 }

@@ -12,6 +12,7 @@
 
 #include "storage/store_priv.h"
 #include "storage/village.h"
+#include "util/utf8.h"
 
 /* yescrypt cost: ~7 ms on x86, well under 100 ms on a Pi-class board;
  * a 4-8 digit PIN gains little from a slower hash. */
@@ -35,44 +36,23 @@ static bool empty(const char *s)
 }
 
 /*
- * Text that is not valid UTF-8 (or holds NUL-free garbage such as
- * surrogates and overlong forms) never reaches the store, whatever path
- * it came by (import, sync, SMS): NULL is fine.
+ * Text that is not valid UTF-8 (bad sequences, overlong forms,
+ * surrogates) never reaches the store, whatever path it came by
+ * (import, sync, SMS): NULL is fine.
  */
 static bool utf8_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned int cp;
-	int n, i;
+	size_t len, pos = 0, c;
+	uint32_t cp;
 
 	if (!s)
 		return true;
-	while (*p) {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if (*p >= 0xC2 && *p <= 0xDF) {
-			n = 1;
-			cp = *p & 0x1F;
-		} else if (*p >= 0xE0 && *p <= 0xEF) {
-			n = 2;
-			cp = *p & 0x0F;
-		} else if (*p >= 0xF0 && *p <= 0xF4) {
-			n = 3;
-			cp = *p & 0x07;
-		} else {
+	len = strlen(s);
+	while (pos < len) {
+		c = utf8_decode(s + pos, len - pos, &cp);
+		if (!c)
 			return false;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		p += n + 1;
+		pos += c;
 	}
 	return true;
 }
