@@ -769,6 +769,22 @@ static int dispatch(struct job *j)
 }
 
 /* Same text (exact, or trimmed of white space) from NUM recently? */
+/* Copy a reply for an interactive front end, cut at a UTF-8 boundary. */
+static void reply_buf_copy(char *buf, size_t len, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (!len)
+		return;
+	if (n >= len) {
+		n = len - 1;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+}
+
 static int duplicate(const struct handler_ctx *ctx, const char *num,
 		     const struct store_inbox_msg *msg, bool *seen)
 {
@@ -849,7 +865,8 @@ int handler_sms(const struct handler_ctx *ctx,
 		goto out;
 	}
 	/* 2. the same text within 10 minutes is answered once */
-	rc = duplicate(ctx, j->num, msg, &seen);
+	seen = false;
+	rc = ctx->reply_buf ? 0 : duplicate(ctx, j->num, msg, &seen);
 	if (rc)
 		goto out;
 	if (seen) {
@@ -883,6 +900,10 @@ int handler_sms(const struct handler_ctx *ctx,
 				  sizeof(j->reply));
 		if (rc < 0)
 			goto out;
+	}
+	if (ctx->reply_buf) {	/* interactive front end: no SMS reply */
+		reply_buf_copy(ctx->reply_buf, ctx->reply_len, j->reply);
+		goto out;
 	}
 	rc = outq_add(ctx->st, ctx->cfg, j->num, j->reply, STORE_OUT_REPLY,
 		      msg->id, ctx->now, &res->reply_id);

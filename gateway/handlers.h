@@ -50,6 +50,16 @@ struct handler_ctx {
 	struct store *st;		/* borrowed, open */
 	const struct config *cfg;	/* borrowed, read-only */
 	int64_t now;			/* wall clock, Unix seconds UTC */
+	/*
+	 * Interactive front ends (USSD, jifen-web): when REPLY_BUF is set,
+	 * handler_sms writes the reply text there (REPLY_LEN bytes, cut at
+	 * a character boundary) instead of queueing it as an SMS, and the
+	 * duplicate-SMS rule is skipped (a menu choice is not a network
+	 * redelivery).  Notifications to others are still queued.  NULL
+	 * for SMS.
+	 */
+	char *reply_buf;
+	size_t reply_len;
 };
 
 /* Why a message got no reply (or HANDLER_REPLIED when it got one). */

@@ -170,6 +170,24 @@ static const char *const migrations[] = {
 	/* 1 -> 2: the next part to send without sorting the whole queue */
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
+	/* 2 -> 3: jifen-web sessions, login codes, login attempts */
+	"CREATE TABLE web_sessions("
+	"  token TEXT PRIMARY KEY,"
+	"  who TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK(role IN ('clerk','committee')),"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE TABLE web_codes("
+	"  phone TEXT PRIMARY KEY,"
+	"  code TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE web_logins("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX web_logins_key ON web_logins(key, at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
