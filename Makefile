@@ -50,7 +50,7 @@ libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(erro
 JIFEND_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt
 JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
 SIM_PKGS	= libcjson
-JIFEN_WEB_PKGS	= libconfig sqlite3 libmicrohttpd libcrypt
+JIFEN_WEB_PKGS	= libconfig sqlite3 libmicrohttpd libcrypt libcjson
 TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 
 # Debian packages the build and the tests need (make deps installs them).
@@ -80,7 +80,8 @@ VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
 JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
-		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
+		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_web.c \
+		  $(VILLAGE_SRCS)
 SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
 # jifen-web: the console and the USSD callback (SPEC sections 9, 12)
 WEBPURE_SRCS	= jifen-web/form.c jifen-web/html.c

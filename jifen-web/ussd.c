@@ -113,12 +113,10 @@ static int run(struct store *st, const struct config *cfg, int64_t now,
 	msg.received_at = now;
 	msg.text = (char *)text;
 	reply[0] = '\0';
-	ctx.reply_buf = reply;
-	ctx.reply_len = sizeof(reply);
 	rc = store_begin(st);
 	if (rc)
 		return rc;
-	rc = handler_sms(&ctx, &msg, &res);
+	rc = handler_sms_capture(&ctx, &msg, &res, reply, sizeof(reply));
 	if (rc) {
 		store_rollback(st);
 		return rc;

@@ -27,6 +27,7 @@
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
 #include "storage/store.h"
 
@@ -43,7 +44,8 @@ static void usage(FILE *f)
 	      "  pdu decode [--no-smsc] HEX\n"
 	      "  pdu encode [--ucs2] NUMBER TEXT\n"
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
-	      "  sim status\n", f);
+	      "  sim status\n"
+	      "  web passwd                           set the console's clerk password\n", f);
 }
 
 /* The configuration file to use (see the comment at the top). */
@@ -207,7 +209,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "web")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -236,6 +238,8 @@ int main(int argc, char **argv)
 		rc = ctl_record(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
+		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)
