@@ -201,11 +201,11 @@ int ussd_answer(struct ussd *u, struct store *st, const struct config *cfg,
 		}
 	}
 	if (nf == 0) {
-		snprintf(out, len, "CON %s%s%s",
+		snprintf(out, len, "CON %s%s\n%s%s",
+			 cfg->village.name, en ? " points" : "积分",
 			 en ? "1 Points\n2 Loan rate\n3 Records\n4 Raise a matter"
 			    : "1 积分\n2 利率\n3 明细\n4 说事",
-			 committee ? (en ? "\n5 To review" : "\n5 待审") : "",
-			 "");
+			 committee ? (en ? "\n5 To review" : "\n5 待审") : "");
 		return 0;
 	}
 	if (!strcmp(f[0], "1") && nf == 1)

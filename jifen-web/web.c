@@ -315,8 +315,9 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c,
 
 	if (!path_ok(url))
 		return send_plain(c, 400, "bad path");
-	if (cn->too_big)
-		return send_plain(c, 413, "request body too large");
+	if (cn->too_big)	/* SPEC 9: an oversized USSD request is a 400 */
+		return send_plain(c, strcmp(url, "/ussd") ? 413 : 400,
+				  "request body too large");
 	query = form_new();
 	body = form_new();
 	if (!query || !body) {
@@ -402,7 +403,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c,
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > max)
-			return send_plain(c, 413, "request body too large");
+			return send_plain(c, max == USSD_BODY_MAX ? 400 : 413,
+					  "request body too large");
 		return MHD_YES;
 	}
 	if (*data_size) {
