@@ -18,7 +18,7 @@
 #define AUTH_CODE_TRIES		3
 #define AUTH_FAIL_WINDOW	900		/* rate limit window, 15 min */
 #define AUTH_FAIL_MAX		10		/* failed logins per client */
-#define AUTH_CODES_MAX		3		/* codes per phone per window */
+#define AUTH_CODES_MAX		5		/* codes per phone per window */
 
 /* NBYTES random bytes (<= 32) as lower-case hex into OUT (2*NBYTES+1). */
 int auth_random_hex(char *out, size_t nbytes);
