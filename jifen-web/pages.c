@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "gateway/handlers.h"
@@ -201,10 +202,10 @@ static const struct {
 	const char *key, *label;
 } status_labels[] = {
 	{ "modem.state", "模块状态" },
+	{ "modem.signal_csq", "信号" },
 	{ "modem.manufacturer", "模块厂商" },
 	{ "modem.model", "模块型号" },
 	{ "modem.sim", "SIM卡" },
-	{ "modem.signal_csq", "信号(CSQ)" },
 	{ "modem.registration", "网络注册" },
 	{ "modem.sms_storage", "SIM短信存储" },
 	{ "modem.balance", "SIM余额" },
@@ -216,24 +217,46 @@ static const struct {
 	{ "clock.offset", "时钟偏差" },
 };
 
-static int status_row(const char *key, const char *value, int64_t at,
-		      void *data)
+/* A status value in words: signal in dBm, registration spelled out. */
+static void status_value(const char *key, const char *v, char *out,
+			 size_t len)
 {
-	struct page_ctx *p = data;
-	const char *label = key;
-	size_t i;
+	static const char *const reg[] = { "未注册", "已注册(本地)", "搜索网络中",
+					   "注册被拒绝", "未知", "已注册(漫游)" };
+	long n = strtol(v, NULL, 10);
 
-	(void)at;
-	if (!strcmp(key, "pid") || !strcmp(key, "started_at"))
-		return 0;
-	for (i = 0; i < sizeof(status_labels) / sizeof(status_labels[0]); i++)
-		if (!strcmp(key, status_labels[i].key))
-			label = status_labels[i].label;
-	html_raw(B, "<tr><th>");
-	html_text(B, label);
-	html_raw(B, "</th><td>");
-	html_text(B, value);
-	html_raw(B, "</td></tr>");
+	if (!strcmp(key, "modem.signal_csq") && *v) {
+		if (n >= 0 && n <= 31)
+			snprintf(out, len, "%ld dBm (CSQ %ld)", -113 + 2 * n, n);
+		else
+			snprintf(out, len, "未知 (CSQ %s)", v);
+	} else if (!strcmp(key, "modem.registration") && *v && n >= 0 &&
+		   n <= 5) {
+		snprintf(out, len, "%s", reg[n]);
+	} else {
+		snprintf(out, len, "%s", *v ? v : "-");
+	}
+}
+
+static int status_rows(struct page_ctx *p)
+{
+	char v[256], w[300];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(status_labels) / sizeof(status_labels[0]); i++) {
+		rc = store_status_get(p->st, status_labels[i].key, v, sizeof(v));
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		status_value(status_labels[i].key, v, w, sizeof(w));
+		html_raw(B, "<tr><th>");
+		html_text(B, status_labels[i].label);
+		html_raw(B, "</th><td>");
+		html_text(B, w);
+		html_raw(B, "</td></tr>");
+	}
 	return 0;
 }
 
@@ -248,7 +271,7 @@ static int page_overview(struct page_ctx *p)
 		return rc;
 	page_begin(p, "总览");
 	html_raw(B, "<h2>模块与SIM卡</h2><table id=status>");
-	rc = store_status_list(p->st, status_row, p);
+	rc = status_rows(p);
 	if (rc)
 		return rc;
 	html_raw(B, "</table><h2>队列</h2><table>");
@@ -369,8 +392,8 @@ static int member_row(const struct store_member *m, void *data)
 	html_text(B, m->name);
 	html_raw(B, "</td><td>");
 	html_raw(B, m->role == STORE_COMMITTEE ? "村委" : "村民");
-	html_raw(B, "</td><td>");
 	if (is_clerk(p)) {
+		html_raw(B, "</td><td>");
 		html_raw(B, "<form class=inline method=post "
 			 "action=/household/phone/remove>");
 		page_csrf(p);
@@ -411,7 +434,8 @@ static int page_household(struct page_ctx *p, const char *id)
 	html_raw(B, "\">积分证明(打印)</a> · <a href=\"/records?household=");
 	html_text(B, h.id);
 	html_raw(B, "\">积分记录</a></p><h2>手机</h2><table id=phones><tr>"
-		 "<th>手机</th><th>姓名</th><th>角色</th><th></th></tr>");
+		 "<th>手机</th><th>姓名</th><th>角色</th>");
+	html_raw(B, is_clerk(p) ? "<th></th></tr>" : "</tr>");
 	rc = store_household_members(p->st, id, member_row, &ms);
 	if (rc)
 		return rc;
@@ -597,7 +621,8 @@ static void pv_stored(int line, const char *hh, const char *name,
 	html_raw(B, "</td><td>");
 	html_text(B, phone);
 	html_raw(B, "</td><td>");
-	html_text(B, role);
+	html_text(B, !strcasecmp(role, "committee") || !strcmp(role, "村委") ||
+		  !strcmp(role, "委员") ? "村委" : "村民");
 	html_raw(B, created ? "</td><td>新增</td></tr>" :
 		 "</td><td>更新</td></tr>");
 }
@@ -1458,12 +1483,10 @@ static int page_statement(struct page_ctx *p, const char *id)
 		  lq.discount_centi / 100, lq.discount_centi % 100,
 		  lq.rate_centi / 100, lq.rate_centi % 100);
 	html_raw(B, "<h2>家庭成员手机</h2><table><tr><th>手机</th><th>姓名"
-		 "</th><th>角色</th><th></th></tr>");
+		 "</th><th>角色</th></tr>");
 	{
 		struct page_ctx pc = *p;
-		struct store_web_session none;
 
-		(void)none;
 		pc.sess = NULL;	/* no remove buttons on a statement */
 		ms.p = &pc;
 		rc = store_household_members(p->st, id, member_row, &ms);
