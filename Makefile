@@ -114,7 +114,7 @@ fuzz-pdu-roundtrip_SRCS = $(PDU_SRCS)
 fuzz-at_SRCS	= $(AT_SRCS)
 fuzz-config_SRCS = $(CONFIG_SRCS)
 fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
-fuzz-web-form_SRCS = jifen-web/form.c
+fuzz-web-form_SRCS = jifen-web/form.c jifen-web/ussd.c $(VILLAGE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
