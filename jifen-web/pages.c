@@ -955,16 +955,25 @@ static int act_review(struct page_ctx *p)
 
 /* ---- 公示 ------------------------------------------------------------------- */
 
+#define PUB_ROWS	100	/* 公示 rows per printed page */
+
+struct pub_list {
+	struct page_ctx *p;
+	long n, skip;
+};
+
 static int pub_row(const struct store_record *r, void *data)
 {
-	struct rec_list *l = data;
+	struct pub_list *l = data;
 	struct page_ctx *p = l->p;
 	char name[STORE_NAME_MAX] = "", until[16];
 	struct store_household h;
 
+	l->n++;
+	if (l->n <= l->skip || l->n > l->skip + PUB_ROWS)
+		return 0;
 	if (!store_household_get(p->st, r->household, &h))
 		snprintf(name, sizeof(name), "%s", h.name);
-	l->n++;
 	day(r->notice_until, until, sizeof(until));
 	html_rawf(B, "<tr><td class=num>%lld</td><td>", r->no);
 	html_text(B, r->household);
@@ -980,11 +989,15 @@ static int pub_row(const struct store_record *r, void *data)
 
 static int page_publicity(struct page_ctx *p)
 {
-	struct store_record_filter flt = { NULL, STORE_APPROVED, false, 500 };
-	struct rec_list l = { p, 0 };
+	struct store_record_filter flt = { NULL, STORE_APPROVED, false, 0 };
+	struct pub_list l = { p, 0, 0 };
+	long long pg = 1;
 	char today[16];
 	int rc;
 
+	if (q(p, "page") && !parse_ll(q(p, "page"), 1, 100000, &pg))
+		pg = 1;
+	l.skip = (long)(pg - 1) * PUB_ROWS;
 	day(p->now, today, sizeof(today));
 	page_begin(p, "积分公示");
 	html_raw(B, "<p>");
@@ -1000,8 +1013,15 @@ static int page_publicity(struct page_ctx *p)
 	html_raw(B, "</table>");
 	if (!l.n)
 		html_raw(B, "<p>目前没有公示中的记录。</p>");
-	html_raw(B, "<p>村民委员会(盖章)</p><p class=noprint small>"
-		 "用浏览器的“打印”即可打印A4公示单。</p>");
+	if (l.n > PUB_ROWS)
+		html_rawf(B, "<p>共 %ld 条, 第 %lld/%ld 页</p>", l.n, pg,
+			  (l.n + PUB_ROWS - 1) / PUB_ROWS);
+	html_raw(B, "<p>村民委员会(盖章)</p><p class=\"noprint small\">"
+		 "用浏览器的“打印”即可打印A4公示单。");
+	if (l.skip + PUB_ROWS < l.n)
+		html_rawf(B, " <a href=\"/publicity?page=%lld\">下一页</a>",
+			  pg + 1);
+	html_raw(B, "</p>");
 	page_end(p);
 	return 0;
 }

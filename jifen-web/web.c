@@ -650,6 +650,7 @@ int main(int argc, char **argv)
 	w.last_activity = mono_now();
 	w.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
 				 NULL, access_cb, &w,
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &w,
 				 MHD_OPTION_LISTEN_SOCKET, fd,
 				 MHD_OPTION_CONNECTION_LIMIT, 64,
 				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16,
@@ -658,7 +659,6 @@ int main(int argc, char **argv)
 				 (size_t)(64 * 1024),
 				 MHD_OPTION_NOTIFY_COMPLETED, completed_cb, &w,
 				 MHD_OPTION_NOTIFY_CONNECTION, conn_cb, &w,
-				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &w,
 				 MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, &w,
 				 MHD_OPTION_END);
 	if (!w.mhd) {
