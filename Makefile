@@ -66,11 +66,14 @@ AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c
 CONFIG_SRCS	= config/config.c
-STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
-		  storage/web.c
+STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
-		  gateway/hhimport.c
+		  gateway/balance.c
+
+# What the operator's front ends (jifenctl, jifen-web) add: the console's
+# sessions and listings, the household CSV import.  Not in jifend.
+CONSOLE_SRCS	= storage/web.c gateway/hhimport.c
 
 # The village library every front end links: rules, replies, outbox.
 VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
@@ -81,13 +84,13 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_web.c \
-		  $(VILLAGE_SRCS)
+		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
 # jifen-web: the console and the USSD callback (SPEC sections 9, 12)
 WEBPURE_SRCS	= jifen-web/form.c jifen-web/html.c
 JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
 		  jifen-web/console.c jifen-web/pages.c $(WEBPURE_SRCS) \
-		  $(VILLAGE_SRCS)
+		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -107,7 +110,8 @@ test-loan_SRCS	= gateway/loan.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
 test-web_form_SRCS = jifen-web/form.c
-test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS)
+test-balance_SRCS = gateway/balance.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
+test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
 FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
@@ -116,7 +120,7 @@ fuzz-pdu-roundtrip_SRCS = $(PDU_SRCS)
 fuzz-at_SRCS	= $(AT_SRCS)
 fuzz-config_SRCS = $(CONFIG_SRCS)
 fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
-fuzz-web-form_SRCS = jifen-web/form.c jifen-web/ussd.c $(VILLAGE_SRCS)
+fuzz-web-form_SRCS = jifen-web/form.c jifen-web/ussd.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
