@@ -110,6 +110,7 @@ test-loan_SRCS	= gateway/loan.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
 test-web_form_SRCS = jifen-web/form.c
+test-webstore_SRCS = storage/web.c $(STORAGE_SRCS)
 test-balance_SRCS = gateway/balance.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 
