@@ -171,23 +171,23 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
 	/* 2 -> 3: jifen-web sessions, login codes, login attempts */
-	"CREATE TABLE web_sessions("
+	"CREATE TABLE IF NOT EXISTS web_sessions("
 	"  token TEXT PRIMARY KEY,"
 	"  who TEXT NOT NULL,"
 	"  role TEXT NOT NULL CHECK(role IN ('clerk','committee')),"
 	"  csrf TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL);"
-	"CREATE TABLE web_codes("
+	"CREATE TABLE IF NOT EXISTS web_codes("
 	"  phone TEXT PRIMARY KEY,"
 	"  code TEXT NOT NULL,"
 	"  expires_at INTEGER NOT NULL,"
 	"  tries INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE web_logins("
+	"CREATE TABLE IF NOT EXISTS web_logins("
 	"  id INTEGER PRIMARY KEY,"
 	"  key TEXT NOT NULL,"
 	"  at INTEGER NOT NULL);"
-	"CREATE INDEX web_logins_key ON web_logins(key, at);",
+	"CREATE INDEX IF NOT EXISTS web_logins_key ON web_logins(key, at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

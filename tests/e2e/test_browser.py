@@ -19,6 +19,8 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
     HAVE_SELENIUM = True
 except ImportError:         # make check installs python3-selenium
     HAVE_SELENIUM = False
@@ -86,17 +88,27 @@ class ClerkDay(unittest.TestCase):
     def el(self, css):
         return self.d.find_element(By.CSS_SELECTOR, css)
 
+    def submit(self, css):
+        """Click a button and wait until the next page has loaded (the
+        old page's <html> is gone): no fixed sleeps."""
+        old = self.el("html")
+        self.el(css).click()
+        WebDriverWait(self.d, TIMEOUT).until(EC.staleness_of(old))
+        WebDriverWait(self.d, TIMEOUT).until(
+            lambda d: d.execute_script("return document.readyState")
+            == "complete")
+
     def body(self):
         return self.el("body").text
 
     def login_clerk(self):
         self.go("/login")
         self.el("#password").send_keys("clerk-secret-1")
-        self.el("#clerk-login").click()
+        self.submit("#clerk-login")
         self.assertIn("总览", self.d.title)
 
     def logout(self):
-        self.el("#logout").click()
+        self.submit("#logout")
         self.assertIn("登录", self.d.title)
 
     def test_clerk_day(self):
@@ -114,9 +126,9 @@ class ClerkDay(unittest.TestCase):
         with open(path, "w", encoding="utf-8") as f:
             f.write(CSV)
         self.go("/households")
-        self.el("#import-link").click()
+        self.submit("#import-link")
         self.el("#csv").send_keys(path)
-        self.el("#preview").click()
+        self.submit("#preview")
         self.assertIn("导入预览", d.title)
         self.assertIn("王建国家", self.body())
         self.assertIn("将新增 4", self.el("#counts").text)
@@ -124,7 +136,7 @@ class ClerkDay(unittest.TestCase):
         self.assertEqual(self.v.query("SELECT count(*) FROM households WHERE "
                                       "id LIKE 'N%'")[0][0], 0,
                          "a preview writes nothing")
-        self.el("#confirm-import").click()
+        self.submit("#confirm-import")
         self.assertIn("已新增 4", self.el("#counts").text)
         self.shot("04-import-done")
         self.assertEqual(self.v.query("SELECT count(*) FROM households WHERE "
@@ -135,7 +147,7 @@ class ClerkDay(unittest.TestCase):
         self.el("#rec-household").send_keys("N02")
         self.el("#rec-points").send_keys("5")
         self.el("#rec-reason").send_keys("清扫房前屋后")
-        self.el("#rec-add").click()
+        self.submit("#rec-add")
         self.assertIn("已新增记录", self.el("#note").text)
         no = self.v.query("SELECT no FROM records WHERE household = 'N02' "
                           "AND reason = '清扫房前屋后'")[0][0]
@@ -145,17 +157,17 @@ class ClerkDay(unittest.TestCase):
         # 4. a committee member logs in with a code texted to them
         before = len(self.v.sent(COMMITTEE))
         self.el("#phone").send_keys(COMMITTEE)
-        self.el("#send-code").click()
+        self.submit("#send-code")
         self.shot("06-committee-code")
         msg = self.v.wait_sent(COMMITTEE, before + 1)[-1]["text"]
         code = re.search(r"(\d{6})", msg).group(1)
         self.el("#code").send_keys(code)
-        self.el("#verify").click()
+        self.submit("#verify")
         self.assertIn("总览", d.title)
         self.go("/records?status=pending")
         self.shot("07-review-list")
         notified = len(self.v.sent("13600000002"))
-        self.el("#approve-%d" % no).click()
+        self.submit("#approve-%d" % no)
         self.assertIn("已确认", self.el("#note").text)
         self.shot("08-approved")
         self.assertEqual(self.v.query(
@@ -186,7 +198,7 @@ class ClerkDay(unittest.TestCase):
         # 6. a notice to all, its cost shown before anything is sent
         self.go("/messages")
         self.el("#notice-text").send_keys("明早8点村委会议室开会。")
-        self.el("#notice-preview").click()
+        self.submit("#notice-preview")
         cost = self.el("#notice-cost").text
         self.assertIn("元", cost)
         households = self.v.query(
@@ -196,7 +208,7 @@ class ClerkDay(unittest.TestCase):
         self.assertEqual(self.v.query("SELECT count(*) FROM outbox WHERE "
                                       "text LIKE '明早8点%'")[0][0], 0)
         before = len(self.v.sent("13600000003"))
-        self.el("#notice-send").click()
+        self.submit("#notice-send")
         self.assertIn("通知已排队", self.el("#note").text)
         self.shot("12-notice-sent")
         self.v.wait_sent("13600000003", before + 1)
