@@ -210,6 +210,7 @@ static const struct {
 	{ "modem.sms_storage", "SIM短信存储" },
 	{ "modem.balance", "SIM余额" },
 	{ "modem.balance_at", "余额查询时间" },
+	{ "modem.balance_error", "余额查询错误" },
 	{ "modem.last_error", "最近错误" },
 	{ "modem.reopens", "重新打开次数" },
 	{ "own_number", "本机号码" },
@@ -233,6 +234,10 @@ static void status_value(const char *key, const char *v, char *out,
 	} else if (!strcmp(key, "modem.registration") && *v && n >= 0 &&
 		   n <= 5) {
 		snprintf(out, len, "%s", reg[n]);
+	} else if (!strcmp(key, "modem.balance") && *v) {
+		snprintf(out, len, "%s 元", v);
+	} else if (!strcmp(key, "modem.balance_at") && n > 0) {
+		when(n, out, len);
 	} else {
 		snprintf(out, len, "%s", *v ? v : "-");
 	}
