@@ -64,7 +64,7 @@ DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
-MODEM_SRCS	= modem/modem.c
+MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
@@ -85,7 +85,9 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_web.c \
 		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
-SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
+SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
+		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
+		  $(PDU_SRCS) $(AT_SRCS)
 # jifen-web: the console and the USSD callback (SPEC sections 9, 12)
 WEBPURE_SRCS	= jifen-web/form.c jifen-web/html.c
 JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
