@@ -42,6 +42,19 @@ class BalanceTest(unittest.TestCase):
         self.assertEqual(v.query("SELECT count(*) FROM audit WHERE action "
                                  "= 'balance.low'")[0][0], 1)
 
+    def test_simulated_low_balance(self):
+        # the simulator's balance answer can be changed (docs/SIMULATOR.md)
+        v = Village(conf={"ussd.balance_code": "*100#",
+                          "ussd.low_balance": 5.0}, start=False)
+        self.addCleanup(v.close)
+        self.assertTrue(v.simctl({"cmd": "set", "balance": "3.20"})["ok"])
+        v.start_daemon()
+        v.wait_for(lambda: v.status("modem.balance") is not None,
+                   "the balance in the status")
+        self.assertEqual(v.status("modem.balance"), "3.20")
+        msg = v.wait_sent(COMMITTEE, 1)[-1]["text"]
+        self.assertIn("3.20", msg)
+
     def test_packed_gsm7_answer(self):
         # the huawei profile answers AT+CUSD in packed GSM 7-bit hex
         v = self.run_village(5.0, profile="huawei")
