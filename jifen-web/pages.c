@@ -1155,6 +1155,23 @@ static int act_matter(struct page_ctx *p, bool close)
 
 /* ---- messages ---------------------------------------------------------------- */
 
+/* Chinese for the outbox's kinds and states (unknown words as they are). */
+static const char *zh_word(const char *w)
+{
+	static const char *const map[][2] = {
+		{ "reply", "回复" }, { "notify", "通知" }, { "alert", "提醒" },
+		{ "queued", "排队中" }, { "sending", "发送中" },
+		{ "sent", "已发出" }, { "failed", "失败" },
+		{ "cancelled", "已取消" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(w, map[i][0]))
+			return map[i][1];
+	return w;
+}
+
 static int out_row(const struct store_web_out *m, void *data)
 {
 	struct rec_list *l = data;
@@ -1168,9 +1185,9 @@ static int out_row(const struct store_web_out *m, void *data)
 	html_raw(B, "</td><td>");
 	html_text(B, m->text);
 	html_raw(B, "</td><td>");
-	html_text(B, m->kind);
+	html_text(B, zh_word(m->kind));
 	html_raw(B, " ");
-	html_text(B, m->state);
+	html_text(B, zh_word(m->state));
 	html_rawf(B, "</td><td>%d/%d 发出, %d 失败, %d 送达", m->parts_sent,
 		  m->nparts, m->parts_failed, m->delivered);
 	if (m->last_error[0]) {
