@@ -50,20 +50,26 @@ until grep -q '^ready' "$demo/modemsim.out" 2>/dev/null; do
 	sleep 0.1
 done
 
-# jifen-web next to the daemon: the console and the USSD callback
-"$top/$build/jifen-web" -c "$conf" >"$demo/jifen-web.out" \
-	2>"$demo/jifen-web.log" &
-web=$!
-i=0
-until grep -q '^listening on' "$demo/jifen-web.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 $web 2>/dev/null; then
-		echo "jifen-web did not start:" >&2
-		cat "$demo/jifen-web.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+# jifen-web next to the daemon: the console and the USSD callback, on
+# web.listen (port 8380), or on a free port when that one is taken
+start_web() {
+	"$top/$build/jifen-web" -c "$conf" "$@" >"$demo/jifen-web.out" \
+		2>"$demo/jifen-web.log" &
+	web=$!
+	i=0
+	until grep -q '^listening on' "$demo/jifen-web.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 $web 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+if ! start_web && ! start_web -l 127.0.0.1:0; then
+	echo "jifen-web did not start:" >&2
+	cat "$demo/jifen-web.log" >&2
+	exit 1
+fi
 webaddr=$(sed -n 's/^listening on //p' "$demo/jifen-web.out")
 
 cat <<MSG
