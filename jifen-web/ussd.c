@@ -142,6 +142,48 @@ static int is_committee_cb(const struct store_member *m, void *data)
 	return 0;
 }
 
+/* Pending items PHONE may review (not of its own households). */
+struct reviewable {
+	char own[8][STORE_ID_MAX];
+	int nown;
+	long n;
+};
+
+static int own_cb(const struct store_member *m, void *data)
+{
+	struct reviewable *r = data;
+
+	if (r->nown < 8)
+		snprintf(r->own[r->nown++], STORE_ID_MAX, "%s", m->household);
+	return 0;
+}
+
+static int pending_cb(const struct store_record *rec, void *data)
+{
+	struct reviewable *r = data;
+	int i;
+
+	for (i = 0; i < r->nown; i++)
+		if (!strcmp(r->own[i], rec->household))
+			return 0;
+	r->n++;
+	return 0;
+}
+
+static int count_reviewable(struct store *st, const char *phone, long *n)
+{
+	struct store_record_filter f = { NULL, STORE_PENDING, false, 0 };
+	struct reviewable r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = store_phone_memberships(st, phone, own_cb, &r);
+	if (!rc)
+		rc = store_records_list(st, &f, pending_cb, &r);
+	*n = r.n;
+	return rc;
+}
+
 static bool all_digits(const char *s, size_t max)
 {
 	size_t n = strlen(s);
@@ -273,8 +315,13 @@ int ussd_answer(struct ussd *u, struct store *st, const struct config *cfg,
 		if (nf == 1 || !committee) {
 			if (nf > 1)
 				goto bad_choice;
+			long n = 0;
+
 			rc = run(st, cfg, now, phone, "待审", out, len, queued);
 			if (rc || !committee)
+				return rc;
+			rc = count_reviewable(st, phone, &n);
+			if (rc || n == 0)	/* nothing to review: the end */
 				return rc;
 			/* keep the session: ask for a number */
 			memcpy(out, "CON", 3);

@@ -113,6 +113,37 @@ static void test_menu_and_points(void **state)
 	assert_non_null(strstr(e->out, "4.42%"));
 }
 
+static void test_todo_empty_and_pending(void **state)
+{
+	struct env *e = *state;
+	struct store_record_new r;
+	long long no = 0;
+	char sel[32];
+
+	/* nothing to review: the screen ends */
+	assert_int_equal(ask(e, T0, "t1", "13900000009", "5"), 0);
+	assert_memory_equal(e->out, "END ", 4);
+	memset(&r, 0, sizeof(r));
+	r.household = "H01";
+	r.points = 5;
+	r.reason = "清扫";
+	r.status = STORE_PENDING;
+	r.by = "test";
+	r.now = T0;
+	assert_int_equal(store_record_add(e->st, &r, &no, NULL), 0);
+	assert_int_equal(ask(e, T0, "t2", "13900000009", "5"), 0);
+	assert_memory_equal(e->out, "CON ", 4);
+	snprintf(sel, sizeof(sel), "5*%lld*1", no);
+	assert_int_equal(ask(e, T0 + 1, "t2", "13900000009", sel), 0);
+	assert_memory_equal(e->out, "END ", 4);
+	{
+		struct store_record got;
+
+		assert_int_equal(store_record_get(e->st, no, &got), 0);
+		assert_int_equal(got.status, STORE_APPROVED);
+	}
+}
+
 static void test_session_expires(void **state)
 {
 	struct env *e = *state;
@@ -183,6 +214,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_expires, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_todo_empty_and_pending,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_owner, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_sessions_bounded,
