@@ -381,6 +381,38 @@ print("exit", os.waitstatus_to_exitcode(st), flush=True)
 """
 
 
+class PinTest(unittest.TestCase):
+    """committee.require_pin holds on the console too."""
+
+    def test_console_approval_needs_pin(self):
+        v = Village(conf={"committee.require_pin": True})
+        w = Web(v)
+        try:
+            no = int(v.ctl("record", "add", "H02", "4", "要PIN",
+                           check=True).stdout.strip().split()[-1])
+            lt = w.login_token()
+            w.post("/login/code", {"lt": lt, "phone": COMMITTEE})
+            code = code_from(v.wait_sent(COMMITTEE, 1)[-1]["text"])
+            self.assertEqual(w.post("/login/verify", {
+                "lt": lt, "phone": COMMITTEE, "code": code}).status, 303)
+            page = w.get("/records").text
+            self.assertIn("name=pin", page)
+            csrf = w.csrf("/records")
+            form = {"csrf": csrf, "no": str(no), "decision": "approve"}
+            self.assertEqual(w.post("/records/review", form).status, 403)
+            self.assertEqual(w.post("/records/review",
+                                    dict(form, pin="9999")).status, 403)
+            self.assertEqual(v.query("SELECT status FROM records WHERE "
+                                     "no = ?", (no,))[0][0], "pending")
+            self.assertEqual(w.post("/records/review",
+                                    dict(form, pin="1234")).status, 200)
+            self.assertEqual(v.query("SELECT status FROM records WHERE "
+                                     "no = ?", (no,))[0][0], "approved")
+        finally:
+            w.close()
+            v.close()
+
+
 class ActivationTest(unittest.TestCase):
     def test_socket_activation_and_idle_exit(self):
         v = Village(conf={"web.idle_exit": 10, "ussd.enabled": True},
