@@ -337,6 +337,91 @@ class WebTest(unittest.TestCase):
         r = c.post("/import/confirm", {"csrf": csrf})
         self.assertEqual(r.status, 409)
 
+    def test_matter_answer_and_close(self):
+        villager = "13800000004"
+        before = len(self.v.sent(villager))
+        self.v.sms(villager, "说事 水渠堵了")
+        before += 1
+        no = self.v.query("SELECT no FROM matters WHERE text = '水渠堵了'")[0][0]
+        c = self.committee()
+        csrf = c.csrf("/matters")
+        self.assertIn("水渠堵了", c.get("/matters").text)
+        r = c.post("/matters/answer", {"csrf": csrf, "no": str(no),
+                                       "text": "明天派人清理"})
+        self.assertEqual(r.status, 200, r.text)
+        msg = self.v.wait_sent(villager, before + 1)[-1]["text"]
+        self.assertIn("明天派人清理", msg)
+        r = c.post("/matters/close", {"csrf": csrf, "no": str(no)})
+        self.assertEqual(r.status, 200)
+        self.assertIn("已办结", self.v.wait_sent(villager, before + 2)[-1]
+                      ["text"])
+        r = c.post("/matters/close", {"csrf": csrf, "no": str(no)})
+        self.assertEqual(r.status, 409)
+        self.assertEqual(self.v.query(
+            "SELECT count(*) FROM audit WHERE action IN ('matter.answer',"
+            "'matter.close') AND actor = ?", ("web:+86" + COMMITTEE,))[0][0],
+            2)
+
+    def test_send_and_retry(self):
+        c = self.clerk()
+        csrf = c.csrf("/messages")
+        to = "13700000123"
+        r = c.post("/messages/send", {"csrf": csrf, "to": to,
+                                      "text": "请来村委会领表"})
+        self.assertEqual(r.status, 200, r.text)
+        self.v.wait_sent(to, 1)
+        r = c.post("/messages/send", {"csrf": csrf, "to": "10086",
+                                      "text": "x"})
+        self.assertEqual(r.status, 400)   # a service number: never
+        # a message that finally failed is sent again on request
+        mid = self.v.query("SELECT id FROM outbox WHERE recipient = ?",
+                           ("+86" + to,))[0][0]
+        self.v.wait_for(lambda: self.v.query(
+            "SELECT state FROM outbox WHERE id = ?", (mid,))[0][0] ==
+            "sent", "sent")
+        import sqlite3
+        con = sqlite3.connect(self.v.db, timeout=30)
+        con.execute("UPDATE outbox SET state = 'failed' WHERE id = ?",
+                    (mid,))
+        con.execute("UPDATE outbox_parts SET state = 'failed', "
+                    "last_error = '+CMS ERROR: 38' WHERE msg = ?", (mid,))
+        con.commit()
+        con.close()
+        page = c.get("/messages?failed=1").text
+        self.assertIn("+CMS ERROR: 38", page)
+        r = c.post("/messages/retry", {"csrf": csrf, "id": str(mid)})
+        self.assertEqual(r.status, 200, r.text)
+        self.v.wait_sent(to, 2)
+        r = c.post("/messages/retry", {"csrf": csrf, "id": str(mid)})
+        self.assertEqual(r.status, 404)
+
+    def test_phones_edit_and_remove_household(self):
+        c = self.clerk()
+        csrf = c.csrf("/household?id=H04")
+        r = c.post("/household/phone", {"csrf": csrf, "id": "H04",
+                                        "phone": "13500000044",
+                                        "name": "李二", "role": "villager"})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertIn("+8613500000044", r.text)
+        self.assertEqual(self.v.sms("13500000044", "积分")[:2], "您家")
+        r = c.post("/household/phone", {"csrf": csrf, "id": "H04",
+                                        "phone": "abc"})
+        self.assertEqual(r.status, 400)
+        r = c.post("/household/phone/remove", {"csrf": csrf, "id": "H04",
+                                               "phone": "13500000044"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.v.query(
+            "SELECT count(*) FROM phones WHERE phone = '+8613500000044'")
+            [0][0], 0)
+        r = c.post("/household/remove", {"csrf": csrf, "id": "H04"})
+        self.assertEqual(r.status, 400)     # not confirmed
+        r = c.post("/household/remove", {"csrf": csrf, "id": "H04",
+                                         "confirm": "yes"})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.v.query("SELECT deleted FROM households "
+                                      "WHERE id = 'H04'")[0][0], 1)
+        self.assertEqual(c.get("/household?id=H04").status, 404)
+
     def test_passwd_cli(self):
         r = self.v.ctl("web", "passwd", input="abcdefgh1\nabcdefgh2\n")
         self.assertEqual(r.returncode, 1)
@@ -420,7 +505,8 @@ class ActivationTest(unittest.TestCase):
         try:
             p = subprocess.Popen([sys.executable, "-c", ACTIVATE,
                                   harness.binpath("jifen-web"), v.conf],
-                                 stdout=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
             port = int(p.stdout.readline())
             s = socket.create_connection(("127.0.0.1", port),
                                          timeout=TIMEOUT)
