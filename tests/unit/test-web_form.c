@@ -115,8 +115,8 @@ static void test_multipart_refused(void **state)
 		"--b\r\nno headers end",
 		"--c\r\n",
 		"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--",
-		"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
-		"\xff\r\n--b--",
+		("--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+		 "\xff\r\n--b--"),
 	};
 	size_t i;
 
