@@ -112,6 +112,9 @@ class Web:
         return text[i + len(key):text.index('"', i + len(key))]
 
     def close(self):
+        """Stop jifen-web with SIGTERM; it must exit 0 (a sanitizer
+        build exits non-zero on a memory error or a leak)."""
+        killed = False
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -119,5 +122,12 @@ class Web:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                killed = True
         self.proc.stdout.close()
         self.log.close()
+        if killed or self.proc.returncode != 0:
+            with open(os.path.join(self.v.dir, "jifen-web.log"),
+                      errors="replace") as f:
+                tail = f.read()[-3000:]
+            raise AssertionError("jifen-web exited with %s:\n%s" % (
+                "a timeout" if killed else self.proc.returncode, tail))
