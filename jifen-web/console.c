@@ -306,7 +306,14 @@ static int login_verify(struct page_ctx *p)
 
 static int logout(struct page_ctx *p)
 {
-	int rc = store_web_session_del(p->st, p->req->cookie);
+	char key[64];
+	int rc;
+
+	/* an import previewed but not confirmed is dropped with the session */
+	page_import_key(p->sess, key, sizeof(key));
+	rc = store_state_set(p->st, key, NULL, p->now);
+	if (!rc)
+		rc = store_web_session_del(p->st, p->req->cookie);
 
 	if (!rc)
 		rc = store_audit(p->st, p->now, p->actor, "web.logout", "");

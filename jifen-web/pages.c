@@ -632,9 +632,10 @@ static void pv_stored(int line, const char *hh, const char *name,
 		 "</td><td>更新</td></tr>");
 }
 
-static void import_key(struct page_ctx *p, char *key, size_t len)
+void page_import_key(const struct store_web_session *s, char *key,
+		     size_t len)
 {
-	snprintf(key, len, "web.import.%.16s", p->sess->csrf);
+	snprintf(key, len, "web.import.%.16s", s->csrf);
 }
 
 /* Preview (APPLY false: rolled back) or import the CSV DATA. */
@@ -647,7 +648,7 @@ static int run_import(struct page_ctx *p, const char *data, bool apply)
 
 	memset(&pv, 0, sizeof(pv));
 	pv.p = p;
-	import_key(p, key, sizeof(key));
+	page_import_key(p->sess, key, sizeof(key));
 	rc = store_begin(p->st);
 	if (rc)
 		return rc;
@@ -736,7 +737,7 @@ static int act_import_confirm(struct page_ctx *p)
 
 	if (!need_clerk(p))
 		return 0;
-	import_key(p, key, sizeof(key));
+	page_import_key(p->sess, key, sizeof(key));
 	data = malloc(IMPORT_MAX + 1);
 	if (!data)
 		return -ENOMEM;

@@ -36,6 +36,11 @@ void page_csrf(struct page_ctx *p);
 /* A whole error page with STATUS. */
 void page_error(struct page_ctx *p, int status, const char *text);
 
+/* The sync_state key holding the CSV a session previewed for import
+ * (confirmed or dropped at logout). */
+void page_import_key(const struct store_web_session *s, char *key,
+		     size_t len);
+
 /*
  * Route a request with a live session: GET pages and POST actions.
  * Returns false when no page has the path (the caller answers 404).
