@@ -181,6 +181,33 @@ static int unescape(const char *in, size_t len, char *out, size_t *olen)
 	return 0;
 }
 
+size_t form_unescape_inplace(char *s)
+{
+	char *in = s, *out = s;
+	int h, l;
+
+	while (*in) {
+		if (*in == '%') {
+			h = in[1] ? hexval(in[1]) : -1;
+			l = h >= 0 && in[2] ? hexval(in[2]) : -1;
+			if (h < 0 || l < 0)
+				goto bad;
+			*out++ = (char)(h << 4 | l);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+		if ((unsigned char)out[-1] < 0x20 || out[-1] == 0x7f)
+			goto bad;
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+bad:
+	s[0] = '\x01';
+	s[1] = '\0';
+	return 1;
+}
+
 int form_parse_urlencoded(struct form *f, const char *data, size_t len)
 {
 	const char *p = data, *end = data + len, *amp, *eq;

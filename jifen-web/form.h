@@ -51,6 +51,15 @@ int form_parse_multipart(struct form *f, const char *ctype,
 /* Value of NAME, or NULL when absent. */
 const char *form_get(const struct form *f, const char *name);
 
+/*
+ * Percent-decode the NUL-terminated S in place (the URL path and query
+ * values, before form_add): returns the new length.  A bad escape, a
+ * NUL or another control character makes S the single byte "\x01",
+ * which path checks and form_add() refuse, instead of a string silently
+ * cut at the NUL.
+ */
+size_t form_unescape_inplace(char *s);
+
 /* Whether the N bytes at S are UTF-8 with no control characters other
  * than tab, CR and LF (and no NUL). */
 bool form_text_ok(const char *s, size_t n);

@@ -198,17 +198,6 @@ static void print_address(int fd)
 
 /* ---- requests ------------------------------------------------------------- */
 
-static int hexdig(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A path the console knows how to read: [A-Za-z0-9/_.-], no "..", no
  * "//", at most PATH_MAX_LEN bytes. */
 static bool path_ok(const char *p)
@@ -472,39 +461,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_vmsg(LOG_DEBUG, fmt, ap);
 }
 
-/*
- * libmicrohttpd's unescape step for the path and the query arguments:
- * %XX decoded; a bad escape, a NUL or another control character makes
- * the whole string "\x01", which path_ok() and form_add() refuse (400)
- * instead of a C string silently cut at the NUL.
- */
+/* libmicrohttpd's unescape step for the path and the query arguments. */
 static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 {
-	char *in = s, *out = s;
-	int h, l;
-
 	(void)cls;
 	(void)c;
-	while (*in) {
-		if (*in == '%') {
-			h = in[1] ? hexdig(in[1]) : -1;
-			l = h >= 0 && in[2] ? hexdig(in[2]) : -1;
-			if (h < 0 || l < 0 || (h == 0 && l == 0))
-				goto bad;
-			*out++ = (char)(h << 4 | l);
-			in += 3;
-		} else {
-			*out++ = *in++;
-		}
-		if ((unsigned char)out[-1] < 0x20 || out[-1] == 0x7f)
-			goto bad;
-	}
-	*out = '\0';
-	return (size_t)(out - s);
-bad:
-	s[0] = '\x01';
-	s[1] = '\0';
-	return 1;
+	return form_unescape_inplace(s);
 }
 
 /* ---- main ----------------------------------------------------------------- */

@@ -9,6 +9,7 @@
  *   0  urlencoded body, then the USSD request made from its fields
  *   1  multipart/form-data body with boundary "b"
  *   2  multipart/form-data whose Content-Type is the body's first line
+ *   3  a URL path or query value through form_unescape_inplace
  * The USSD answers run against a small village in a temporary store
  * made once per process.
  */
@@ -121,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 1;
 	f = form_new();
 	check(f != NULL);
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: {
 		struct ussd_req req;
 		bool queued;
@@ -150,6 +151,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					  body, len))
 			check_fields(f);
 		break;
+	case 3: {
+		char *u = malloc(len + 1);
+		size_t orig, k;
+
+		check(u != NULL);
+		memcpy(u, body, len);
+		u[len] = '\0';
+		orig = strlen(u);
+		n = form_unescape_inplace(u);
+		check(n == strlen(u) && n <= (orig ? orig : 0) + 1);
+		/* either refused as "\x01" or free of control bytes */
+		if (strcmp(u, "\x01"))
+			for (k = 0; k < n; k++)
+				check((unsigned char)u[k] >= 0x20 &&
+				      u[k] != 0x7f);
+		free(u);
+		break;
+	}
 	default:
 		{
 			const char *nl = memchr(body, '\n', len);

@@ -140,6 +140,25 @@ static void test_multipart_refused(void **state)
 	}
 }
 
+static void test_unescape(void **state)
+{
+	char a[] = "/records%2Fx%e7%a7%af", b[] = "/records%00", c[] = "/a%zz",
+	     d[] = "/a%0a", e[] = "/plain", g[] = "%";
+
+	(void)state;
+	assert_int_equal(form_unescape_inplace(a), strlen("/records/x积"));
+	assert_string_equal(a, "/records/x积");
+	assert_int_equal(form_unescape_inplace(b), 1);
+	assert_string_equal(b, "\x01");
+	assert_int_equal(form_unescape_inplace(c), 1);
+	assert_string_equal(c, "\x01");
+	assert_int_equal(form_unescape_inplace(d), 1);
+	assert_int_equal(form_unescape_inplace(e), 6);
+	assert_string_equal(e, "/plain");
+	assert_int_equal(form_unescape_inplace(g), 1);
+	assert_string_equal(g, "\x01");
+}
+
 static void test_text_ok(void **state)
 {
 	(void)state;
@@ -157,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_multipart_refused),
+		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_text_ok),
 	};
 
