@@ -61,11 +61,13 @@ DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   chromium chromium-driver python3-selenium fonts-noto-cjk
 
 # --- modules (one .c/.h pair each) -----------------------------------
-PDU_SRCS	= modem/gsm7.c modem/pdu.c
+# util/: the leaf every module may use (UTF-8, hex digits, ARRAY_SIZE).
+UTIL_SRCS	= util/utf8.c util/hex.c
+PDU_SRCS	= modem/gsm7.c modem/pdu.c $(UTIL_SRCS)
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
-CONFIG_SRCS	= config/config.c
+CONFIG_SRCS	= config/config.c $(UTIL_SRCS)
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
@@ -87,7 +89,7 @@ JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
 		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
-		  $(PDU_SRCS) $(AT_SRCS)
+		  storage/phone.c $(PDU_SRCS) $(AT_SRCS)
 # jifen-web: the console and the USSD callback (SPEC sections 9, 12)
 WEBPURE_SRCS	= jifen-web/form.c jifen-web/html.c
 JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
@@ -99,20 +101,22 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # --- unit tests: tests/unit/test-NAME.c + the objects it links --------
 UNIT_TESTS = $(sort $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c)))
 test-pdu_SRCS	= $(PDU_SRCS)
-test-gsm7_SRCS = modem/gsm7.c
+test-gsm7_SRCS = modem/gsm7.c $(UTIL_SRCS)
 test-at_SRCS	= $(AT_SRCS)
 test-port_SRCS	= $(PORT_SRCS)
 test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS)
 test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c gateway/hhimport.c
-test-text_SRCS	= gateway/text.c
-test-cmd_SRCS	= gateway/text.c gateway/cmd.c
+test-text_SRCS	= gateway/text.c $(UTIL_SRCS)
+test-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
 test-loan_SRCS	= gateway/loan.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
-test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
-test-web_form_SRCS = jifen-web/form.c
-test-webstore_SRCS = storage/web.c $(STORAGE_SRCS)
+test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c $(UTIL_SRCS)
+test-utf8_SRCS	= util/utf8.c
+test-hex_SRCS	= util/hex.c
+test-web_form_SRCS = jifen-web/form.c $(UTIL_SRCS)
+test-webstore_SRCS = storage/web.c $(STORAGE_SRCS) $(UTIL_SRCS)
 test-balance_SRCS = gateway/balance.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 
@@ -122,7 +126,8 @@ fuzz-pdu_SRCS	= $(PDU_SRCS)
 fuzz-pdu-roundtrip_SRCS = $(PDU_SRCS)
 fuzz-at_SRCS	= $(AT_SRCS)
 fuzz-config_SRCS = $(CONFIG_SRCS)
-fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
+fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
+fuzz-utf8_SRCS	= util/utf8.c
 fuzz-web-form_SRCS = jifen-web/form.c jifen-web/ussd.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 

@@ -16,11 +16,8 @@
 #include "config/config.h"
 #include "storage/store.h"
 
-/* Status keys written by jifend, read by jifenctl status and the console. */
-#define BALANCE_KEY		"modem.balance"		/* "12.50" */
-#define BALANCE_AT_KEY		"modem.balance_at"	/* Unix seconds */
-#define BALANCE_TEXT_KEY	"modem.balance_text"	/* the operator's words */
-#define BALANCE_ERROR_KEY	"modem.balance_error"	/* "" when fine */
+/* jifend writes the result under the STATUS_MODEM_BALANCE* keys of
+ * storage/status.h; jifenctl status and the console read them. */
 
 /* Seconds between two balance checks. */
 #define BALANCE_INTERVAL	86400

@@ -3,12 +3,15 @@
  * form - urlencoded and multipart/form-data parser.  See form.h.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "jifen-web/form.h"
+#include "util/hex.h"
+#include "util/utf8.h"
 
 struct form_field {
 	char *name;
@@ -38,45 +41,11 @@ void form_free(struct form *f)
 	free(f);
 }
 
-/* Length of the UTF-8 sequence at S (N bytes left), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned int c = s[0], min, i, len;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 bool form_text_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, l;
+	uint32_t cp;
 
 	while (i < n) {
 		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' &&
@@ -84,7 +53,7 @@ bool form_text_ok(const char *s, size_t n)
 			return false;
 		if (p[i] == 0x7f)
 			return false;
-		l = utf8_len(p + i, n - i);
+		l = utf8_decode(s + i, n - i, &cp);
 		if (!l)
 			return false;
 		i += l;
@@ -143,17 +112,6 @@ const char *form_get(const struct form *f, const char *name)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode LEN bytes of IN into OUT (at least LEN bytes); '+' is a
  * space.  *OLEN gets the decoded length.  -EILSEQ for a bad escape. */
 static int unescape(const char *in, size_t len, char *out, size_t *olen)
@@ -167,8 +125,8 @@ static int unescape(const char *in, size_t len, char *out, size_t *olen)
 		} else if (in[i] == '%') {
 			if (i + 2 >= len)
 				return -EILSEQ;
-			h = hexval(in[i + 1]);
-			l = hexval(in[i + 2]);
+			h = hex_val(in[i + 1]);
+			l = hex_val(in[i + 2]);
 			if (h < 0 || l < 0)
 				return -EILSEQ;
 			out[o++] = (char)(h << 4 | l);
@@ -188,8 +146,8 @@ size_t form_unescape_inplace(char *s)
 
 	while (*in) {
 		if (*in == '%') {
-			h = in[1] ? hexval(in[1]) : -1;
-			l = h >= 0 && in[2] ? hexval(in[2]) : -1;
+			h = in[1] ? hex_val(in[1]) : -1;
+			l = h >= 0 && in[2] ? hex_val(in[2]) : -1;
 			if (h < 0 || l < 0)
 				goto bad;
 			*out++ = (char)(h << 4 | l);

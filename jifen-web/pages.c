@@ -22,6 +22,7 @@
 #include "jifen-web/pages.h"
 #include "storage/msgq.h"
 #include "storage/phone.h"
+#include "storage/status.h"
 #include "storage/village.h"
 #include "storage/web.h"
 
@@ -201,19 +202,19 @@ static bool need_clerk(struct page_ctx *p)
 static const struct {
 	const char *key, *label;
 } status_labels[] = {
-	{ "modem.state", "模块状态" },
-	{ "modem.signal_csq", "信号" },
-	{ "modem.manufacturer", "模块厂商" },
-	{ "modem.model", "模块型号" },
-	{ "modem.sim", "SIM卡" },
-	{ "modem.registration", "网络注册" },
-	{ "modem.sms_storage", "SIM短信存储" },
-	{ "modem.balance", "SIM余额" },
-	{ "modem.balance_at", "余额查询时间" },
-	{ "modem.balance_error", "余额查询错误" },
-	{ "modem.last_error", "最近错误" },
-	{ "modem.reopens", "重新打开次数" },
-	{ "own_number", "本机号码" },
+	{ STATUS_MODEM_STATE, "模块状态" },
+	{ STATUS_MODEM_SIGNAL_CSQ, "信号" },
+	{ STATUS_MODEM_MANUFACTURER, "模块厂商" },
+	{ STATUS_MODEM_MODEL, "模块型号" },
+	{ STATUS_MODEM_SIM, "SIM卡" },
+	{ STATUS_MODEM_REGISTRATION, "网络注册" },
+	{ STATUS_MODEM_SMS_STORAGE, "SIM短信存储" },
+	{ STATUS_MODEM_BALANCE, "SIM余额" },
+	{ STATUS_MODEM_BALANCE_AT, "余额查询时间" },
+	{ STATUS_MODEM_BALANCE_ERROR, "余额查询错误" },
+	{ STATUS_MODEM_LAST_ERROR, "最近错误" },
+	{ STATUS_MODEM_REOPENS, "重新打开次数" },
+	{ STATUS_OWN_NUMBER, "本机号码" },
 	{ "clock.source", "时钟来源" },
 	{ "clock.offset", "时钟偏差" },
 };
@@ -226,17 +227,17 @@ static void status_value(const char *key, const char *v, char *out,
 					   "注册被拒绝", "未知", "已注册(漫游)" };
 	long n = strtol(v, NULL, 10);
 
-	if (!strcmp(key, "modem.signal_csq") && *v) {
+	if (!strcmp(key, STATUS_MODEM_SIGNAL_CSQ) && *v) {
 		if (n >= 0 && n <= 31)
 			snprintf(out, len, "%ld dBm (CSQ %ld)", -113 + 2 * n, n);
 		else
 			snprintf(out, len, "未知 (CSQ %s)", v);
-	} else if (!strcmp(key, "modem.registration") && *v && n >= 0 &&
+	} else if (!strcmp(key, STATUS_MODEM_REGISTRATION) && *v && n >= 0 &&
 		   n <= 5) {
 		snprintf(out, len, "%s", reg[n]);
-	} else if (!strcmp(key, "modem.balance") && *v) {
+	} else if (!strcmp(key, STATUS_MODEM_BALANCE) && *v) {
 		snprintf(out, len, "%s 元", v);
-	} else if (!strcmp(key, "modem.balance_at") && n > 0) {
+	} else if (!strcmp(key, STATUS_MODEM_BALANCE_AT) && n > 0) {
 		when(n, out, len);
 	} else {
 		snprintf(out, len, "%s", *v ? v : "-");

@@ -29,6 +29,7 @@
 #include "jifenctl/ctl_store.h"
 #include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
+#include "storage/status.h"
 #include "storage/store.h"
 
 static void usage(FILE *f)
@@ -94,9 +95,10 @@ static void uptime(struct store *st, int64_t now, char *out, size_t len)
 	char state[32], started[32];
 	long long t, d;
 
-	if (store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
-	    !strcmp(state, "STOPPED") ||
-	    store_status_get(st, "started_at", started, sizeof(started)) < 0) {
+	if (store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
+	    !strcmp(state, STATUS_STOPPED) ||
+	    store_status_get(st, STATUS_STARTED_AT, started,
+			     sizeof(started)) < 0) {
 		snprintf(out, len, "not running");
 		return;
 	}

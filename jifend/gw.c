@@ -19,6 +19,7 @@
 #include "modem/modem.h"
 #include "storage/msgq.h"
 #include "storage/phone.h"
+#include "storage/status.h"
 #include "storage/village.h"
 
 #define GW_CONCAT_DEADLINE_S	600	/* SPEC §8: 10 minutes */
@@ -248,7 +249,7 @@ static void gw_balance_arm(struct gw *gw)
 	}
 	if (gw->t_balance >= 0)
 		return;
-	if (store_status_get(gw->st, BALANCE_AT_KEY, buf, sizeof(buf)) == 0 &&
+	if (store_status_get(gw->st, STATUS_MODEM_BALANCE_AT, buf, sizeof(buf)) == 0 &&
 	    (last = strtoll(buf, NULL, 10)) > 0) {
 		next = last + BALANCE_INTERVAL;
 		gw->t_balance = mono_at(next);
@@ -271,7 +272,7 @@ static void gw_on_balance(int err, const char *text, void *data)
 		log_warn("SIM balance check (%s) failed: %s",
 			 gw->cfg->ussd.balance_code,
 			 err ? strerror(-err) : "no amount in the answer");
-		store_status_set(gw->st, BALANCE_ERROR_KEY, err ?
+		store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, err ?
 				 strerror(-err) : "no amount in the answer",
 				 now);
 		gw->t_balance = loop_now() + GW_BALANCE_RETRY_MS;
@@ -282,14 +283,14 @@ static void gw_on_balance(int err, const char *text, void *data)
 	if (rc)
 		goto fail;
 	snprintf(buf, sizeof(buf), "%.2f", amount);
-	rc = store_status_set(gw->st, BALANCE_KEY, buf, now);
+	rc = store_status_set(gw->st, STATUS_MODEM_BALANCE, buf, now);
 	snprintf(buf, sizeof(buf), "%lld", (long long)now);
 	if (!rc)
-		rc = store_status_set(gw->st, BALANCE_AT_KEY, buf, now);
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_AT, buf, now);
 	if (!rc)
-		rc = store_status_set(gw->st, BALANCE_TEXT_KEY, text, now);
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_TEXT, text, now);
 	if (!rc)
-		rc = store_status_set(gw->st, BALANCE_ERROR_KEY, "", now);
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, "", now);
 	if (!rc && amount < gw->cfg->ussd.low_balance)
 		rc = balance_alert(gw->st, gw->cfg, amount, now, &sent);
 	if (rc) {
@@ -706,9 +707,9 @@ int gw_start(struct gw *gw)
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now());
-	store_status_set(gw->st, "started_at", buf, wall_now());
+	store_status_set(gw->st, STATUS_STARTED_AT, buf, wall_now());
 	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
-	store_status_set(gw->st, "pid", buf, wall_now());
+	store_status_set(gw->st, STATUS_PID, buf, wall_now());
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
 	store_set_durable(gw->st, false);	/* see gw_on_sms() */
@@ -741,25 +742,25 @@ void gw_write_status(struct gw *gw)
 
 	modem_get_status(gw->modem, &s);
 	gw->last_status = s;
-	store_status_set(gw->st, "modem.state", modem_state_name(s.state),
+	store_status_set(gw->st, STATUS_MODEM_STATE, modem_state_name(s.state),
 			 now);
-	store_status_set(gw->st, "modem.manufacturer", s.manufacturer, now);
-	store_status_set(gw->st, "modem.model", s.model, now);
-	store_status_set(gw->st, "modem.sim", s.sim_state, now);
+	store_status_set(gw->st, STATUS_MODEM_MANUFACTURER, s.manufacturer, now);
+	store_status_set(gw->st, STATUS_MODEM_MODEL, s.model, now);
+	store_status_set(gw->st, STATUS_MODEM_SIM, s.sim_state, now);
 	snprintf(buf, sizeof(buf), "%d", s.signal_csq);
-	store_status_set(gw->st, "modem.signal_csq", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_SIGNAL_CSQ, buf, now);
 	snprintf(buf, sizeof(buf), "%d", s.reg_stat);
-	store_status_set(gw->st, "modem.registration", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_REGISTRATION, buf, now);
 	snprintf(buf, sizeof(buf), "%d/%d", s.sms_used, s.sms_total);
-	store_status_set(gw->st, "modem.sms_storage", buf, now);
-	store_status_set(gw->st, "modem.last_error", s.last_error, now);
+	store_status_set(gw->st, STATUS_MODEM_SMS_STORAGE, buf, now);
+	store_status_set(gw->st, STATUS_MODEM_LAST_ERROR, s.last_error, now);
 	snprintf(buf, sizeof(buf), "%u", s.reopens);
-	store_status_set(gw->st, "modem.reopens", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_REOPENS, buf, now);
 	/* outq_allowed() never answers it (no auto-reply loop); "" unknown */
 	if (!s.own_number[0] ||
 	    phone_normalize(s.own_number, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
-	store_status_set(gw->st, "own_number", buf, now);
+	store_status_set(gw->st, STATUS_OWN_NUMBER, buf, now);
 }
 
 /* Status changed in a way worth writing (not on every wakeup). */
