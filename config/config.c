@@ -64,7 +64,7 @@ struct key {
 
 static const char *const groups[] = {
 	"village", "modem", "storage", "sms", "loan", "committee", "sync",
-	"ussd", "daemon", "log",
+	"ussd", "daemon", "log", "web",
 };
 
 static const struct enum_name language_names[] = {
@@ -495,12 +495,16 @@ static const struct key keys[] = {
 	STR(sync, ca_file, check_text, false),
 	INT(sync, interval, 30, 86400),
 	STR(ussd, listen, check_listen, false),
+	BOOL(ussd, enabled),
 	STR(ussd, token, check_text, false),
 	STR(ussd, balance_code, check_ussd_code, false),
 	FLT(ussd, low_balance, 0, 1000000),
 	STR(daemon, user, check_user, false),
 	ENUM(log, level, level_names),
 	BOOL(log, personal_data),
+	/* jifen-web (SPEC sections 9 and 12) */
+	STR(web, listen, check_listen, false),
+	INT(web, idle_exit, 10, 86400),
 };
 
 #define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -908,6 +912,7 @@ void config_defaults(struct config *out)
 	out->sms.broadcasts_per_day = 2;
 	out->sync.interval = 900;
 	out->ussd.low_balance = 5.0;
+	out->web.idle_exit = 300;
 	out->log.level = CONFIG_LOG_INFO;
 	out->log.personal_data = false;
 }

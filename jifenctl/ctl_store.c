@@ -4,20 +4,17 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <iconv.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "gateway/hhimport.h"
 #include "jifenctl/ctl_store.h"
 #include "storage/phone.h"
 #include "storage/village.h"
-#include "util/utf8.h"
 
-#define CSV_MAX_BYTES (16 << 20)
-#define CSV_MAX_FIELDS 16
 
 static FILE *g_out;
 static FILE *g_err;
@@ -31,110 +28,6 @@ void ctl_store_streams(FILE *out, FILE *err)
 	g_err = err;
 }
 
-/* ---- CSV reader ------------------------------------------------------ */
-
-struct csv {
-	const char *p, *end;
-	int line;		/* current line (1-based) */
-	char *buf;		/* field storage of the current row */
-	size_t cap;
-};
-
-/*
- * Read one row into FIELDS (pointers into c->buf).  Returns 1 with *NF
- * and *LINE (the row's first line), 0 at end of file, -EINVAL for an
- * unterminated quote or too many fields (the rest of the file is lost
- * only for the unterminated quote), -ENOMEM.
- */
-static int csv_row(struct csv *c, char **fields, int *nf, int *line)
-{
-	size_t need = (size_t)(c->end - c->p) + CSV_MAX_FIELDS + 1, n = 0;
-	size_t starts[CSV_MAX_FIELDS];
-	bool quoted, too_many = false;
-	int k = 0, i;
-
-	/* skip blank lines */
-	while (c->p < c->end && (*c->p == '\n' || *c->p == '\r')) {
-		if (*c->p == '\n')
-			c->line++;
-		c->p++;
-	}
-	if (c->p >= c->end)
-		return 0;
-	if (need > c->cap) {
-		char *nb = realloc(c->buf, need);
-
-		if (!nb)
-			return -ENOMEM;
-		c->buf = nb;
-		c->cap = need;
-	}
-	*line = c->line;
-	for (;;) {
-		if (k < CSV_MAX_FIELDS)
-			starts[k] = n;
-		else
-			too_many = true;
-		quoted = c->p < c->end && *c->p == '"';
-		if (quoted) {
-			c->p++;
-			for (;;) {
-				if (c->p >= c->end)
-					return -EINVAL;
-				if (*c->p == '"') {
-					if (c->p + 1 < c->end && c->p[1] == '"') {
-						c->buf[n++] = '"';
-						c->p += 2;
-						continue;
-					}
-					c->p++;
-					break;
-				}
-				if (*c->p == '\n')
-					c->line++;
-				c->buf[n++] = *c->p++;
-			}
-		}
-		/* unquoted part (or text after a closing quote) */
-		while (c->p < c->end && *c->p != ',' && *c->p != '\n') {
-			if (*c->p != '\r')
-				c->buf[n++] = *c->p;
-			c->p++;
-		}
-		c->buf[n++] = '\0';
-		k++;
-		if (c->p < c->end && *c->p == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end) {	/* newline */
-			c->p++;
-			c->line++;
-		}
-		break;
-	}
-	if (too_many) {
-		*nf = k;
-		return -E2BIG;
-	}
-	for (i = 0; i < k; i++)
-		fields[i] = c->buf + starts[i];
-	*nf = k;
-	return 1;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
 static int read_file(const char *path, char **data, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -146,7 +39,7 @@ static int read_file(const char *path, char **data, size_t *len)
 	for (;;) {
 		if (n + 65536 > cap) {
 			cap = cap ? cap * 2 : 65536;
-			if (cap > CSV_MAX_BYTES + 65536) {
+			if (cap > HHIMPORT_MAX_BYTES + 65536) {
 				free(buf);
 				fclose(f);
 				return -EFBIG;
@@ -175,310 +68,80 @@ static int read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-/* ---- import: encoding --------------------------------------------- */
-
-/* Offset of the first byte that is not valid UTF-8 (or a NUL), or LEN. */
-static size_t utf8_bad_at(const char *s, size_t len)
-{
-	size_t pos = 0, c;
-	uint32_t cp;
-
-	while (pos < len) {
-		c = utf8_decode(s + pos, len - pos, &cp);
-		if (!c || !cp)
-			return pos;
-		pos += c;
-	}
-	return len;
-}
-
-static int line_of(const char *s, size_t off)
-{
-	int line = 1;
-	size_t i;
-
-	for (i = 0; i < off; i++)
-		if (s[i] == '\n')
-			line++;
-	return line;
-}
-
-/*
- * Make *DATA UTF-8: UTF-8 (a BOM is dropped) stays; else GB18030 (GBK
- * and GB2312 are subsets: what Excel on Chinese Windows saves) is
- * converted with iconv.  Anything else is refused naming the line of
- * the first byte that is not UTF-8.  *ENC gets "UTF-8" or "GB18030".
- */
-static int to_utf8(const char *path, char **data, size_t *len,
-		   const char **enc)
-{
-	size_t bad, in_left, out_left, cap;
-	char *in, *out, *conv;
-	iconv_t cd;
-
-	*enc = "UTF-8";
-	if (*len >= 3 && !memcmp(*data, "\xef\xbb\xbf", 3)) {
-		memmove(*data, *data + 3, *len - 3);
-		*len -= 3;
-		bad = utf8_bad_at(*data, *len);
-		if (bad < *len) {
-			fprintf(ERR, "jifenctl: import: %s:%d: not valid UTF-8 "
-				"(the file starts with a UTF-8 BOM)\n", path,
-				line_of(*data, bad));
-			return -EILSEQ;
-		}
-		return 0;
-	}
-	bad = utf8_bad_at(*data, *len);
-	if (bad == *len)
-		return 0;
-	cd = iconv_open("UTF-8", "GB18030");
-	if (cd == (iconv_t)-1) {
-		fprintf(ERR, "jifenctl: import: %s:%d: not UTF-8, and GB18030 "
-			"is not available to try\n", path,
-			line_of(*data, bad));
-		return -EILSEQ;
-	}
-	cap = *len * 2 + 16;	/* GB18030 -> UTF-8 grows by at most 2 */
-	conv = malloc(cap);
-	if (!conv) {
-		iconv_close(cd);
-		return -ENOMEM;
-	}
-	in = *data;
-	in_left = *len;
-	out = conv;
-	out_left = cap;
-	if (iconv(cd, &in, &in_left, &out, &out_left) == (size_t)-1 ||
-	    in_left || memchr(*data, 0, *len)) {
-		fprintf(ERR, "jifenctl: import: %s:%d: neither UTF-8 nor "
-			"GB18030/GBK; save the file as UTF-8 CSV\n", path,
-			line_of(*data, bad));
-		free(conv);
-		iconv_close(cd);
-		return -EILSEQ;
-	}
-	iconv_close(cd);
-	free(*data);
-	*data = conv;
-	*len = cap - out_left;
-	*enc = "GB18030";
-	return 0;
-}
-
-/* ---- import -------------------------------------------------------- */
-
-enum col { COL_HH, COL_NAME, COL_PHONE, COL_ROLE, COL_PIN, COL_MEMBER,
-	   COL_N };
-
-/* Header names per column, English and Chinese (SPEC §5). */
-static const char *const col_names[COL_N][3] = {
-	[COL_HH] = { "household", "户号", NULL },
-	[COL_NAME] = { "name", "户主", "户名" },
-	[COL_PHONE] = { "phone", "手机", "手机号" },
-	[COL_ROLE] = { "role", "角色", NULL },
-	[COL_PIN] = { "pin", "PIN", "密码" },
-	[COL_MEMBER] = { "member", "成员", NULL },
-};
-
-/* Map header FIELDS to columns (COLS[c] = field index or -1). */
-static int map_header(char **fields, int nf, int cols[COL_N])
-{
-	int i, c, k;
-
-	for (c = 0; c < COL_N; c++)
-		cols[c] = -1;
-	for (i = 0; i < nf; i++) {
-		const char *h = trim(fields[i]);
-
-		for (c = 0; c < COL_N; c++) {
-			for (k = 0; k < 3 && col_names[c][k]; k++)
-				if (!strcasecmp(h, col_names[c][k]))
-					break;
-			if (k < 3 && col_names[c][k])
-				break;
-		}
-		if (c == COL_N || cols[c] >= 0)
-			return -EINVAL;	/* unknown or twice */
-		cols[c] = i;
-	}
-	for (c = COL_HH; c <= COL_ROLE; c++)
-		if (cols[c] < 0)
-			return -EINVAL;
-	return 0;
-}
-
-static int parse_role(const char *s, enum store_role *r)
-{
-	if (!*s || !strcasecmp(s, "villager") || !strcmp(s, "村民")) {
-		*r = STORE_VILLAGER;
-		return 0;
-	}
-	if (!strcasecmp(s, "committee") || !strcmp(s, "村委") ||
-	    !strcmp(s, "委员")) {
-		*r = STORE_COMMITTEE;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static bool pin_ok(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 4 || n > 8)
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-struct import_counts {
-	long added, updated, rejected;
-};
-
-/* Validate and store one row; -EINVAL with WHY for a bad row. */
-static int import_row(struct store *st, char **f, int nf, int ncols,
-		      const int *cols, int64_t now, struct import_counts *ic,
-		      char *why, size_t wlen)
-{
-	char num[PHONE_MAX];
-	const char *hh, *name, *phone, *role, *pin, *member;
-	enum store_role r;
-	bool created = false, hcreated = false;
-	int rc;
-
-	if (nf != ncols) {
-		snprintf(why, wlen, "expected %d columns, got %d", ncols, nf);
-		return -EINVAL;
-	}
-	hh = trim(f[cols[COL_HH]]);
-	name = trim(f[cols[COL_NAME]]);
-	phone = trim(f[cols[COL_PHONE]]);
-	role = trim(f[cols[COL_ROLE]]);
-	pin = cols[COL_PIN] >= 0 ? trim(f[cols[COL_PIN]]) : "";
-	member = cols[COL_MEMBER] >= 0 ? trim(f[cols[COL_MEMBER]]) : "";
-	if (!*hh) {
-		snprintf(why, wlen, "empty household");
-		return -EINVAL;
-	}
-	if (strlen(hh) >= STORE_ID_MAX) {
-		snprintf(why, wlen, "household id too long");
-		return -EINVAL;
-	}
-	if (*phone && (phone_normalize(phone, num, sizeof(num)) ||
-		       !phone_is_e164(num) || phone_is_service(num))) {
-		snprintf(why, wlen, "bad phone '%s'", phone);
-		return -EINVAL;
-	}
-	if (parse_role(role, &r)) {
-		snprintf(why, wlen, "bad role '%s' (villager or committee)",
-			 role);
-		return -EINVAL;
-	}
-	if (*pin && !pin_ok(pin)) {
-		snprintf(why, wlen, "PIN must be 4-8 digits");
-		return -EINVAL;
-	}
-	rc = store_household_upsert(st, hh, *name ? name : NULL, now,
-				    &hcreated);
-	if (rc)
-		return rc;
-	if (*phone) {
-		rc = store_phone_bind(st, num, hh, *member ? member : NULL, r,
-				      pin, now, &created);
-		if (rc)
-			return rc;
-	} else {
-		created = hcreated;
-	}
-	if (created)
-		ic->added++;
-	else
-		ic->updated++;
-	return 0;
-}
-
 static int import_usage(void)
 {
 	fputs("jifenctl: usage: import FILE.csv\n", ERR);
 	return 2;
 }
 
+struct import_report {
+	const char *path;
+};
+
+static void import_rejected(int line, const char *why, void *data)
+{
+	struct import_report *r = data;
+
+	fprintf(ERR, "%s:%d: %s\n", r->path, line, why);
+}
+
 int ctl_import(struct store *st, int argc, char **argv)
 {
-	struct import_counts ic = { 0, 0, 0 };
-	char *fields[CSV_MAX_FIELDS], why[160];
-	const char *path, *enc;
-	int cols[COL_N];
-	struct csv c;
+	struct hhimport_ops ops = { .rejected = import_rejected };
+	struct hhimport_counts ic;
+	struct import_report rep;
+	const char *path, *enc = "UTF-8";
 	char *data = NULL;
 	size_t len = 0;
 	int64_t now = (int64_t)time(NULL);
-	int rc, nf, line, ncols, i;
+	int rc, line = 1;
+	bool bom;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return import_usage();
 	path = argv[1];
+	rep.path = path;
 	rc = read_file(path, &data, &len);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: %s: %s\n", path, strerror(-rc));
 		return 1;
 	}
-	memset(&c, 0, sizeof(c));
-	rc = to_utf8(path, &data, &len, &enc);
+	rc = hhimport_to_utf8(&data, &len, &enc, &line, &bom);
+	if (rc == -EILSEQ && bom) {
+		fprintf(ERR, "jifenctl: import: %s:%d: not valid UTF-8 (the "
+			"file starts with a UTF-8 BOM)\n", path, line);
+		rc = 1;
+		goto out;
+	}
+	if (rc == -EILSEQ) {
+		fprintf(ERR, "jifenctl: import: %s:%d: neither UTF-8 nor "
+			"GB18030/GBK; save the file as UTF-8 CSV\n", path,
+			line);
+		rc = 1;
+		goto out;
+	}
 	if (rc) {
+		fprintf(ERR, "jifenctl: import: %s: %s\n", path, strerror(-rc));
 		rc = 1;
 		goto out;
 	}
-	c.p = data;
-	c.end = data + len;
-	c.line = 1;
-	rc = csv_row(&c, fields, &nf, &line);
-	if (rc <= 0 || map_header(fields, nf, cols)) {
-		fprintf(ERR, "jifenctl: import: %s:1: expected header "
-			"household,name,phone,role[,pin][,member] (or "
-			"户号,户主,手机,角色[,PIN][,成员])\n", path);
-		rc = 1;
-		goto out;
-	}
-	ncols = nf;
-	(void)i;
 	rc = store_begin(st);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: database: %s\n", strerror(-rc));
 		rc = 1;
 		goto out;
 	}
-	for (;;) {
-		rc = csv_row(&c, fields, &nf, &line);
-		if (rc == 0)
-			break;
-		if (rc == -E2BIG) {
-			fprintf(ERR, "%s:%d: too many columns\n", path, line);
-			ic.rejected++;
-			continue;
-		}
-		if (rc == -EINVAL) {
-			fprintf(ERR, "%s:%d: unterminated quoted field\n", path,
-				line);
-			ic.rejected++;
-			break;
-		}
-		if (rc < 0)
-			goto fail;
-		why[0] = '\0';
-		rc = import_row(st, fields, nf, ncols, cols, now, &ic, why,
-				sizeof(why));
-		if (rc == -EINVAL && why[0]) {
-			fprintf(ERR, "%s:%d: %s\n", path, line, why);
-			ic.rejected++;
-			continue;
-		}
-		if (rc)
-			goto fail;
+	rc = hhimport_csv(st, data, len, now, &ops, &rep, &ic, &line);
+	if (rc == -EBADMSG) {
+		store_rollback(st);
+		fprintf(ERR, "jifenctl: import: %s:%d: expected header "
+			"household,name,phone,role[,pin][,member] (or "
+			"户号,户主,手机,角色[,PIN][,成员])\n", path, line);
+		rc = 1;
+		goto out;
 	}
+	if (rc)
+		goto fail;
 	rc = store_commit(st);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: commit failed: %s; nothing "
@@ -497,12 +160,9 @@ fail:
 		line, strerror(-rc));
 	rc = 1;
 out:
-	free(c.buf);
 	free(data);
 	return rc;
 }
-
-/* ---- records -------------------------------------------------------- */
 
 static void iso(int64_t t, char *buf, size_t len)
 {

@@ -28,6 +28,7 @@
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
 #include "jifenctl/ctl_village.h"
+#include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
 #include "storage/status.h"
 #include "storage/store.h"
@@ -55,7 +56,8 @@ static void usage(FILE *f)
 	      "  publicity list [--html FILE]\n"
 	      "  household statement ID [--html FILE]\n"
 	      "  household remove ID | phone remove NUMBER\n"
-	      "  export records|households [--csv]\n", f);
+	      "  export records|households [--csv]\n"
+	      "  web passwd                           set the console's clerk password\n", f);
 }
 
 /* The configuration file to use (see the comment at the top). */
@@ -257,7 +259,7 @@ int main(int argc, char **argv)
 	    strcmp(cmd, "matter") && strcmp(cmd, "message") &&
 	    strcmp(cmd, "send") && strcmp(cmd, "notice") &&
 	    strcmp(cmd, "publicity") && strcmp(cmd, "phone") &&
-	    strcmp(cmd, "export")) {
+	    strcmp(cmd, "export") && strcmp(cmd, "web")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -290,6 +292,8 @@ int main(int argc, char **argv)
 		rc = ctl_household_more(st, &cfg, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
+		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "jifend/gw.h"
+#include "gateway/balance.h"
 #include "gateway/handlers.h"
 #include "gateway/log.h"
 #include "modem/modem.h"
@@ -47,6 +48,7 @@ struct gw {
 	/* one-shot deadlines, CLOCK_MONOTONIC ms, -1 when unarmed */
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
+	int64_t t_balance;		/* next SIM balance check (USSD) */
 	struct modem_status last_status;
 };
 
@@ -230,6 +232,105 @@ out:
 	free(senders);
 }
 
+/* --- SIM balance by USSD, once a day (SPEC section 9) ------------------ */
+
+#define GW_BALANCE_FIRST_MS	2000		/* after bring-up */
+#define GW_BALANCE_RETRY_MS	(3600 * 1000)	/* after a failed check */
+#define GW_BALANCE_BUSY_MS	(60 * 1000)	/* modem busy or not ready */
+
+/* Arm the next check from the last one in the store (a restart does not
+ * ask again before a day has passed), or soon after bring-up. */
+static void gw_balance_arm(struct gw *gw)
+{
+	char buf[32];
+	int64_t last, next;
+
+	if (!gw->cfg->ussd.balance_code[0]) {
+		gw->t_balance = -1;
+		return;
+	}
+	if (gw->t_balance >= 0)
+		return;
+	if (store_status_get(gw->st, STATUS_MODEM_BALANCE_AT, buf, sizeof(buf)) == 0 &&
+	    (last = strtoll(buf, NULL, 10)) > 0) {
+		next = last + BALANCE_INTERVAL;
+		gw->t_balance = mono_at(next);
+		if (gw->t_balance < loop_now() + GW_BALANCE_FIRST_MS)
+			gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
+	} else {
+		gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
+	}
+}
+
+static void gw_on_balance(int err, const char *text, void *data)
+{
+	struct gw *gw = data;
+	int64_t now = wall_now();
+	char buf[32];
+	double amount;
+	int rc, sent = 0;
+
+	if (err || balance_parse(text, &amount)) {
+		log_warn("SIM balance check (%s) failed: %s",
+			 gw->cfg->ussd.balance_code,
+			 err ? strerror(-err) : "no amount in the answer");
+		store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, err ?
+				 strerror(-err) : "no amount in the answer",
+				 now);
+		gw->t_balance = loop_now() + GW_BALANCE_RETRY_MS;
+		return;
+	}
+	gw->t_balance = loop_now() + (int64_t)BALANCE_INTERVAL * 1000;
+	rc = store_begin(gw->st);
+	if (rc)
+		goto fail;
+	snprintf(buf, sizeof(buf), "%.2f", amount);
+	rc = store_status_set(gw->st, STATUS_MODEM_BALANCE, buf, now);
+	snprintf(buf, sizeof(buf), "%lld", (long long)now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_AT, buf, now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_TEXT, text, now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, "", now);
+	if (!rc && amount < gw->cfg->ussd.low_balance)
+		rc = balance_alert(gw->st, gw->cfg, amount, now, &sent);
+	if (rc) {
+		store_rollback(gw->st);
+		goto fail;
+	}
+	rc = store_commit(gw->st);
+	if (rc)
+		goto fail;
+	log_info("SIM balance %.2f%s", amount, sent ? ": below "
+		 "ussd.low_balance, committee alerted" : "");
+	if (sent)
+		arm(&gw->t_work, loop_now());
+	return;
+fail:
+	log_err("SIM balance: store: %s", strerror(-rc));
+	gw->t_balance = loop_now() + GW_BALANCE_BUSY_MS;
+}
+
+static void gw_balance_check(struct gw *gw)
+{
+	int rc;
+
+	gw->t_balance = -1;
+	if (!gw->cfg->ussd.balance_code[0])
+		return;
+	rc = modem_ussd(gw->modem, gw->cfg->ussd.balance_code, gw_on_balance,
+			gw);
+	if (rc == -EAGAIN) {	/* not ready: armed again when READY */
+		log_debug("SIM balance check waits for the modem");
+	} else if (rc) {	/* another USSD in flight: a minute later */
+		log_debug("SIM balance check postponed: %s", strerror(-rc));
+		gw->t_balance = loop_now() + GW_BALANCE_BUSY_MS;
+	}
+}
+
+/* --- end of SIM balance ---------------------------------------------------- */
+
 static void gw_on_state(struct modem *m, enum modem_state old,
 			enum modem_state state, void *data)
 {
@@ -237,8 +338,10 @@ static void gw_on_state(struct modem *m, enum modem_state old,
 
 	(void)m;
 	(void)old;		/* the engine logs the transition */
-	if (state == MODEM_READY)
+	if (state == MODEM_READY) {
 		gw->t_work = loop_now();
+		gw_balance_arm(gw);
+	}
 	gw_write_status(gw);
 }
 
@@ -630,6 +733,7 @@ struct gw *gw_new(struct store *st, const struct config *cfg)
 	gw->cfg = cfg;
 	gw->t_work = -1;
 	gw->t_prune = -1;
+	gw->t_balance = -1;
 	gw_modem_config(gw, &mc);
 	gw->modem = modem_new(&mc);
 	if (!gw->modem) {
@@ -674,6 +778,10 @@ void gw_reconfigure(struct gw *gw)
 	modem_set_config(gw->modem, &mc, loop_now());
 	gw->digest_next = 0;	/* committee.digest_time may have changed */
 	gw->t_work = loop_now();
+	if (!gw->cfg->ussd.balance_code[0])
+		gw->t_balance = -1;
+	else if (gw_modem_ready(gw))
+		gw_balance_arm(gw);
 }
 
 void gw_write_status(struct gw *gw)
@@ -752,6 +860,8 @@ static int64_t gw_src_deadline(void *data)
 		d = gw->t_work;
 	if (gw->t_prune >= 0 && (d < 0 || gw->t_prune < d))
 		d = gw->t_prune;
+	if (gw->t_balance >= 0 && (d < 0 || gw->t_balance < d))
+		d = gw->t_balance;
 	return d;
 }
 
@@ -779,6 +889,8 @@ static void gw_src_timeout(void *data, int64_t now)
 			log_info("pruned %ld old queue rows", n);
 		gw->t_prune = now + (int64_t)GW_PRUNE_S * 1000;
 	}
+	if (gw->t_balance >= 0 && gw->t_balance <= now)
+		gw_balance_check(gw);
 	if (gw->t_work >= 0 && gw->t_work <= now)
 		gw_work(gw);
 }

@@ -24,6 +24,11 @@
 #define STATUS_MODEM_REOPENS		"modem.reopens"
 
 /* STATUS_MODEM_STATE once jifend has stopped (not running). */
+/* the SIM balance read by USSD (jifend/gw.c, gateway/balance.c) */
+#define STATUS_MODEM_BALANCE		"modem.balance"		/* "12.50" */
+#define STATUS_MODEM_BALANCE_AT		"modem.balance_at"	/* unix time */
+#define STATUS_MODEM_BALANCE_TEXT	"modem.balance_text"	/* operator's words */
+#define STATUS_MODEM_BALANCE_ERROR	"modem.balance_error"	/* "" when fine */
 #define STATUS_STOPPED			"STOPPED"
 
 #endif /* JIFEN_STORAGE_STATUS_H */
