@@ -1,5 +1,6 @@
 # Jifen SMS/USSD gateway - plain Makefile with explicit object lists.
-#   make            build build/jifend, build/jifenctl, build/jifen-modemsim
+#   make            build build/jifend, build/jifenctl, build/jifen-sync,
+#                   build/jifen-modemsim
 #   make check      install missing packages, build with -Werror, run every test
 #   make run        install missing packages, build, start the demo (simulator)
 #   make asan       ASan+UBSan build, unit and end-to-end tests
@@ -34,8 +35,10 @@ deb_libcurl	= libcurl4-openssl-dev
 deb_libmicrohttpd = libmicrohttpd-dev
 deb_libcrypt	= libcrypt-dev
 deb_cmocka	= libcmocka-dev
+deb_zlib	= zlib1g-dev
+deb_libcrypto	= libssl-dev
 ALL_PKGS = libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd \
-	   libcrypt
+	   libcrypt zlib libcrypto
 
 # Compile flags: each package asked on its own, so one missing package
 # does not empty the flags of the others.
@@ -46,8 +49,10 @@ CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 # the first package that is missing and the Debian package to install.
 libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p)) (make deps does))))$(shell pkg-config --libs $(2))
 
-JIFEND_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt
+JIFEND_PKGS	= libserialport libconfig sqlite3 libcrypt
 JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
+# jifen-sync: the only program with HTTP, TLS, JSON-on-the-wire, gzip
+JIFEN_SYNC_PKGS	= libconfig sqlite3 libcjson libcurl zlib libcrypto libcrypt
 SIM_PKGS	= libcjson
 TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 
@@ -55,7 +60,7 @@ TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
 	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind libcrypt-dev
+	   libclang-rt-14-dev valgrind libcrypt-dev zlib1g-dev libssl-dev
 
 # --- modules (one .c/.h pair each) -----------------------------------
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
@@ -63,7 +68,8 @@ AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c
 CONFIG_SRCS	= config/config.c
-STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
+STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
+		  storage/sync.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c
 
@@ -73,10 +79,17 @@ VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
 
 # --- programs: each has its folder (SPEC section 2) -----------------
 JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
+		  jifend/syncrun.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
 SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
+# jifen-sync: pure wire format (event table, request, response parser),
+# then the transport, health, apply, bundle and the run itself
+SYNCWIRE_SRCS	= jifen-sync/event.c jifen-sync/wire.c
+JIFEN_SYNC_SRCS	= jifen-sync/main.c jifen-sync/transport.c jifen-sync/health.c \
+		  jifen-sync/apply.c jifen-sync/bundle.c jifen-sync/run.c \
+		  $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -95,6 +108,8 @@ test-cmd_SRCS	= gateway/text.c gateway/cmd.c
 test-loan_SRCS	= gateway/loan.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
+test-sync_wire_SRCS = $(SYNCWIRE_SRCS)
+test-sync_apply_SRCS = jifen-sync/apply.c $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
 FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
@@ -103,11 +118,13 @@ fuzz-pdu-roundtrip_SRCS = $(PDU_SRCS)
 fuzz-at_SRCS	= $(AT_SRCS)
 fuzz-config_SRCS = $(CONFIG_SRCS)
 fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
+fuzz-sync-response_SRCS = $(SYNCWIRE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 
-BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
+BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-sync \
+       $(BUILD)/jifen-modemsim
 
 .PHONY: all deps check unit run asan valgrind fuzz bench install uninstall clean
 .SECONDEXPANSION:
@@ -123,6 +140,9 @@ $(BUILD)/jifend: $(call obj,$(JIFEND_SRCS))
 
 $(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifenctl,$(JIFENCTL_PKGS)) -lm
+
+$(BUILD)/jifen-sync: $(call obj,$(JIFEN_SYNC_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-sync,$(JIFEN_SYNC_PKGS)) -lm
 
 $(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-modemsim,$(SIM_PKGS)) -lm
@@ -186,6 +206,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/jifend $(DESTDIR)$(PREFIX)/sbin/jifend
 	install -m 0755 $(BUILD)/jifenctl $(DESTDIR)$(PREFIX)/bin/jifenctl
+	install -m 0755 $(BUILD)/jifen-sync $(DESTDIR)$(PREFIX)/bin/jifen-sync
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
 	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/lib/udev/rules.d
@@ -194,6 +215,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
+	rm -f $(DESTDIR)$(PREFIX)/bin/jifen-sync
 	rm -f $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jifen 2>/dev/null
 	rm -f $(DESTDIR)/lib/systemd/system/jifend.service

@@ -304,16 +304,18 @@ struct evcount {
 	char last_body[1024];
 };
 
-static int ev_cb(const char *id, const char *type, const char *at,
-		 const char *body, void *data)
+/* The event's columns, space-separated, stand for its body. */
+static int ev_cb(const struct store_event *e, void *data)
 {
 	struct evcount *c = data;
 
-	(void)id;
-	(void)at;
-	if (!strcmp(type, c->type)) {
+	if (!strcmp(e->type, c->type)) {
 		c->n++;
-		snprintf(c->last_body, sizeof(c->last_body), "%s", body);
+		snprintf(c->last_body, sizeof(c->last_body),
+			 "%s %s %lld %s %s %s", e->ref ? e->ref : "",
+			 e->household ? e->household : "", e->points,
+			 e->state ? e->state : "", e->actor ? e->actor : "",
+			 e->text ? e->text : "");
 	}
 	return 0;
 }

@@ -559,16 +559,20 @@ struct evs {
 	char id[8][40];
 };
 
-static int collect_event(const char *id, const char *type, const char *at,
-			 const char *body, void *data)
+static int collect_event(const struct store_event *ev, void *data)
 {
 	struct evs *e = data;
 
-	assert_int_equal(strlen(at), 20);
+	assert_int_equal(strlen(ev->at), 20);
 	if (e->n < 8) {
-		snprintf(e->type[e->n], 32, "%s", type);
-		snprintf(e->body[e->n], 512, "%s", body);
-		snprintf(e->id[e->n], 40, "%s", id);
+		snprintf(e->type[e->n], 32, "%s", ev->type);
+		snprintf(e->body[e->n], 512,
+			 "record=%s household=%s points=%lld status=%s by=%s"
+			 " text=%s", ev->ref ? ev->ref : "",
+			 ev->household ? ev->household : "(null)", ev->points,
+			 ev->state ? ev->state : "", ev->actor ? ev->actor : "",
+			 ev->text ? ev->text : "");
+		snprintf(e->id[e->n], 40, "%s", ev->id);
 	}
 	e->n++;
 	return 0;
@@ -591,9 +595,9 @@ static void test_record_add_event(void **state)
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.type[0], "record.new");
-	assert_non_null(strstr(e.body[0], "\"household\":\"H01\""));
-	assert_non_null(strstr(e.body[0], "\"points\":5"));
-	assert_non_null(strstr(e.body[0], "\"status\":\"pending\""));
+	assert_non_null(strstr(e.body[0], "household=H01 "));
+	assert_non_null(strstr(e.body[0], "points=5 "));
+	assert_non_null(strstr(e.body[0], "status=pending"));
 	assert_non_null(strstr(e.body[0], r.gid));
 	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM audit WHERE "
 				   "action = 'record.add'"), 1);
@@ -653,8 +657,8 @@ static void test_review_approve(void **state)
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.type[1], "record.review");
-	assert_non_null(strstr(e.body[1], "\"decision\":\"approved\""));
-	assert_non_null(strstr(e.body[1], "\"by\":\"+8613900000009\""));
+	assert_non_null(strstr(e.body[1], "status=approved"));
+	assert_non_null(strstr(e.body[1], "by=+8613900000009"));
 	assert_non_null(strstr(e.body[1], r.gid));
 	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM reviews"), 1);
 }
@@ -934,9 +938,9 @@ static void test_matters(void **state)
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.type[0], "matter.new");
 	assert_non_null(strstr(e.body[0], gid));
-	assert_non_null(strstr(e.body[0], "\"phone\":\"+8613800000001\""));
+	assert_non_null(strstr(e.body[0], "by=+8613800000001"));
 	assert_non_null(strstr(e.body[0], "路灯坏了"));
-	assert_non_null(strstr(e.body[1], "\"household\":null"));
+	assert_non_null(strstr(e.body[1], "household=(null)"));
 	assert_int_equal(store_matter_add(f->st, "H01", "13800000001", "", T0,
 					  &t1, NULL), -EINVAL);
 }
@@ -983,8 +987,8 @@ static void test_events_unsent_delete(void **state)
 		add_record(f->st, "H01", i + 1, STORE_PENDING);
 	assert_int_equal(store_events_unsent(f->st, 3, collect_event, &e), 0);
 	assert_int_equal(e.n, 3);
-	assert_non_null(strstr(e.body[0], "\"points\":1"));
-	assert_non_null(strstr(e.body[2], "\"points\":3"));
+	assert_non_null(strstr(e.body[0], "points=1 "));
+	assert_non_null(strstr(e.body[2], "points=3 "));
 	assert_string_not_equal(e.id[0], e.id[1]);
 	ids[0] = e.id[0];
 	ids[1] = e.id[1];
@@ -993,7 +997,7 @@ static void test_events_unsent_delete(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 3);
-	assert_non_null(strstr(e.body[0], "\"points\":3"));
+	assert_non_null(strstr(e.body[0], "points=3 "));
 }
 
 static void test_status_and_state_kv(void **state)
