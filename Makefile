@@ -82,7 +82,8 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  jifend/syncrun.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
-		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
+		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_sync.c \
+		  $(VILLAGE_SRCS)
 SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
 # jifen-sync: pure wire format (event table, request, response parser),
 # then the transport, health, apply, bundle and the run itself

@@ -128,6 +128,9 @@ int main(int argc, char **argv)
 	ctx.tr = &transport_curl;
 	ctx.max_rounds = RUN_MAX_ROUNDS;
 	ctx.timeout_s = 120;
+	/* tests: a shorter total timeout per request */
+	if (getenv("JIFEN_SYNC_TIMEOUT") && atol(getenv("JIFEN_SYNC_TIMEOUT")) > 0)
+		ctx.timeout_s = atol(getenv("JIFEN_SYNC_TIMEOUT"));
 	e = take_lock(cfg.storage.path, wait, &lockfd);
 	if (e < 0) {
 		fprintf(stderr, "jifen-sync: %s\n", e == -EWOULDBLOCK ?

@@ -27,6 +27,7 @@
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_sync.h"
 #include "gateway/wake.h"
 #include "storage/store.h"
 
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 	      "  pdu decode [--no-smsc] HEX\n"
 	      "  pdu encode [--ucs2] NUMBER TEXT\n"
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
+	      "  sync [--wait] [--rejected]           sync with the platform now\n"
+	      "  bundle export|import FILE            sync by USB stick\n"
 	      "  sim status\n", f);
 }
 
@@ -156,6 +159,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 					n.records_pending);
 		cJSON_AddStringToObject(c.obj, "last_sync", buf);
 		cJSON_AddStringToObject(c.obj, "uptime", up);
+		ctl_sync_status(st, c.obj);
 		s = cJSON_PrintUnformatted(c.obj);
 		if (s)
 			puts(s);
@@ -171,6 +175,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		printf("%-22s %ld\n", "records.pending", n.records_pending);
 		printf("%-22s %s\n", "sync.last", buf);
 		printf("%-22s %s\n", "uptime", up);
+		ctl_sync_status(st, NULL);
 	}
 	return 0;
 }
@@ -207,7 +212,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "bundle")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -218,11 +223,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
-	if (!strcmp(cmd, "sync")) {
-		fprintf(stderr, "jifenctl: sync: the sync client is not part "
-			"of this version (see docs/ARCHITECTURE.md)\n");
-		return 1;
-	}
 	st = store_open(cfg.storage.path, &e);
 	if (!st) {
 		fprintf(stderr, "jifenctl: cannot open database %s: %s\n",
@@ -236,6 +236,10 @@ int main(int argc, char **argv)
 		rc = ctl_record(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "sync"))
+		rc = ctl_sync(st, &cfg, path, argc - i, argv + i);
+	else if (!strcmp(cmd, "bundle"))
+		rc = ctl_bundle(st, &cfg, path, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)

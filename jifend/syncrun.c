@@ -37,6 +37,7 @@ struct syncrun {
 	int64_t kill_at;	/* ms, while running */
 	int64_t due;		/* ms of the next run, -1 none */
 	int64_t limit_ms;
+	int64_t debounce_ms;
 	unsigned failures;	/* in a row: backoff exponent */
 	bool stopped;		/* 401/403 or config: wait for a change */
 	struct timespec token_mtime;	/* of the token file at the stop */
@@ -102,6 +103,10 @@ struct syncrun *syncrun_new(struct store *st, const struct config *cfg,
 	sr->limit_ms = (int64_t)SYNC_RUN_LIMIT_S * 1000;
 	if (lim && atol(lim) > 0)
 		sr->limit_ms = (int64_t)atol(lim) * 1000;
+	lim = getenv("JIFEN_SYNC_DEBOUNCE");	/* tests: a shorter debounce */
+	sr->debounce_ms = (int64_t)SYNC_DEBOUNCE_S * 1000;
+	if (lim && atol(lim) > 0)
+		sr->debounce_ms = (int64_t)atol(lim) * 1000;
 	snprintf(sr->config_path, sizeof(sr->config_path), "%s", config_path);
 	find_program(sr);
 	if (store_events_last_seq(st, &sr->seq) < 0)
@@ -229,7 +234,7 @@ static void finished(struct syncrun *sr, int status, bool killed,
 		log_info("sync: done");
 		schedule(sr, now + ivl);
 		if (sr->grew)
-			schedule(sr, now + SYNC_DEBOUNCE_S * 1000);
+			schedule(sr, now + sr->debounce_ms);
 	} else if (code == EXIT_AUTH || code == EXIT_CONFIG) {
 		sr->stopped = true;
 		sr->failures = 0;
@@ -300,7 +305,7 @@ void syncrun_journal_hook(void *data)
 	}
 	/* while stopped or backing off, the schedule already says when */
 	if (!sr->stopped && !sr->failures)
-		schedule(sr, loop_now() + SYNC_DEBOUNCE_S * 1000);
+		schedule(sr, loop_now() + sr->debounce_ms);
 }
 
 /* ---- loop source -------------------------------------------------------- */

@@ -22,14 +22,16 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "gateway/wake.h"
 #include "jifend/loop.h"
 #include "storage/store.h"
 
-/* jifenctl sync: run one now (signal to the pid in status "pid"). */
-#define SYNC_SIGNAL		(SIGRTMIN + 2)
+/* jifenctl sync: run one now (gateway/wake.h wake_jifend_sync). */
+#define SYNC_SIGNAL		WAKE_SYNC_SIGNAL
 #define SYNC_DEBOUNCE_S		30
 #define SYNC_BACKOFF_MIN_S	5
 #define SYNC_RUN_LIMIT_S	600	/* $JIFEN_SYNC_LIMIT overrides */
+/* $JIFEN_SYNC_DEBOUNCE overrides SYNC_DEBOUNCE_S (tests) */
 
 struct syncrun;
 
