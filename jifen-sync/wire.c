@@ -24,10 +24,16 @@ static int fail(struct perr *pe, const char *fmt, ...)
 {
 	va_list ap;
 
+	char *p;
+
 	if (pe->len) {
 		va_start(ap, fmt);
 		vsnprintf(pe->buf, pe->len, fmt, ap);
 		va_end(ap);
+		/* one line: the server's strings may hold control bytes */
+		for (p = pe->buf; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 	}
 	return -EPROTO;
 }
