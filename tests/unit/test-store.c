@@ -325,6 +325,16 @@ static void test_power_cut_mid_transaction(void **state)
 	unlink(to);
 }
 
+/* Undo migration 2 -> 3 (sync) on a current database. */
+#define UNDO_V3 \
+	"DROP TABLE sync_rejected; DROP TABLE sync_bundles;" \
+	"DROP TABLE loan_policy; ALTER TABLE events DROP COLUMN ref;" \
+	"ALTER TABLE events DROP COLUMN household;" \
+	"ALTER TABLE events DROP COLUMN points;" \
+	"ALTER TABLE events DROP COLUMN state;" \
+	"ALTER TABLE events DROP COLUMN actor;" \
+	"ALTER TABLE events DROP COLUMN text;"
+
 /* A version 1 database (the first release) is migrated to the current. */
 static void test_migrate_from_v1(void **state)
 {
@@ -334,7 +344,7 @@ static void test_migrate_from_v1(void **state)
 
 	store_close(f->st);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP INDEX outbox_parts_queued;"
+	assert_int_equal(sqlite3_exec(db, UNDO_V3 "DROP INDEX outbox_parts_queued;"
 				      "PRAGMA user_version = 1", NULL, NULL,
 				      NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -576,6 +586,34 @@ static int collect_event(const struct store_event *ev, void *data)
 	}
 	e->n++;
 	return 0;
+}
+
+/* A version 2 database with JSON event bodies: migration 3 moves them
+ * into columns (jifen-sync builds the JSON now). */
+static void test_migrate_events_to_columns(void **state)
+{
+	struct fx *f = *state;
+	struct evs e = { 0 };
+	sqlite3 *db;
+	int err = 0;
+
+	store_close(f->st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_V3
+		"INSERT INTO events(id, type, at, body) VALUES('e1',"
+		" 'record.review', '2026-11-28T01:00:00Z', '{\"record\":\"g1\","
+		"\"decision\":\"approved\",\"by\":\"+8613900000009\","
+		"\"reason\":\"\"}');"
+		"PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	f->st = store_open(f->path, &err);
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.body[0], "record=g1 "));
+	assert_non_null(strstr(e.body[0], "status=approved"));
+	assert_non_null(strstr(e.body[0], "by=+8613900000009"));
 }
 
 static void test_record_add_event(void **state)
@@ -1677,6 +1715,7 @@ int main(void)
 		T(test_reopen_idempotent),
 		T(test_refuse_newer_schema),
 		T(test_migrate_from_v1),
+		T(test_migrate_events_to_columns),
 		T(test_power_cut_mid_transaction),
 		T(test_two_handles_wal),
 		T(test_household_upsert),
