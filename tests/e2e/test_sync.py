@@ -219,7 +219,7 @@ class Online(SyncCase):
         self.assertIn("2.83", self.v.sms(VILLAGER, "利率"))
         self.v.stop_daemon()
         self.v.start_daemon()
-        self.assertIn("2.83", self.v.sms(VILLAGER, "利率"))
+        self.assertIn("2.83", self.v.sms(VILLAGER, "2"))    # kept
         # a deleted household's phones are unbound
         self.p.control(household={"id": "H09", "deleted": True})
         self.assertEqual(self.sync_wait().returncode, 0)
