@@ -264,6 +264,7 @@ class Online(SyncCase):
 
 class Faults(SyncCase):
     """Every fault mode: the approval reaches the platform exactly once."""
+    env = {"JIFEN_SYNC_DEBOUNCE": "100000"}
 
     def test_every_fault_mode(self):
         self.village(start=False, interval=3600)
@@ -275,30 +276,35 @@ class Faults(SyncCase):
         cursor = self.v.query("SELECT value FROM sync_state WHERE key = "
                               "'cursor'")[0][0]
         for i, fault in enumerate(FAULTS):
-            with self.subTest(fault=fault):
-                ev = self.approve(2 + i) if 2 + i <= 4 else None
-                if ev is None:
-                    no = self.v.ctl("record", "add", "H02", "1", "扫雪",
-                                    check=True).stdout.strip()
-                    no = int("".join(c for c in no if c.isdigit()))
-                    ev = self.approve(no)
-                self.p.control(fault=fault, count=1, delay=8,
-                               retry_after=1)
-                r = self.sync_wait(env)
-                self.assertNotEqual(r.returncode, 0,
-                                    "%s: %s" % (fault, r.stdout))
-                self.assertTrue(r.stderr.strip(), fault)
+            ev = self.approve(2 + i) if 2 + i <= 4 else None
+            if ev is None:
+                no = self.v.ctl("record", "add", "H02", "1", "扫雪",
+                                check=True).stdout.strip()
+                no = int("".join(c for c in no if c.isdigit()))
+                ev = self.approve(no)
+            self.p.control(fault=fault, count=1, delay=8,
+                           retry_after=1)
+            # jifend may run one itself meanwhile: whoever meets the
+            # fault, the outcome must be the same
+            r = self.sync_wait(env)
+            if r.returncode != 0:
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1,
                                  r.stderr)
-                # nothing lost: what was not acknowledged is still here
-                st = self.p.state()
-                if ev not in [e["id"] for e in st["events"]]:
-                    self.assertIn(ev, [e for (e, _) in self.journal()])
+                self.assertIn("jifen-sync: ", r.stderr)
+            self.v.wait_for(lambda: self.p.state()["fault_left"] == 0,
+                            "fault %s met" % fault)
+            # nothing lost: what was not acknowledged is still here
+            st = self.p.state()
+            if ev not in [e["id"] for e in st["events"]]:
+                self.assertIn(ev, [e for (e, _) in self.journal()])
+            for _ in range(5):
                 r = self.sync_wait(env)
-                self.assertEqual(r.returncode, 0, "%s: %s" % (fault,
-                                                              r.stderr))
-                self.assertEqual(self.journal(), [])
-                self.assert_once(ev)
+                if r.returncode == 0 and not self.journal():
+                    break
+            self.assertEqual(r.returncode, 0, "%s: %s" % (fault,
+                                                          r.stderr))
+            self.assertEqual(self.journal(), [], fault)
+            self.assert_once(ev)
         # the cursor never went backwards, the platform state holds
         cur = self.v.query("SELECT value FROM sync_state WHERE key = "
                            "'cursor'")

@@ -279,6 +279,7 @@ class Platform:
                 "health": {g: json.loads(b) for g, b in q(
                     "SELECT gateway, body FROM health")},
                 "requests": self.requests,
+                "fault_left": self.fault_count if self.fault else 0,
                 "cursor": q("SELECT COALESCE(MAX(seq), 0) FROM changes")
                 .fetchone()[0],
             }
