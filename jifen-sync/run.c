@@ -332,7 +332,8 @@ static int round_trip(struct run_ctx *ctx, struct run_report *rep,
 	}
 	add_stats(rep, &s);
 	rep->ignored += r->ignored;
-	if (s.told)
+	/* an SMS to send, or records whose 公示 end jifend must time */
+	if (s.told || s.changes)
 		wake_jifend(ctx->st);
 	if (n > 0 && s.accepted + s.rejected == 0 && !r->more) {
 		snprintf(rep->error, sizeof(rep->error), "the platform "
@@ -468,7 +469,7 @@ int run_import(struct run_ctx *ctx, const char *path,
 	}
 	add_stats(rep, &s);
 	rep->ignored += r->ignored;
-	if (s.told)
+	if (s.told || s.changes)
 		wake_jifend(ctx->st);
 	code = SYNC_EXIT_OK;
 out:
