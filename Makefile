@@ -66,7 +66,7 @@ DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
-MODEM_SRCS	= modem/modem.c
+MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
 		  storage/sync.c
@@ -84,7 +84,9 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_sync.c \
 		  $(VILLAGE_SRCS)
-SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
+SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
+		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
+		  $(PDU_SRCS) $(AT_SRCS)
 # jifen-sync: pure wire format (event table, request, response parser),
 # then the transport, health, apply, bundle and the run itself
 SYNCWIRE_SRCS	= jifen-sync/event.c jifen-sync/wire.c
@@ -123,6 +125,10 @@ fuzz-sync-response_SRCS = $(SYNCWIRE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
+
+# Every fuzz target is also built with the ordinary compiler and
+# tests/fuzz/replay.c, and make check replays its committed corpus.
+REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
 
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-sync \
        $(BUILD)/jifen-modemsim
@@ -165,10 +171,14 @@ $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SR
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
+$(BUILD)/tests/replay-%: $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/obj/tests/fuzz/fuzz-%.o $$(call obj,$$(fuzz-%_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
+
 deps:
 	@tools/install-deps.sh $(DEB_DEPS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit $(BUILD)/fault/jifend
