@@ -6,10 +6,9 @@ Exactly-once is checked on the platform: every event id is in its event
 table once, whatever faults and kills happened on the way (its delivery
 counter shows the repeats it absorbed).
 """
-import gzip
-import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,6 +71,11 @@ class Platform:
             self.log.close()
             self.proc = None
 
+    def close(self):
+        self.stop()
+        if os.environ.get("JIFEN_KEEP") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
+
     def control(self, **kw):
         req = urllib.request.Request(self.url + "/control",
                                      data=json.dumps(kw).encode(),
@@ -120,7 +124,7 @@ class SyncCase(unittest.TestCase):
     def tearDown(self):
         if self.v:
             self.v.close()
-        self.p.stop()
+        self.p.close()
         os.environ.clear()
         os.environ.update(self.saved)
 
@@ -137,11 +141,24 @@ class SyncCase(unittest.TestCase):
                               timeout=TIMEOUT * 4)
 
     def approve(self, no):
+        """Approve record NO by SMS; the id of its record.review event
+        (from the journal, or from the platform when jifend synced it
+        already)."""
+        gid = self.v.query("SELECT gid FROM records WHERE no = ?",
+                           (no,))[0][0]
         reply = self.v.sms(MEMBER, "确认%d" % no)
         self.assertIn(str(no), reply)
-        ev = self.v.query("SELECT id FROM events WHERE type = "
-                          "'record.review' ORDER BY seq DESC LIMIT 1")
-        return ev[0][0]
+        found = []
+
+        def look():
+            ev = self.v.query("SELECT id FROM events WHERE type = "
+                              "'record.review' AND ref = ?", (gid,))
+            ev += [(e["id"],) for e in self.p.events("record.review")
+                   if e["record"] == gid] if self.p.proc else []
+            found[:] = [e for (e,) in ev]
+            return bool(found)
+        self.v.wait_for(look, "the review event of #%d" % no)
+        return found[0]
 
     def assert_once(self, event_id):
         st = self.p.state()
