@@ -453,5 +453,19 @@ class Bundles(SyncCase):
         self.assertIn("imported already", r.stderr)
 
 
+class Conformance(unittest.TestCase):
+    def test_reference_platform_passes_the_vendor_check(self):
+        p = Platform()
+        try:
+            r = subprocess.run([sys.executable, os.path.join(
+                harness.TOP, "tests", "platform", "conformance.py"),
+                p.url, "sekret"], capture_output=True, text=True,
+                timeout=TIMEOUT * 3)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("12 passed, 0 failed", r.stdout)
+        finally:
+            p.close()
+
+
 if __name__ == "__main__":
     harness.main()
