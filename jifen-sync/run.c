@@ -120,10 +120,11 @@ static int collect_cb(const struct store_event *e, void *data)
 
 /*
  * The request body with the oldest MAX waiting events.  Events of a type
- * this program cannot send are set aside as rejected first.  *N gets the
+ * this program cannot send are left out, and with SET_ASIDE moved to the
+ * rejected list (an online run; an export changes nothing).  *N gets the
  * number of events in the body.
  */
-static char *build_body(struct run_ctx *ctx, int max, int *n,
+static char *build_body(struct run_ctx *ctx, int max, bool set_aside, int *n,
 			struct run_report *rep)
 {
 	struct collect c = { .st = ctx->st, .max = max };
@@ -145,7 +146,7 @@ static char *build_body(struct run_ctx *ctx, int max, int *n,
 			 "journal: %s", strerror(-rc));
 		goto out;
 	}
-	for (i = 0; i < c.nunknown; i++)
+	for (i = 0; set_aside && i < c.nunknown; i++)
 		store_event_reject(ctx->st, c.unknown[i], "unknown event type: "
 				   "this jifen-sync cannot send it", wall());
 	has_cursor = store_state_get(ctx->st, "cursor", cursor,
@@ -248,7 +249,7 @@ static int round_trip(struct run_ctx *ctx, struct run_report *rep,
 	bool had_cursor;
 
 	*more = false;
-	body = build_body(ctx, WIRE_MAX_EVENTS, &n, rep);
+	body = build_body(ctx, WIRE_MAX_EVENTS, true, &n, rep);
 	if (!body)
 		return SYNC_EXIT_FAIL;
 	rep->body_bytes += strlen(body);
@@ -391,7 +392,7 @@ int run_export(struct run_ctx *ctx, const char *path,
 	int n, rc;
 
 	memset(&b, 0, sizeof(b));
-	b.body = build_body(ctx, WIRE_MAX_IDS, &n, rep);
+	b.body = build_body(ctx, WIRE_MAX_IDS, false, &n, rep);
 	if (!b.body)
 		return SYNC_EXIT_FAIL;
 	rc = store_uuid(id);
