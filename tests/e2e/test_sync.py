@@ -350,6 +350,23 @@ class Faults(SyncCase):
         self.v.wait_for(lambda: not json.loads(self.v.ctl(
             "status", "--json").stdout)["sync"]["stopped"], "stop lifted")
 
+    def test_retry_after_is_honoured(self):
+        self.p.control(fault="http503", count=1, retry_after=25)
+        self.village(interval=60)
+        self.v.wait_for(lambda: "next try in" in self.v.tail(200),
+                        "the daemon's back-off")
+        line = [ln for ln in self.v.tail(200).splitlines()
+                if "next try in" in ln][0]
+        secs = int(line.split("next try in ")[1].split()[0])
+        self.assertGreaterEqual(secs, 25, line)
+        self.assertLessEqual(secs, 60, line)
+        st = json.loads(self.v.ctl("status", "--json").stdout)["sync"]
+        self.assertIn("503", st["last_error"])
+        # an operator does not wait for it
+        r = self.v.ctl("sync")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.v.wait_for(lambda: not self.journal(), "journal drained")
+
     def test_hung_run_is_killed(self):
         os.environ["JIFEN_SYNC_LIMIT"] = "2"
         self.p.control(fault="slow", count=1, delay=8)
