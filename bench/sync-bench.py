@@ -4,7 +4,10 @@ offline) drain against the local test platform in under a minute; bytes
 on the wire per event.  Figures, not a test: prints MISSED when a target
 is missed, exits 1 only when the measurement could not be made.
 
-    bench/sync-bench.py BUILD [N]
+    bench/sync-bench.py BUILD [N] [--no-idle]
+
+Then, unless --no-idle: jifend idle with sync.url set (after its first
+sync): wakeups, CPU per minute and resident memory over a 60 s window.
 """
 import os
 import re
@@ -103,5 +106,82 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def proc_snap(pid):
+    st = {}
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            k, _, v = ln.partition(":")
+            st[k] = v.strip()
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    return {"t": time.monotonic(),
+            "vol": int(st["voluntary_ctxt_switches"]),
+            "cpu_ms": (int(fields[11]) + int(fields[12])) * 1000 / tck,
+            "rss": int(st["VmRSS"].split()[0]),
+            "hwm": int(st["VmHWM"].split()[0])}
+
+
+def idle(build, window):
+    """jifend idle with sync.url set, after its first sync."""
+    os.environ["JIFEN_BUILD"] = build
+    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+    from jifen import Village     # the e2e fixture: daemon + simulator
+    tmp = tempfile.mkdtemp(prefix="jifen-syncbench-idle-")
+    srv = subprocess.Popen([sys.executable, os.path.join(
+        TOP, "tests", "platform", "server.py"), "--state",
+        os.path.join(tmp, "platform.db"), "--token", "bench"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    v = None
+    try:
+        port = int(srv.stdout.readline().split()[1])
+        tok = os.path.join(tmp, "token")
+        with open(tok, "w") as f:
+            f.write("bench\n")
+        os.environ["JIFEN_SYNC"] = os.path.join(build, "jifen-sync")
+        v = Village(conf={"sync.url": "http://127.0.0.1:%d" % port,
+                          "sync.token_file": tok, "sync.interval": 900,
+                          "modem.health_interval": 300,
+                          "log.level": "info"})
+        v.wait_for(lambda: v.query("SELECT COUNT(*) FROM sync_state WHERE "
+                                   "key = 'last_sync'")[0][0] == 1,
+                   "the first sync", timeout=60)
+        time.sleep(5)               # settle: the child reaped
+        pid = v.daemon.pid
+        a = proc_snap(pid)
+        time.sleep(window)          # the measurement window itself
+        b = proc_snap(pid)
+        secs = b["t"] - a["t"]
+        wake = b["vol"] - a["vol"]
+        cpu = (b["cpu_ms"] - a["cpu_ms"]) * 60 / secs
+        print("sync idle (jifend, sync.url set, interval 900 s, "
+              "health_interval 300 s, after its first sync):")
+        print("  %-46s %12.1f %-6s" % ("window", secs, "s"))
+        print("  %-46s %12d %-6s %s" % ("wakeups in the window", wake, "",
+                                        "[%s]" % ("met" if wake <= max(
+                                            1, secs // 300) else
+                                            "MISSED")))
+        print("  %-46s %12.3f %-6s < 1 ms [%s]" % (
+            "CPU per idle minute", cpu, "ms",
+            "met" if cpu < 1 else "MISSED"))
+        print("  %-46s %12d %-6s < 4096 KiB [%s]" % (
+            "VmRSS", b["rss"], "KiB", "met" if b["rss"] < 4096 else
+            "MISSED"))
+        print("  %-46s %12d %-6s (peak, the fork for jifen-sync "
+              "included)" % ("VmHWM", b["hwm"], "KiB"))
+        return 0
+    finally:
+        if v:
+            v.close()
+        srv.terminate()
+        srv.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    if len(sys.argv) <= 3 or sys.argv[3] != "--no-idle":
+        quick = os.environ.get("BENCH_QUICK")
+        rc = idle(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
+                                  "build"), 15 if quick else 60) or rc
+    sys.exit(rc)
