@@ -48,7 +48,9 @@ static int take_lock(const char *db, bool wait, int *fd_out)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s.sync.lock", db);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* read-only and 0644: an operator's run as root and the daemon's as
+	 * daemon.user share the lock (flock needs no write access) */
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
