@@ -299,7 +299,7 @@ class Faults(SyncCase):
                                 check=True).stdout.strip()
                 no = int("".join(c for c in no if c.isdigit()))
                 ev = self.approve(no)
-            self.p.control(fault=fault, count=1, delay=8,
+            self.p.control(fault=fault, count=1, delay=10,
                            retry_after=1)
             # jifend may run one itself meanwhile: whoever meets the
             # fault, the outcome must be the same
