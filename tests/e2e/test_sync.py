@@ -279,6 +279,28 @@ class Online(SyncCase):
         self.assertEqual(len(self.journal()), len(RECORDS) + 1)
 
 
+class Debounce(SyncCase):
+    env = {"JIFEN_SYNC_DEBOUNCE": "5"}
+
+    def runs(self):
+        return self.v.tail(100000).count("sync: started")
+
+    def test_a_burst_of_changes_makes_one_run(self):
+        self.village()
+        self.v.wait_for(lambda: not self.journal(), "first sync")
+        n0 = self.runs()
+        t = time.monotonic()
+        evs = [self.approve(2), self.approve(3), self.approve(4)]
+        burst = time.monotonic() - t
+        for ev in evs:
+            self.wait_on_platform(ev)
+            self.assert_once(ev)
+        if burst < 4:       # all three inside one debounce window
+            self.assertEqual(self.runs() - n0, 1, self.v.tail(40))
+        else:               # a slow machine: still far fewer than 3
+            self.assertLessEqual(self.runs() - n0, 2, self.v.tail(40))
+
+
 class Faults(SyncCase):
     """Every fault mode: the approval reaches the platform exactly once."""
     env = {"JIFEN_SYNC_DEBOUNCE": "100000"}
