@@ -54,7 +54,7 @@ JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
 # jifen-sync: the only program with HTTP, TLS, JSON-on-the-wire, gzip
 JIFEN_SYNC_PKGS	= libconfig sqlite3 libcjson libcurl zlib libcrypto libcrypt
 SIM_PKGS	= libcjson
-TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
+TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka libcrypto
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
@@ -112,6 +112,7 @@ test-loan_SRCS	= gateway/loan.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
 test-sync_wire_SRCS = $(SYNCWIRE_SRCS)
+test-sync_bundle_SRCS = jifen-sync/bundle.c
 test-sync_apply_SRCS = jifen-sync/apply.c $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
