@@ -126,20 +126,3 @@ const char *log_text(const char *text, char *buf, size_t len)
 	return buf;
 }
 
-int log_level_from_name(const char *name)
-{
-	static const struct {
-		const char *name;
-		int level;
-	} map[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO },
-		{ "notice", LOG_NOTICE }, { "warning", LOG_WARNING },
-		{ "error", LOG_ERR },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(map[i].name, name))
-			return map[i].level;
-	return -1;
-}

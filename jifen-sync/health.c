@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include "jifen-sync/health.h"
+#include "storage/status.h"
 
 static const char *const reg_names[] = {
 	"not registered", "home", "searching", "denied", "unknown", "roaming",
@@ -44,18 +45,18 @@ static void add_modem(cJSON *h, struct store *st)
 
 	if (!m)
 		return;
-	add_status_str(m, st, "state", "modem.state");
-	add_status_str(m, st, "model", "modem.model");
-	if (status_long(st, "modem.signal_csq", &v) && v >= 0 && v <= 31)
+	add_status_str(m, st, "state", STATUS_MODEM_STATE);
+	add_status_str(m, st, "model", STATUS_MODEM_MODEL);
+	if (status_long(st, STATUS_MODEM_SIGNAL_CSQ, &v) && v >= 0 && v <= 31)
 		cJSON_AddNumberToObject(m, "signal_dbm", -113 + 2 * (double)v);
 	else
 		cJSON_AddNullToObject(m, "signal_dbm");
-	if (status_long(st, "modem.registration", &v) && v >= 0 &&
+	if (status_long(st, STATUS_MODEM_REGISTRATION, &v) && v >= 0 &&
 	    v < (long)(sizeof(reg_names) / sizeof(reg_names[0])))
 		cJSON_AddStringToObject(m, "registration", reg_names[v]);
 	else
 		cJSON_AddNullToObject(m, "registration");
-	if (store_status_get(st, "modem.sms_storage", buf, sizeof(buf)) == 0 &&
+	if (store_status_get(st, STATUS_MODEM_SMS_STORAGE, buf, sizeof(buf)) == 0 &&
 	    sscanf(buf, "%d/%d", &used, &total) == 2 && used >= 0 &&
 	    total >= 0) {
 		cJSON *s = cJSON_AddObjectToObject(m, "sim_storage");
@@ -67,7 +68,7 @@ static void add_modem(cJSON *h, struct store *st)
 	} else {
 		cJSON_AddNullToObject(m, "sim_storage");
 	}
-	add_status_str(m, st, "sim_balance", "modem.sim_balance");
+	add_status_str(m, st, "sim_balance", STATUS_MODEM_BALANCE);
 }
 
 cJSON *health_collect(struct store *st, const struct config *cfg,
@@ -83,7 +84,7 @@ cJSON *health_collect(struct store *st, const struct config *cfg,
 	if (!h)
 		return NULL;
 	cJSON_AddStringToObject(h, "version", JIFEN_VERSION);
-	if (status_long(st, "started_at", &v) && v > 0 && v <= now)
+	if (status_long(st, STATUS_STARTED_AT, &v) && v > 0 && v <= now)
 		cJSON_AddNumberToObject(h, "uptime", (double)(now - v));
 	else
 		cJSON_AddNullToObject(h, "uptime");

@@ -20,6 +20,7 @@
 #include "jifen-sync/health.h"
 #include "jifen-sync/run.h"
 #include "jifen-sync/wire.h"
+#include "storage/status.h"
 #include "storage/sync.h"
 
 #define CONNECT_TIMEOUT_S	20
@@ -208,9 +209,9 @@ static void note_date(struct run_ctx *ctx, int64_t date, int64_t now)
 		return;
 	/* a time source for jifend's clock (SPEC section 13) */
 	snprintf(buf, sizeof(buf), "%lld", (long long)date);
-	store_status_set(ctx->st, "sync.server_date", buf, now);
+	store_status_set(ctx->st, STATUS_SYNC_SERVER_DATE, buf, now);
 	snprintf(buf, sizeof(buf), "%lld", (long long)(date - now));
-	store_status_set(ctx->st, "sync.server_offset", buf, now);
+	store_status_set(ctx->st, STATUS_SYNC_SERVER_OFFSET, buf, now);
 }
 
 static bool json_type(const char *ct)

@@ -28,7 +28,9 @@
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
 #include "jifenctl/ctl_sync.h"
+#include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
+#include "storage/status.h"
 #include "storage/store.h"
 
 static void usage(FILE *f)
@@ -44,9 +46,10 @@ static void usage(FILE *f)
 	      "  pdu decode [--no-smsc] HEX\n"
 	      "  pdu encode [--ucs2] NUMBER TEXT\n"
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
+	      "  sim status\n"
 	      "  sync [--wait] [--rejected]           sync with the platform now\n"
 	      "  bundle export|import FILE            sync by USB stick\n"
-	      "  sim status\n", f);
+	      "  web passwd                           set the console's clerk password\n", f);
 }
 
 /* The configuration file to use (see the comment at the top). */
@@ -95,9 +98,10 @@ static void uptime(struct store *st, int64_t now, char *out, size_t len)
 	char state[32], started[32];
 	long long t, d;
 
-	if (store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
-	    !strcmp(state, "STOPPED") ||
-	    store_status_get(st, "started_at", started, sizeof(started)) < 0) {
+	if (store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
+	    !strcmp(state, STATUS_STOPPED) ||
+	    store_status_get(st, STATUS_STARTED_AT, started,
+			     sizeof(started)) < 0) {
 		snprintf(out, len, "not running");
 		return;
 	}
@@ -212,7 +216,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync") && strcmp(cmd, "bundle")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "bundle") &&
+	    strcmp(cmd, "web")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -240,6 +245,8 @@ int main(int argc, char **argv)
 		rc = ctl_sync(st, &cfg, path, argc - i, argv + i);
 	else if (!strcmp(cmd, "bundle"))
 		rc = ctl_bundle(st, &cfg, path, argc - i, argv + i);
+	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
+		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)

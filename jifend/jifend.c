@@ -30,6 +30,7 @@
 #include "jifend/loop.h"
 #include "jifend/notify.h"
 #include "jifend/syncrun.h"
+#include "storage/status.h"
 #include "storage/store.h"
 #ifdef JIFEN_FAULTS
 #include "jifend/fault.h"
@@ -346,7 +347,7 @@ int main(int argc, char **argv)
 	else
 		rc = 0;
 	gw_write_status(d.gw);
-	store_status_set(st, "modem.state", "STOPPED", (int64_t)time(NULL));
+	store_status_set(st, STATUS_MODEM_STATE, STATUS_STOPPED, (int64_t)time(NULL));
 out:
 	syncrun_free(d.sync);
 	gw_free(d.gw);

@@ -399,13 +399,6 @@ static const char *const state_names[] = {
 	"queued", "sending", "sent", "failed", "cancelled",
 };
 
-const char *store_out_state_name(enum store_out_state s)
-{
-	if ((unsigned)s > STORE_OUT_CANCELLED)
-		return "?";
-	return state_names[s];
-}
-
 static int out_state_parse(const char *s)
 {
 	int i;

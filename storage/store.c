@@ -170,7 +170,25 @@ static const char *const migrations[] = {
 	/* 1 -> 2: the next part to send without sorting the whole queue */
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
-	/* 2 -> 3: sync (issue 10): events keep columns instead of a JSON
+	/* 2 -> 3: jifen-web sessions, login codes, login attempts */
+	"CREATE TABLE IF NOT EXISTS web_sessions("
+	"  token TEXT PRIMARY KEY,"
+	"  who TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK(role IN ('clerk','committee')),"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS web_codes("
+	"  phone TEXT PRIMARY KEY,"
+	"  code TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS web_logins("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS web_logins_key ON web_logins(key, at);",
+	/* 3 -> 4: sync (issue 10): events keep columns instead of a JSON
 	 * body (jifen-sync builds the JSON), rejected events are kept,
 	 * imported bundles remembered, the platform's loan policy */
 	"ALTER TABLE events ADD COLUMN ref TEXT;"

@@ -325,8 +325,10 @@ static void test_power_cut_mid_transaction(void **state)
 	unlink(to);
 }
 
-/* Undo migration 2 -> 3 (sync) on a current database. */
-#define UNDO_V3 \
+/* Undo the sync migration (3 -> 4, issue 10) on a current database;
+ * SYNC_FROM is the schema version before it. */
+#define SYNC_FROM "3"
+#define UNDO_SYNC \
 	"DROP TABLE sync_rejected; DROP TABLE sync_bundles;" \
 	"DROP TABLE loan_policy; ALTER TABLE events DROP COLUMN ref;" \
 	"ALTER TABLE events DROP COLUMN household;" \
@@ -344,7 +346,7 @@ static void test_migrate_from_v1(void **state)
 
 	store_close(f->st);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, UNDO_V3 "DROP INDEX outbox_parts_queued;"
+	assert_int_equal(sqlite3_exec(db, UNDO_SYNC "DROP INDEX outbox_parts_queued;"
 				      "PRAGMA user_version = 1", NULL, NULL,
 				      NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -588,8 +590,8 @@ static int collect_event(const struct store_event *ev, void *data)
 	return 0;
 }
 
-/* A version 2 database with JSON event bodies: migration 3 moves them
- * into columns (jifen-sync builds the JSON now). */
+/* A database from before the sync migration, with JSON event bodies:
+ * the migration moves them into columns (jifen-sync builds the JSON). */
 static void test_migrate_events_to_columns(void **state)
 {
 	struct fx *f = *state;
@@ -599,12 +601,13 @@ static void test_migrate_events_to_columns(void **state)
 
 	store_close(f->st);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, UNDO_V3
+	assert_int_equal(sqlite3_exec(db, UNDO_SYNC
 		"INSERT INTO events(id, type, at, body) VALUES('e1',"
 		" 'record.review', '2026-11-28T01:00:00Z', '{\"record\":\"g1\","
 		"\"decision\":\"approved\",\"by\":\"+8613900000009\","
 		"\"reason\":\"\"}');"
-		"PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+		"PRAGMA user_version = " SYNC_FROM, NULL, NULL, NULL),
+			 SQLITE_OK);
 	sqlite3_close(db);
 	f->st = store_open(f->path, &err);
 	assert_non_null(f->st);
