@@ -28,6 +28,7 @@
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
 #include "jifenctl/ctl_village.h"
+#include "jifenctl/ctl_sync.h"
 #include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
 #include "storage/status.h"
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 	      "  household statement ID [--html FILE]\n"
 	      "  household remove ID | phone remove NUMBER\n"
 	      "  export records|households [--csv]\n"
+	      "  sync [--wait] [--rejected]           sync with the platform now\n"
+	      "  bundle export|import FILE            sync by USB stick\n"
 	      "  web passwd                           set the console's clerk password\n", f);
 }
 
@@ -175,6 +178,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 					n.records_pending);
 		cJSON_AddStringToObject(c.obj, "last_sync", buf);
 		cJSON_AddStringToObject(c.obj, "uptime", up);
+		ctl_sync_status(st, c.obj);
 		s = cJSON_PrintUnformatted(c.obj);
 		if (s)
 			puts(s);
@@ -192,6 +196,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		printf("%-22s %ld\n", "records.pending", n.records_pending);
 		printf("%-22s %s\n", "sync.last", buf);
 		printf("%-22s %s\n", "uptime", up);
+		ctl_sync_status(st, NULL);
 	}
 	return 0;
 }
@@ -259,7 +264,8 @@ int main(int argc, char **argv)
 	    strcmp(cmd, "matter") && strcmp(cmd, "message") &&
 	    strcmp(cmd, "send") && strcmp(cmd, "notice") &&
 	    strcmp(cmd, "publicity") && strcmp(cmd, "phone") &&
-	    strcmp(cmd, "export") && strcmp(cmd, "web")) {
+	    strcmp(cmd, "export") && strcmp(cmd, "bundle") &&
+	    strcmp(cmd, "web")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -270,11 +276,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
-	if (!strcmp(cmd, "sync")) {
-		fprintf(stderr, "jifenctl: sync: the sync client is not part "
-			"of this version (see docs/ARCHITECTURE.md)\n");
-		return 1;
-	}
 	st = store_open(cfg.storage.path, &e);
 	if (!st) {
 		fprintf(stderr, "jifenctl: cannot open database %s: %s\n",
@@ -292,6 +293,10 @@ int main(int argc, char **argv)
 		rc = ctl_household_more(st, &cfg, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "sync"))
+		rc = ctl_sync(st, &cfg, path, argc - i, argv + i);
+	else if (!strcmp(cmd, "bundle"))
+		rc = ctl_bundle(st, &cfg, path, argc - i, argv + i);
 	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
 		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {

@@ -50,6 +50,8 @@ struct gw {
 	int64_t t_prune;
 	int64_t t_balance;		/* next SIM balance check (USSD) */
 	struct modem_status last_status;
+	void (*work_hook)(void *data);	/* after each gw_work (sync) */
+	void *work_hook_data;
 };
 
 static int64_t wall_now(void)
@@ -720,6 +722,14 @@ static void gw_work(struct gw *gw)
 	t = gw_store_wakeup(gw);
 	if (t >= 0)
 		arm(&gw->t_work, mono_at(t <= now ? now : t));
+	if (gw->work_hook)
+		gw->work_hook(gw->work_hook_data);
+}
+
+void gw_set_work_hook(struct gw *gw, void (*fn)(void *data), void *data)
+{
+	gw->work_hook = fn;
+	gw->work_hook_data = data;
 }
 
 struct gw *gw_new(struct store *st, const struct config *cfg)

@@ -31,4 +31,8 @@
 #define STATUS_MODEM_BALANCE_ERROR	"modem.balance_error"	/* "" when fine */
 #define STATUS_STOPPED			"STOPPED"
 
+/* the platform's Date header, a time source (jifen-sync, docs/SYNC.md) */
+#define STATUS_SYNC_SERVER_DATE		"sync.server_date"	/* unix time */
+#define STATUS_SYNC_SERVER_OFFSET	"sync.server_offset"	/* server - local, s */
+
 #endif /* JIFEN_STORAGE_STATUS_H */

@@ -188,7 +188,51 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS web_logins_key ON web_logins(key, at);",
-	/* 3 -> 4: village workflows (issue 11): objections during 公示,
+	/* 3 -> 4: sync (issue 10): events keep columns instead of a JSON
+	 * body (jifen-sync builds the JSON), rejected events are kept,
+	 * imported bundles remembered, the platform's loan policy */
+	"ALTER TABLE events ADD COLUMN ref TEXT;"
+	"ALTER TABLE events ADD COLUMN household TEXT;"
+	"ALTER TABLE events ADD COLUMN points INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE events ADD COLUMN state TEXT;"
+	"ALTER TABLE events ADD COLUMN actor TEXT;"
+	"ALTER TABLE events ADD COLUMN text TEXT;"
+	"UPDATE events SET"
+	"  ref = COALESCE(json_extract(body, '$.record'),"
+	"                 json_extract(body, '$.matter')),"
+	"  household = json_extract(body, '$.household'),"
+	"  points = COALESCE(json_extract(body, '$.points'), 0),"
+	"  state = COALESCE(json_extract(body, '$.status'),"
+	"                   json_extract(body, '$.decision')),"
+	"  actor = COALESCE(json_extract(body, '$.by'),"
+	"                   json_extract(body, '$.phone')),"
+	"  text = COALESCE(json_extract(body, '$.reason'),"
+	"                  json_extract(body, '$.text')),"
+	"  body = ''"
+	"  WHERE json_valid(body);"
+	"CREATE TABLE sync_rejected("
+	"  id TEXT PRIMARY KEY,"
+	"  type TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  ref TEXT, household TEXT, points INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT, actor TEXT, text TEXT,"
+	"  reason TEXT NOT NULL,"
+	"  rejected_at INTEGER NOT NULL);"
+	"CREATE TABLE sync_bundles("
+	"  id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE TABLE loan_policy("
+	"  id INTEGER PRIMARY KEY CHECK(id = 1),"
+	"  base_rate REAL NOT NULL,"
+	"  mode TEXT NOT NULL CHECK(mode IN ('linear','step')),"
+	"  step_points INTEGER NOT NULL,"
+	"  step_discount REAL NOT NULL,"
+	"  max_discount REAL NOT NULL,"
+	"  floor_rate REAL NOT NULL,"
+	"  score TEXT NOT NULL CHECK(score IN ('final','approved')),"
+	"  updated_at INTEGER NOT NULL);",
+	/* 4 -> 5: village workflows (issue 11): objections during 公示,
 	 * matters answered and closed, PIN lockout, committee notices,
 	 * merged confirmations past the hourly cap, handling failures */
 	"ALTER TABLE records ADD COLUMN objected_at INTEGER;"
