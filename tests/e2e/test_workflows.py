@@ -95,10 +95,11 @@ class Objection(unittest.TestCase):
             self.assertEqual(rec["status"], "objected")
             r = v.ctl("household", "show", "H02", check=True)
             self.assertIn("objected", r.stdout)
-            ev = v.query("SELECT body FROM events WHERE type = "
-                         "'record.objection'")
+            ev = v.query("SELECT text, actor, household FROM events WHERE "
+                         "type = 'record.objection'")
             self.assertEqual(len(ev), 1)
-            self.assertIn("那天他不在村里", ev[0][0])
+            self.assertEqual(ev[0], ("那天他不在村里", "+86" + VILLAGER,
+                                     "H01"))
             # the committee (both members) and the household are told
             self.assertIn("那天他不在村里",
                           v.wait_sent(MEMBER2, 1)[0]["text"])
