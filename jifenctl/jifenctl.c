@@ -43,7 +43,9 @@ static void usage(FILE *f)
 	      "  pdu decode [--no-smsc] HEX\n"
 	      "  pdu encode [--ucs2] NUMBER TEXT\n"
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
-	      "  sim status\n", f);
+	      "  sim status\n"
+	      "  init                                 create the database (storage.path)\n"
+	      "  backup FILE                          consistent copy of the database\n", f);
 }
 
 /* The configuration file to use (see the comment at the top). */
@@ -175,6 +177,54 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	return 0;
 }
 
+/* --- reliability (issue 8): explicit creation, backups ------------------ */
+
+/*
+ * Only `init` and `import` may create the database: every other command
+ * refuses a missing one (a deleted database must not come back empty),
+ * and `status` also runs quick_check so it names a corrupt one.
+ */
+static unsigned ctl_open_flags(const char *cmd)
+{
+	if (!strcmp(cmd, "init") || !strcmp(cmd, "import"))
+		return STORE_CREATE;
+	if (!strcmp(cmd, "status"))
+		return STORE_CHECK;
+	return 0;
+}
+
+static int ctl_init(struct store *st, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "jifenctl: usage: init\n");
+		return 2;
+	}
+	printf("database %s ready (schema %d)\n", store_path(st),
+	       store_schema_version(st));
+	return 0;
+}
+
+static int ctl_backup(struct store *st, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2 || !argv[1][0]) {
+		fprintf(stderr, "jifenctl: usage: backup FILE\n");
+		return 2;
+	}
+	err = store_backup(st, argv[1]);
+	if (err < 0) {
+		fprintf(stderr, "jifenctl: backup %s: %s\n", argv[1],
+			strerror(-err));
+		return 1;
+	}
+	printf("backup of %s written to %s\n", store_path(st), argv[1]);
+	return 0;
+}
+
+/* --- end of the reliability block ------------------------------------------ */
+
 int main(int argc, char **argv)
 {
 	const char *given = NULL, *path, *cmd;
@@ -207,7 +257,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "init") &&
+	    strcmp(cmd, "backup")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -223,14 +274,17 @@ int main(int argc, char **argv)
 			"of this version (see docs/ARCHITECTURE.md)\n");
 		return 1;
 	}
-	st = store_open(cfg.storage.path, &e);
+	st = store_open_flags(cfg.storage.path, ctl_open_flags(cmd), err,
+			      sizeof(err), &e);
 	if (!st) {
-		fprintf(stderr, "jifenctl: cannot open database %s: %s\n",
-			cfg.storage.path, e == -EPROTO ?
-			"schema newer than this program" : strerror(-e));
+		fprintf(stderr, "jifenctl: %s\n", err);
 		return 1;
 	}
-	if (!strcmp(cmd, "import"))
+	if (!strcmp(cmd, "init"))
+		rc = ctl_init(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "backup"))
+		rc = ctl_backup(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "import"))
 		rc = ctl_import(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "record"))
 		rc = ctl_record(st, argc - i, argv + i);

@@ -177,7 +177,9 @@ static bool dir_holds_only_db(const char *dir, const char *base)
 			continue;
 		if (strncmp(name, base, n) != 0 ||
 		    (name[n] && strcmp(name + n, "-wal") &&
-		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal")))
+		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal") &&
+		     strcmp(name + n, ".lock") &&
+		     strncmp(name + n, ".backup-", 8)))
 			only = false;
 	}
 	closedir(d);
@@ -191,7 +193,7 @@ static bool dir_holds_only_db(const char *dir, const char *base)
  */
 static int drop_privileges(const char *user, const char *db)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
+	static const char *const sfx[] = { "", "-wal", "-shm", ".lock" };
 	struct passwd *pw;
 	struct stat sb;
 	char path[CONFIG_PATH_SIZE + 8], dir[CONFIG_PATH_SIZE];
@@ -297,11 +299,15 @@ int main(int argc, char **argv)
 	if (d.cfg.warning[0])
 		log_warn("%s", d.cfg.warning);
 
-	st = store_open(d.cfg.storage.path, &e);
+	/*
+	 * Never create a database here (a deleted one would come back
+	 * empty), one daemon per database, and a corrupt one is refused
+	 * before anything is taken off the SIM (docs/ROBUSTNESS.md).
+	 */
+	st = store_open_flags(d.cfg.storage.path, STORE_LOCK | STORE_CHECK,
+			      err, sizeof(err), &e);
 	if (!st) {
-		log_err("cannot open database %s: %s", d.cfg.storage.path,
-			e == -EPROTO ? "schema newer than this program" :
-			strerror(-e));
+		log_err("%s", err);
 		goto out;
 	}
 	d.loop = loop_new();
@@ -317,6 +323,7 @@ int main(int argc, char **argv)
 	}
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
+	gw_set_loop(d.gw, d.loop);
 #ifdef JIFEN_FAULTS
 	/* test build only (make build/fault/jifend): see jifend/fault.h */
 	if (fault_init(st, d.loop) < 0)
@@ -331,10 +338,13 @@ int main(int argc, char **argv)
 	e = loop_run(d.loop);
 	if (e < 0)
 		log_err("event loop: %s", strerror(-e));
-	else
+	else if (!gw_failed(d.gw))
 		rc = 0;
-	gw_write_status(d.gw);
-	store_status_set(st, "modem.state", "STOPPED", (int64_t)time(NULL));
+	if (!store_file_gone(st)) {
+		gw_write_status(d.gw);
+		store_status_set(st, "modem.state", "STOPPED",
+				 (int64_t)time(NULL));
+	}
 out:
 	gw_free(d.gw);
 	loop_free(d.loop);

@@ -779,3 +779,50 @@ int store_outbox_info(struct store *st, long long id,
 	sqlite3_reset(s);
 	return rc;
 }
+
+/* ---- clock jumps ---------------------------------------------------------- */
+
+static const char sql_clamp_inbox[] =
+	"UPDATE inbox SET received_at = ?1 WHERE received_at > ?1";
+static const char sql_clamp_msgs[] =
+	"UPDATE inbox_msgs SET received_at = ?1 WHERE received_at > ?1";
+static const char sql_clamp_msgs_done[] =
+	"UPDATE inbox_msgs SET processed_at = ?1 WHERE processed_at > ?1";
+static const char sql_clamp_outbox[] =
+	"UPDATE outbox SET created_at = ?1 WHERE created_at > ?1";
+static const char sql_clamp_not_before[] =
+	"UPDATE outbox SET not_before = ?1 WHERE not_before > ?1 + 86400"
+	" AND state IN ('queued','sending')";
+static const char sql_clamp_retry[] =
+	"UPDATE outbox_parts SET next_attempt_at = ?1"
+	" WHERE state = 'queued' AND next_attempt_at > ?1 + 86400";
+
+int store_clamp_future(struct store *st, int64_t now, long *changed)
+{
+	const char *const sqls[] = {
+		sql_clamp_inbox, sql_clamp_msgs, sql_clamp_msgs_done,
+		sql_clamp_outbox, sql_clamp_not_before, sql_clamp_retry,
+	};
+	sqlite3_stmt *s;
+	long total = 0;
+	size_t i;
+	int rc;
+
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+		s = store_stmt(st, sqls[i], &rc);
+		if (!s)
+			break;
+		sqlite3_bind_int64(s, 1, now);
+		rc = store_exec_stmt(st, s);
+		if (rc)
+			break;
+		total += sqlite3_changes(st->db);
+	}
+	rc = store_tx_end(st, rc);
+	if (!rc && changed)
+		*changed = total;
+	return rc;
+}

@@ -227,4 +227,14 @@ struct store_out_info {
 int store_outbox_info(struct store *st, long long id,
 		      struct store_out_info *out);
 
+/*
+ * store_clamp_future - SPEC §13: after the wall clock was set back, set
+ * every stored time that is still ahead of NOW to NOW: inbox and
+ * handled-message arrival times (the "seen since" and "count from"
+ * queries), outbox creation times (caps, loop guard), and outbox retry
+ * and quiet-hour times more than a day ahead.  *CHANGED (may be NULL)
+ * gets the number of rows changed.  0 or -errno.
+ */
+int store_clamp_future(struct store *st, int64_t now, long *changed);
+
 #endif

@@ -28,6 +28,11 @@ struct store {
 	long fault_n;		/* steps until the injected fault, 0 off */
 	int fault_err;
 	long steps;
+	/* reliability (store_open_flags): the file behind the handle */
+	char *path;
+	int file_fd;		/* O_RDONLY on the database, for fstat */
+	int lock_fd;		/* flock(PATH.lock) with STORE_LOCK, or -1 */
+	bool corrupt;		/* SQLITE_CORRUPT/NOTADB seen */
 	int nstmt;
 	struct store_stmt_slot stmts[STORE_STMT_MAX];
 };

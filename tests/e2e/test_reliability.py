@@ -1,0 +1,332 @@
+"""End-to-end: Reliability II (issue 8) against the real jifend.
+
+A poison PDU, a second daemon, a deleted or corrupt database, backups, a
+clock jump, a concatenated message with a repeated part number, lenient
+decoding, and the modem-engine faults (failing AT+CMGD, AT+CMGR answered
+with another index's PDU, raw bytes in log lines).  Each test fails
+without its fix: nothing lost, nothing stuck, nothing said twice.
+"""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import time
+import unittest
+
+import harness
+from jifen import Village, intl, TIMEOUT
+from test_hostile import deliver_pdu, concat_ie, _addr, _semi
+
+VILLAGER = "13800000001"      # H01, 583 final points
+OTHER = "13800000002"         # H02
+FOURTH = "13800000004"        # H04
+MEMBER = "13900000009"        # committee, H03
+
+# issue 8, item 1: an SMS-DELIVER with an empty sender address
+EMPTY_SENDER = "0891683108200805F00400810008621182900300230479EF5206"
+
+
+def status_report(recipient_hex_addr, mr=7, status=0):
+    """SMS-STATUS-REPORT hex (empty SMSC) for a raw TP-RA field."""
+    scts = "62118290030023"
+    return "0006%02X%s%s%s%02X" % (mr, recipient_hex_addr, scts, scts, status)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.v = None
+
+    def tearDown(self):
+        if self.v is not None:
+            self.v.close()
+
+    def raw(self, pdu, via="cmti"):
+        r = self.v.simctl({"cmd": "deliver_pdu", "pdu": pdu, "via": via})
+        self.assertTrue(r.get("ok"), r)
+
+    def cmd_count(self, prefix):
+        return sum(1 for c in self.v.at_log() if c.upper().startswith(prefix))
+
+    def audit(self, action):
+        return self.v.query("SELECT detail FROM audit WHERE action = ?",
+                            (action,))
+
+    def answered(self, number):
+        return len(self.v.sent(number))
+
+
+# --- 1: one bad member never fails a batch -----------------------------------
+
+class PoisonPdu(Base):
+    def test_empty_sender_does_not_block_the_sweep(self):
+        self.v = Village(start=False)
+        self.raw(EMPTY_SENDER, via="silent")
+        for who in (VILLAGER, OTHER, FOURTH):
+            self.raw(deliver_pdu(intl(who), "积分", alphabet="ucs2"),
+                     via="silent")
+        self.assertEqual(self.v.sim_state()["used"], 4)
+        self.v.start_daemon()
+        for who in (VILLAGER, OTHER, FOURTH):
+            self.v.wait_sent(who, 1)
+        self.v.wait_for(lambda: self.v.sim_state()["used"] == 0,
+                        "the SIM emptied, the bad PDU too")
+        bad = self.audit("sms.undecodable")
+        self.assertEqual(len(bad), 1, bad)
+        self.assertIn("no sender", bad[0][0])
+        self.assertIn(EMPTY_SENDER[-20:], bad[0][0])   # the PDU is kept
+        self.assertNotIn("cannot store", self.v.tail(200))
+        # no sweep loop: with nothing on the SIM nothing lists it again
+        n = self.cmd_count("AT+CMGL")
+        self.v.sms(VILLAGER, "明细")
+        self.assertLessEqual(self.cmd_count("AT+CMGL"), n + 1)
+
+    def test_status_report_with_empty_recipient(self):
+        self.v = Village()
+        self.raw(status_report("0081"))
+        self.raw(deliver_pdu(intl(OTHER), "积分", alphabet="ucs2"))
+        self.v.wait_sent(OTHER, 1)
+        self.v.wait_for(lambda: self.v.sim_state()["used"] == 0,
+                        "the SIM emptied")
+        bad = self.audit("sms.undecodable")
+        self.assertEqual(len(bad), 1, bad)
+        self.assertIn("status report", bad[0][0])
+        self.assertNotIn("cannot store", self.v.tail(200))
+
+
+# --- 2: one daemon per database and per modem ----------------------------------
+
+class SecondDaemon(Base):
+    def run_second(self, conf):
+        return subprocess.run([harness.binpath("jifend"), "-c", conf],
+                              capture_output=True, text=True,
+                              timeout=TIMEOUT)
+
+    def test_second_jifend_on_the_same_config_refused(self):
+        self.v = Village()
+        r = self.run_second(self.v.conf)
+        self.assertNotEqual(r.returncode, 0)
+        lines = [ln for ln in r.stderr.splitlines() if "in use" in ln]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn(str(self.v.daemon.pid), lines[0])
+        self.assertNotIn("started", r.stderr)
+        # the first one is unharmed
+        for i in range(5):
+            self.assertIn("583", self.v.sms(VILLAGER, "积分%s" % ("?" * i)))
+
+    def test_second_jifend_on_the_same_modem_gets_no_port(self):
+        self.v = Village()
+        other = Village(start=False)
+        try:
+            # another database, the first village's modem
+            other.write_config({"modem.device": self.v.link})
+            other.start_daemon(wait_ready=False)
+            other.wait_for(lambda: "busy" in other.tail(), "port refused")
+            self.assertFalse(other.modem_ready())
+            self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        finally:
+            other.close()
+
+
+# --- 3: the database deleted while running; no implicit creation ---------------
+
+class DeletedDatabase(Base):
+    def test_deleted_database_stops_deletes_and_daemon(self):
+        self.v = Village()
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        self.v.wait_for(lambda: self.v.sim_state()["used"] == 0, "SIM empty")
+        deletes = self.cmd_count("AT+CMGD")
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(self.v.db + suffix)
+            except FileNotFoundError:
+                pass
+        self.v.deliver(OTHER, "积分")
+        end = time.monotonic() + TIMEOUT
+        while self.v.daemon.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+        rc = self.v.daemon.poll()
+        self.assertIsNotNone(rc, "jifend kept running on a deleted database")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("deleted or replaced", self.v.tail())
+        # the message stays on the SIM for a restored database
+        self.assertEqual(self.v.sim_state()["used"], 1)
+        self.assertEqual(self.cmd_count("AT+CMGD"), deletes)
+        self.v.daemon = None
+        self.v.logf.close()
+        # nothing creates a new empty database implicitly
+        r = self.v.ctl("status")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertFalse(os.path.exists(self.v.db))
+        r = subprocess.run([harness.binpath("jifend"), "-c", self.v.conf],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database", r.stderr)
+        self.assertFalse(os.path.exists(self.v.db))
+
+    def test_init_creates_and_import_creates_a_new_path(self):
+        self.v = Village(csv=None, records=(), start=False)
+        r = self.v.ctl("init")
+        self.assertEqual(r.returncode, 0, r.stderr)     # idempotent
+        os.unlink(self.v.db)
+        for p in (self.v.db + "-wal", self.v.db + "-shm"):
+            if os.path.exists(p):
+                os.unlink(p)
+        for args in (("record", "list"), ("household", "show", "H01"),
+                     ("review", "1", "approve"), ("backup", "/dev/null")):
+            r = self.v.ctl(*args)
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn("no database", r.stderr)
+            self.assertFalse(os.path.exists(self.v.db), args)
+        path = os.path.join(self.v.dir, "v.csv")
+        with open(path, "w") as f:
+            f.write("household,name,phone,role,pin\nH01,x,13800000001,"
+                    "villager,\n")
+        r = self.v.ctl("import", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(self.v.db))
+
+    def test_truncated_to_empty_is_refused(self):
+        self.v = Village(start=False)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(self.v.db + suffix):
+                os.unlink(self.v.db + suffix)
+        open(self.v.db, "w").close()
+        r = self.v.ctl("status")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("empty", r.stderr)
+        self.assertEqual(os.path.getsize(self.v.db), 0)
+
+
+# --- 4: a corrupt database is refused before anything leaves the SIM ------------
+
+def corrupt_pages(db, seed=7):
+    """Overwrite the middle of every table page after the first few."""
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    size = os.path.getsize(db)
+    with open(db, "r+b") as f:
+        for off in range(2 * page, size, page):
+            f.seek(off + 8)
+            f.write(bytes((seed * (i + 13) + off) & 0xFF for i in range(64)))
+
+
+class CorruptDatabase(Base):
+    def test_random_bytes_in_pages(self):
+        self.v = Village(start=False)
+        corrupt_pages(self.v.db)
+        self.raw(deliver_pdu(intl(VILLAGER), "积分", alphabet="ucs2"),
+                 via="silent")
+        r = subprocess.run([harness.binpath("jifend"), "-c", self.v.conf],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("database is corrupt:", r.stderr)
+        self.assertEqual(self.v.sim_state()["used"], 1)
+        self.assertFalse(any(c.upper().startswith(("AT+CMGL", "AT+CMGD"))
+                             for c in self.v.at_log()))
+        r = self.v.ctl("status")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("database is corrupt:", r.stderr)
+
+    def test_truncated_file(self):
+        self.v = Village(start=False)
+        con = sqlite3.connect(self.v.db)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        size = os.path.getsize(self.v.db)
+        with open(self.v.db, "r+b") as f:
+            f.truncate(size // 2)
+        r = subprocess.run([harness.binpath("jifend"), "-c", self.v.conf],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("database is corrupt:", r.stderr)
+
+    def test_not_a_database(self):
+        self.v = Village(start=False)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(self.v.db + suffix):
+                os.unlink(self.v.db + suffix)
+        with open(self.v.db, "wb") as f:
+            f.write(os.urandom(8192))
+        r = subprocess.run([harness.binpath("jifend"), "-c", self.v.conf],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("database is corrupt:", r.stderr)
+
+
+# --- 5: backups ---------------------------------------------------------------
+
+class Backups(Base):
+    def test_jifenctl_backup_while_running_and_restore(self):
+        self.v = Village()
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        dest = os.path.join(self.v.dir, "copy.db")
+        r = self.v.ctl("backup", dest)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        con = sqlite3.connect("file:%s?mode=ro" % dest, uri=True)
+        try:
+            self.assertEqual(con.execute("PRAGMA quick_check").fetchone()[0],
+                             "ok")
+            self.assertEqual(con.execute(
+                "SELECT count(*) FROM households").fetchone()[0], 4)
+            self.assertGreaterEqual(con.execute(
+                "SELECT count(*) FROM inbox").fetchone()[0], 1)
+        finally:
+            con.close()
+        self.assertFalse(os.path.exists(dest + ".tmp"))
+        # the remedy of item 4: corrupt, restore the copy, answer again
+        self.v.stop_daemon()
+        corrupt_pages(self.v.db)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(self.v.db + suffix):
+                os.unlink(self.v.db + suffix)
+        os.replace(dest, self.v.db)
+        self.v.start_daemon()
+        self.assertIn("583", self.v.sms(VILLAGER, "查询"))
+
+    def test_backup_usage_errors(self):
+        self.v = Village(start=False)
+        r = self.v.ctl("backup")
+        self.assertEqual(r.returncode, 2)
+        r = self.v.ctl("backup", os.path.join(self.v.dir, "no", "such",
+                                              "dir.db"))
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+
+    def test_daily_backup_next_to_the_database_keeps_seven(self):
+        self.v = Village(start=False)
+        old = []
+        for day in range(1, 10):        # nine old daily backups
+            p = "%s.backup-202601%02d" % (self.v.db, day)
+            with open(p, "w") as f:
+                f.write("old")
+            old.append(p)
+        self.v.start_daemon()
+        today = time.strftime("%Y%m%d", time.gmtime())
+        path = "%s.backup-%s" % (self.v.db, today)
+        self.v.wait_for(lambda: os.path.exists(path), "today's backup")
+        self.v.wait_for(lambda: self.v.status("backup.last") == path,
+                        "backup.last in status")
+        left = sorted(n for n in os.listdir(self.v.dir)
+                      if ".backup-" in n)
+        self.assertEqual(len(left), 7, left)
+        self.assertIn(os.path.basename(path), left)
+        self.assertNotIn(os.path.basename(old[0]), left)
+        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            self.assertEqual(con.execute(
+                "SELECT count(*) FROM households").fetchone()[0], 4)
+        finally:
+            con.close()
+        # driven by a deadline: the daemon then sleeps until tomorrow
+        st = os.stat(path)
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        self.assertEqual(os.stat(path).st_mtime, st.st_mtime)
+
+
+if __name__ == "__main__":
+    harness.main()
