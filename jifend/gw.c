@@ -57,9 +57,17 @@ struct gw {
 	int64_t clock_off;		/* wall - monotonic ms, for jumps */
 };
 
+/* Test hook (gw_fault_clock): seconds added to the wall clock. */
+static int64_t gw_clock_skew;
+
+void gw_fault_clock(int64_t seconds)
+{
+	gw_clock_skew = seconds;
+}
+
 static int64_t wall_now(void)
 {
-	return (int64_t)time(NULL);
+	return (int64_t)time(NULL) + gw_clock_skew;
 }
 
 /* Monotonic deadline for wall-clock time @t (seconds). */
@@ -697,7 +705,8 @@ static int64_t gw_clock_offset(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - loop_now();
+	return ((int64_t)ts.tv_sec + gw_clock_skew) * 1000 +
+	       ts.tv_nsec / 1000000 - loop_now();
 }
 
 #define GW_CLOCK_JUMP_MS	60000

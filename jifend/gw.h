@@ -42,6 +42,14 @@ void gw_free(struct gw *gw);
 void gw_set_loop(struct gw *gw, struct loop *loop);
 bool gw_failed(const struct gw *gw);
 
+/*
+ * Test hook for the fault build (jifend/fault.c, "clock:N:ahead"): the
+ * gateway's wall clock runs @seconds ahead of the system clock, so a
+ * test can make the clock jump without touching the machine's.  0 (the
+ * default) turns it off.
+ */
+void gw_fault_clock(int64_t seconds);
+
 /* Open the modem and process what the store still holds. */
 int gw_start(struct gw *gw);
 

@@ -9,6 +9,7 @@ without its fix: nothing lost, nothing stuck, nothing said twice.
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import time
@@ -326,6 +327,67 @@ class Backups(Base):
         st = os.stat(path)
         self.assertIn("583", self.v.sms(VILLAGER, "积分"))
         self.assertEqual(os.stat(path).st_mtime, st.st_mtime)
+
+
+# --- 6: a clock jump never mutes or stalls anyone ---------------------------------
+
+TWO_YEARS = 2 * 365 * 86400
+
+
+class ClockVillage(Village):
+    """The fault build: its wall clock can be moved (clock:N:ahead) by
+    writing $JIFEN_FAULT_FILE and sending SIGUSR2 - the machine's clock
+    is never touched."""
+
+    def start_daemon(self, wait_ready=True):
+        self.fault_file = os.path.join(self.dir, "fault")
+        with open(self.fault_file, "w") as f:
+            f.write("clock:%d:ahead" % TWO_YEARS)
+        argv = [harness.binpath("fault/jifend"), "-c", self.conf]
+        env = dict(os.environ, JIFEN_FAULT="clock:%d:ahead" % TWO_YEARS,
+                   JIFEN_FAULT_FILE=self.fault_file)
+        self.logf = open(self.log, "a")
+        self.daemon = subprocess.Popen(argv, stdout=self.logf,
+                                       stderr=self.logf, env=env)
+        if wait_ready:
+            self.wait_for(self.modem_ready, "modem READY")
+
+    def set_clock(self, ahead):
+        with open(self.fault_file, "w") as f:
+            f.write("clock:%d:ahead" % ahead)
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            before = f.read().count("fault: armed clock:%d:" % ahead)
+        self.daemon.send_signal(signal.SIGUSR2)
+        self.wait_for(lambda: self.tail(400).count(
+            "fault: armed clock:%d:" % ahead) > before, "clock set")
+
+
+class ClockJump(Base):
+    def test_clock_two_years_ahead_then_corrected(self):
+        self.v = ClockVillage(conf={"sms.per_number_per_hour": 2})
+        # two years ahead: a question, and OTHER at the hourly cap
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        self.v.sms(OTHER, "积分")
+        self.v.sms(OTHER, "明细")
+        self.v.deliver(OTHER, "帮助")
+        self.v.wait_for(lambda: self.v.query(
+            "SELECT count(*) FROM inbox_msgs WHERE sender = ?",
+            (intl(OTHER),))[0][0] == 3, "the capped message handled")
+        self.assertEqual(self.answered(OTHER), 2)
+        # the clock is corrected (jumps back two years) ...
+        self.v.set_clock(0)
+        self.v.sms(FOURTH, "积分")          # some work after the jump
+        self.assertIn("went back", self.v.tail(400))
+        # ... and two hours pass: the same question is answered again
+        # and OTHER is no longer capped
+        self.v.set_clock(7200)
+        later = int(time.time()) + 7200     # the network's stamp too
+        self.assertIn("583", self.v.sms(VILLAGER, "积分", scts=later))
+        self.assertTrue(self.v.sms(OTHER, "积分", scts=later))
+        future = self.v.query(
+            "SELECT count(*) FROM inbox WHERE received_at > ?",
+            (int(time.time()) + 7200 + 600,))[0][0]
+        self.assertEqual(future, 0)
 
 
 if __name__ == "__main__":
