@@ -77,6 +77,9 @@ struct store_inbox_msg {
  * be in flight; parts arrive in any order.  A late part of a group that
  * was already processed forms a new group on its own and so is handed
  * out, incomplete, after the deadline, never reprocessed with the rest.
+ * A second copy of a part NUMBER (same sender, ref, total and seq,
+ * another text or time stamp, within an hour) is stored processed by
+ * store_inbox_add(): never answered on its own.
  * -ENOENT: nothing ready.  On 0 the caller must release *OUT.
  */
 int store_inbox_next_ready(struct store *st, int64_t now, int deadline_s,

@@ -359,6 +359,7 @@ class CrashRounds(unittest.TestCase):
 
     def test_bursts_with_kills(self):
         rounds = 7
+        prev = 0
         for r in range(rounds):
             event = KILL_EVENTS[self.rng.randrange(len(KILL_EVENTS))]
             self.burst(queries=self.rng.randrange(3, 8),
@@ -370,6 +371,16 @@ class CrashRounds(unittest.TestCase):
                 # traffic arrives while the daemon is down
                 self.burst(queries=2, says=0, approvals=0)
             self.restart()
+            # duplicates per kill: at most the one part in flight
+            self.v.wait_until(self.v.quiet, "round %d handled" % r,
+                              timeout=TIMEOUT * 2)
+            extra = check_invariants(self, self.v, self.ledger,
+                                     self.v.kills)
+            print("# round %d: %d extra answers" % (r, extra - prev),
+                  flush=True)
+            self.assertLessEqual(extra - prev, 1, "kill %d: %d extra "
+                                 "answers" % (r, extra - prev))
+            prev = extra
         extra = self.finish()
         print("# %d kills, %d extra answers" % (self.v.kills, extra),
               flush=True)
