@@ -248,6 +248,9 @@ static int gw_audit_bad(struct gw *gw, const struct modem_sms *s,
 	return 0;
 }
 
+static bool gw_repair(struct gw *gw, const struct modem_sms *s,
+		      char *sender, size_t slen, int64_t now, int *err);
+
 /*
  * Store one member of a batch inside the batch's transaction.  Only
  * trouble with the database itself (busy, full, I/O) fails the batch;
@@ -271,7 +274,9 @@ static int gw_store_one(struct gw *gw, const struct modem_sms *s,
 					    "no sender address", now);
 		memset(&part, 0, sizeof(part));
 		part.sender = sender;
-		part.scts = p->scts.present ? p->scts.iso : "";
+		/* an unreadable stamp (lenient decode) still tells two
+		 * messages apart for the dedup key: its raw octets */
+		part.scts = p->scts.present ? p->scts.iso : p->scts.raw;
 		part.scts_epoch = p->scts.present ? p->scts.epoch : 0;
 		if (p->concat.present) {
 			part.ref = p->concat.ref;
@@ -301,13 +306,49 @@ static int gw_store_one(struct gw *gw, const struct modem_sms *s,
 			err = gw_audit_bad(gw, s, "sms.undecodable", why, now);
 		}
 		return err;
-	case MODEM_SMS_NON_TEXT:
 	case MODEM_SMS_UNDECODABLE:
+		if (gw_repair(gw, s, sender, slen, now, &err))
+			return err;
+		/* fall through */
+	case MODEM_SMS_NON_TEXT:
 		return gw_audit_bad(gw, s, s->kind == MODEM_SMS_NON_TEXT ?
 				    "sms.non_text" : "sms.undecodable",
 				    s->why ? s->why : "not text", now);
 	}
 	return 0;
+}
+
+/*
+ * A PDU the engine could not decode may still carry a readable text: a
+ * non-BCD time stamp, an odd UCS-2 length, a user data length past the
+ * end (issue 8, item 12).  The timestamp is not needed to answer, so
+ * such a message is decoded leniently, stored as text (answered like
+ * any other) and the repair noted in the audit log.  True when it was
+ * (*ERR the result), false when it stays undecodable.
+ */
+static bool gw_repair(struct gw *gw, const struct modem_sms *s,
+		      char *sender, size_t slen, int64_t now, int *err)
+{
+	struct modem_sms fixed = *s;
+	char detail[160];
+	const char *what = NULL;
+
+	if (!s->pdu_hex ||
+	    pdu_decode_hex_lenient(s->pdu_hex, true, &fixed.pdu, &what) < 0 ||
+	    fixed.pdu.type != PDU_TYPE_DELIVER || fixed.pdu.dst_port >= 0 ||
+	    fixed.pdu.alphabet == PDU_ALPHA_8BIT || !fixed.pdu.repairs)
+		return false;
+	fixed.kind = MODEM_SMS_TEXT;
+	fixed.why = NULL;
+	*err = gw_store_one(gw, &fixed, sender, slen, now);
+	if (*err < 0)
+		return true;
+	snprintf(detail, sizeof(detail), "index %d: %s (was: %s)", s->index,
+		 what ? what : "repaired", s->why ? s->why : "-");
+	*err = store_audit(gw->st, now, "modem", "sms.repaired", detail);
+	log_notice("SIM index %d decoded leniently: %s", s->index,
+		   what ? what : "repaired");
+	return true;
 }
 
 /*

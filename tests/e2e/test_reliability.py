@@ -423,5 +423,51 @@ class RepeatedPart(Base):
             [("积分",)])
 
 
+# --- 12: lenient decoding where the text can be read ------------------------------
+
+class Lenient(Base):
+    def test_recoverable_pdus_are_answered(self):
+        self.v = Village(conf={"sms.per_number_per_hour": 100})
+        v = intl(VILLAGER)
+        scts_at = 8 + len(_addr(v))         # SMSC, first octet, PID, DCS
+
+        def ucs2(text):
+            return deliver_pdu(v, text, alphabet="ucs2")
+
+        def odd(text):
+            body = text.encode("utf-16-be") + b"\x41"
+            p = ucs2(text)
+            return p[:scts_at + 14] + "%02X" % len(body) + body.hex().upper()
+
+        # every spelling of POINTS once: a repeated text is answered once
+        cases = [
+            ("non-BCD timestamp",
+             ucs2("积分")[:scts_at] + "A" + ucs2("积分")[scts_at + 1:]),
+            ("timestamp out of range (month 13)",
+             ucs2("查询")[:scts_at + 2] + "31" + ucs2("查询")[scts_at + 4:]),
+            ("odd UCS-2 length", odd("JF")),
+            ("UDL past the end (UCS-2)",
+             deliver_pdu(v, "CX", alphabet="ucs2", udl=140)),
+            ("UDL past the end (GSM 7-bit)", deliver_pdu(v, "POINTS",
+                                                         udl=150)),
+        ]
+        for n, (name, pdu) in enumerate(cases):
+            self.raw(pdu)
+            reply = self.v.wait_sent(VILLAGER, n + 1)[n]["text"]
+            self.assertIn("583", reply, name)
+        self.v.wait_for(lambda: self.v.sim_state()["used"] == 0, "SIM empty")
+        self.assertEqual(len(self.audit("sms.repaired")), len(cases))
+        self.assertEqual(len(self.audit("sms.undecodable")), 0)
+        self.assertEqual(self.v.query(
+            "SELECT count(*) FROM inbox WHERE sender = ?", (v,))[0][0],
+            len(cases))
+        # what cannot be read stays audited and unanswered
+        self.raw(deliver_pdu(v, "Hello", udl=200))
+        self.v.wait_for(lambda: len(self.audit("sms.undecodable")) == 1,
+                        "the unreadable PDU audited")
+        self.v.wait_for(self.v.idle, "idle")
+        self.assertEqual(self.answered(VILLAGER), len(cases))
+
+
 if __name__ == "__main__":
     harness.main()
