@@ -107,6 +107,10 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 
+# Every fuzz target is also built with the ordinary compiler and
+# tests/fuzz/replay.c, and make check replays its committed corpus.
+REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
+
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
 
 .PHONY: all deps check unit run asan valgrind fuzz bench install uninstall clean
@@ -144,10 +148,14 @@ $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SR
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
+$(BUILD)/tests/replay-%: $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/obj/tests/fuzz/fuzz-%.o $$(call obj,$$(fuzz-%_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
+
 deps:
 	@tools/install-deps.sh $(DEB_DEPS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit $(BUILD)/fault/jifend
