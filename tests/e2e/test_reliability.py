@@ -17,7 +17,7 @@ import unittest
 
 import harness
 from jifen import Village, intl, TIMEOUT
-from test_hostile import deliver_pdu, concat_ie, _addr, _semi
+from smspdu import deliver_pdu, concat_ie, _addr
 
 VILLAGER = "13800000001"      # H01, 583 final points
 OTHER = "13800000002"         # H02
