@@ -469,5 +469,36 @@ class Lenient(Base):
         self.assertEqual(self.answered(VILLAGER), len(cases))
 
 
+# --- 11: raw modem bytes never reach the log unescaped ------------------------------
+
+class TraceVillage(Village):
+    """jifend with the raw AT trace (-T) on: every modem line is logged."""
+
+    def start_daemon(self, wait_ready=True):
+        self.logf = open(self.log, "a")
+        self.daemon = subprocess.Popen(
+            [harness.binpath("jifend"), "-T", "-c", self.conf],
+            stdout=self.logf, stderr=self.logf)
+        if wait_ready:
+            self.wait_for(self.modem_ready, "modem READY")
+
+
+class LogEscaping(Base):
+    def test_garbage_from_the_modem_is_escaped_in_the_log(self):
+        self.v = TraceVillage()
+        # NUL, 0xFF, stray CR/LF and FF FE 00 00 FF before each reply
+        self.v.fault("garbage", count=4)
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        self.v.stop_daemon()
+        with open(self.v.log, "rb") as f:
+            data = f.read()
+        text = data.decode("utf-8")       # raises on a raw 0xFF
+        for line in text.split("\n"):
+            self.assertIsNone(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", line),
+                              repr(line[:200]))
+        self.assertIn("\\xff", text)     # the bytes are there, escaped
+        self.assertIn("积分", text)        # UTF-8 text is kept as is
+
+
 if __name__ == "__main__":
     harness.main()
