@@ -77,7 +77,9 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
-SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
+SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
+		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
+		  $(PDU_SRCS) $(AT_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
