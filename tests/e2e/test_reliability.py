@@ -394,6 +394,38 @@ class ClockJump(Base):
         self.assertIn("went back", self.v.tail(400))
 
 
+# --- 8, 9: the modem engine deletes what was stored, and keeps trying ---------------
+
+class EngineDeletes(Base):
+    def test_failed_cmgd_is_retried_soon(self):
+        self.v = Village()          # health check every 300 s
+        self.v.fault("error", match="AT+CMGD", count=3)
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        # without a retry the SIM slot stays used until a health check
+        self.v.wait_for(lambda: self.v.sim_state()["used"] == 0,
+                        "the SIM emptied after the failed deletes")
+        self.assertGreaterEqual(self.cmd_count("AT+CMGD"), 4)
+        self.assertLessEqual(self.cmd_count("AT+CMGD"), 8)   # backoff
+        self.assertEqual(self.answered(VILLAGER), 1)
+
+    def test_cmgr_answered_with_another_index(self):
+        self.v = Village()
+        # A waits on the SIM unannounced; B is announced (+CMTI) and the
+        # modem answers AT+CMGR for B's index with A's PDU
+        self.raw(deliver_pdu(intl(OTHER), "积分", alphabet="ucs2"),
+                 via="silent")
+        self.v.fault("cmgr_other", count=1)
+        self.raw(deliver_pdu(intl(VILLAGER), "查询", alphabet="ucs2"))
+        self.assertIn("583", self.v.wait_sent(VILLAGER, 1)[0]["text"])
+        self.v.wait_sent(OTHER, 1)
+        self.v.wait_for(lambda: self.v.sim_state()["used"] == 0,
+                        "the SIM emptied")
+        self.v.wait_for(self.v.idle, "idle")
+        self.assertEqual(self.answered(VILLAGER), 1)
+        self.assertEqual(self.answered(OTHER), 1)
+        self.assertIn("another", self.v.tail(200))
+
+
 # --- 10: a part number seen twice in one concatenated message ----------------------
 
 class RepeatedPart(Base):
