@@ -377,8 +377,13 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 	for (i = 0; i < n; i++)
 		if (msgs[i].kind == MODEM_SMS_TEXT)
 			ntext++;
-	/* a lost delivery report or audit row costs nothing: lazy */
-	store_set_durable(gw->st, ntext > 0);
+	/* a lost delivery report or audit row costs nothing: lazy; an
+	 * undecodable PDU may be repaired into a text (gw_repair) */
+	for (i = 0; i < n; i++)
+		if (msgs[i].kind == MODEM_SMS_TEXT ||
+		    msgs[i].kind == MODEM_SMS_UNDECODABLE)
+			break;
+	store_set_durable(gw->st, i < n);
 	err = store_begin(gw->st);
 	if (err < 0)
 		goto fail_nocommit;
