@@ -214,6 +214,12 @@ static int ctl_backup(struct store *st, int argc, char **argv)
 		return 2;
 	}
 	err = store_backup(st, argv[1]);
+	if (err == -EUCLEAN) {
+		fprintf(stderr, "jifenctl: backup: database is corrupt: not "
+			"backed up (restore an older backup, docs/"
+			"OPERATIONS.md)\n");
+		return 1;
+	}
 	if (err < 0) {
 		fprintf(stderr, "jifenctl: backup %s: %s\n", argv[1],
 			strerror(-err));

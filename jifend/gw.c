@@ -951,6 +951,12 @@ static void gw_backup(struct gw *gw)
 		return;
 	err = store_backup_rotate(gw->st, now, GW_BACKUPS_KEPT, path,
 				  sizeof(path));
+	if (err == -EUCLEAN) {
+		/* the check before the copy found it: keep the old copies */
+		gw_die(gw, "database is corrupt (quick_check before the daily "
+		       "backup)");
+		return;
+	}
 	if (err < 0) {
 		log_err("daily backup %s: %s; retrying in an hour", path,
 			strerror(-err));

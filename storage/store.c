@@ -802,6 +802,11 @@ int store_backup(struct store *st, const char *dest)
 		return -EINVAL;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
+	/* a copy of a corrupt database is no backup: and the rotation
+	 * would drop a good old one for it */
+	rc = store_quick_check(st, NULL, 0);
+	if (rc)
+		return rc;
 	unlink(tmp);
 	r = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE, NULL);

@@ -95,7 +95,8 @@ int store_quick_check(struct store *st, char *why, size_t why_len);
 /*
  * store_backup - a consistent copy of the open database into DEST with
  * SQLite's online backup API (other processes may write meanwhile):
- * written to DEST.tmp, fsynced, checked, renamed over DEST.  0 or -errno.
+ * quick_check first (-EUCLEAN: corrupt, nothing written), then written
+ * to DEST.tmp, fsynced, renamed over DEST.  0 or -errno.
  */
 int store_backup(struct store *st, const char *dest);
 

@@ -233,6 +233,28 @@ class CorruptDatabase(Base):
         self.assertEqual(r.returncode, 1)
         self.assertIn("database is corrupt:", r.stderr)
 
+    def test_corrupted_while_running(self):
+        self.v = Village()
+        self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        corrupt_pages(self.v.db)
+        self.v.deliver(OTHER, "积分")
+        end = time.monotonic() + TIMEOUT
+        while self.v.daemon.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+        self.assertEqual(self.v.daemon.poll(), 1, self.v.tail())
+        self.assertIn("database is corrupt:", self.v.tail())
+        self.v.daemon = None
+        self.v.logf.close()
+        # a restart refuses it, and so does a backup
+        r = subprocess.run([harness.binpath("jifend"), "-c", self.v.conf],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("database is corrupt:", r.stderr)
+        r = self.v.ctl("backup", os.path.join(self.v.dir, "copy.db"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("database is corrupt", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.v.dir, "copy.db")))
+
     def test_truncated_file(self):
         self.v = Village(start=False)
         con = sqlite3.connect(self.v.db)
