@@ -329,7 +329,11 @@ int main(int argc, char **argv)
 	if (fault_init(st, d.loop) < 0)
 		goto out;
 #endif
-	gw_start(d.gw);
+	if (gw_start(d.gw) == -EBUSY) {
+		log_err("modem %s is in use by another program (another "
+			"jifend?): not started", d.cfg.modem.device);
+		goto out;
+	}
 	if (drop_privileges(d.cfg.daemon.user, d.cfg.storage.path) < 0)
 		goto out;
 	log_notice("started: village %s, modem %s, database %s",
