@@ -125,8 +125,15 @@ class PowerCuts(unittest.TestCase):
         self.top = tempfile.mkdtemp(prefix="jifen-power-")
         self.disk = Ext4Image(self.top)
         recs, self.pending = big_records()
-        self.v = PowerVillage(self.disk, csv=big_csv(), records=recs,
-                              conf=BIG_CONF, sim_args=["--capacity", "200"])
+        # the village's own files (log, config, simulator link) under
+        # this test's directory too: one place to clean up
+        old, tempfile.tempdir = tempfile.tempdir, self.top
+        try:
+            self.v = PowerVillage(self.disk, csv=big_csv(), records=recs,
+                                  conf=BIG_CONF,
+                                  sim_args=["--capacity", "200"])
+        finally:
+            tempfile.tempdir = old
         self.rng = random.Random(seed_from_env())
         self.ledger = Ledger()
         self.next_texter = 0
