@@ -796,7 +796,7 @@ int store_backup(struct store *st, const char *dest)
 	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	sqlite3 *out = NULL;
 	sqlite3_backup *b;
-	int r, rc;
+	int r, rc, fd;
 
 	if (!dest || !*dest)
 		return -EINVAL;
@@ -808,8 +808,13 @@ int store_backup(struct store *st, const char *dest)
 	if (rc)
 		return rc;
 	unlink(tmp);
-	r = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE, NULL);
+	/* personal data: 0600 whatever the caller's umask */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	r = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE, NULL);
 	if (r != SQLITE_OK)
 		goto sqlfail;
 	b = sqlite3_backup_init(out, "main", st->db, "main");

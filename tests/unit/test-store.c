@@ -1324,6 +1324,12 @@ static void test_backup_and_rotate(void **state)
 	assert_int_equal(store_household_upsert(f->st, "H01", "x", T0, NULL), 0);
 	snprintf(dest, sizeof(dest), "%s/copy.db", f->dir);
 	assert_int_equal(store_backup(f->st, dest), 0);
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(dest, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
 	b = store_open_flags(dest, STORE_CHECK, NULL, 0, &err);
 	assert_non_null(b);
 	store_close(b);
