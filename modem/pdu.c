@@ -637,8 +637,8 @@ const char *pdu_repair_text(unsigned repairs)
 		"odd UCS-2 length",
 		"unreadable timestamp, odd UCS-2 length",
 		"user data length past the end, odd UCS-2 length",
-		"unreadable timestamp, user data length past the end, "
-		"odd UCS-2 length",
+		("unreadable timestamp, user data length past the end, "
+		 "odd UCS-2 length"),
 	};
 
 	return text[repairs & 7];
