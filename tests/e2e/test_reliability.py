@@ -136,6 +136,10 @@ class DeletedDatabase(Base):
     def test_deleted_database_stops_deletes_and_daemon(self):
         self.v = Village()
         self.assertIn("583", self.v.sms(VILLAGER, "积分"))
+        # the reply's delivery report is in too: the SIM stays empty
+        self.v.wait_for(lambda: self.v.query(
+            "SELECT count(*) FROM outbox_parts WHERE state = 'sent'"
+            " AND delivered IS NULL")[0][0] == 0, "delivery report")
         self.v.wait_for(lambda: self.v.sim_state()["used"] == 0, "SIM empty")
         deletes = self.cmd_count("AT+CMGD")
         for suffix in ("", "-wal", "-shm"):
