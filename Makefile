@@ -1,5 +1,6 @@
 # Jifen SMS/USSD gateway - plain Makefile with explicit object lists.
-#   make            build build/jifend, build/jifenctl, build/jifen-modemsim
+#   make            build build/jifend, build/jifenctl, build/jifen-web,
+#                   build/jifen-modemsim
 #   make check      install missing packages, build with -Werror, run every test
 #   make run        install missing packages, build, start the demo (simulator)
 #   make asan       ASan+UBSan build, unit and end-to-end tests
@@ -50,23 +51,32 @@ libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(erro
 JIFEND_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt
 JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
 SIM_PKGS	= libcjson
+JIFEN_WEB_PKGS	= libconfig sqlite3 libmicrohttpd libcrypt libcjson
 TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
 	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind libcrypt-dev
+	   libclang-rt-14-dev valgrind libcrypt-dev \
+	   chromium chromium-driver python3-selenium fonts-noto-cjk
 
 # --- modules (one .c/.h pair each) -----------------------------------
-PDU_SRCS	= modem/gsm7.c modem/pdu.c
+# util/: the leaf every module may use (UTF-8, hex digits, ARRAY_SIZE).
+UTIL_SRCS	= util/utf8.c util/hex.c
+PDU_SRCS	= modem/gsm7.c modem/pdu.c $(UTIL_SRCS)
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
-CONFIG_SRCS	= config/config.c
+CONFIG_SRCS	= config/config.c $(UTIL_SRCS)
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
-GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c
+GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
+		  gateway/balance.c
+
+# What the operator's front ends (jifenctl, jifen-web) add: the console's
+# sessions and listings, the household CSV import.  Not in jifend.
+CONSOLE_SRCS	= storage/web.c gateway/hhimport.c
 
 # The village library every front end links: rules, replies, outbox.
 VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
@@ -76,28 +86,40 @@ VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
 JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
-		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
+		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_web.c \
+		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
 		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
-		  $(PDU_SRCS) $(AT_SRCS)
+		  storage/phone.c $(PDU_SRCS) $(AT_SRCS)
+# jifen-web: the console and the USSD callback (SPEC sections 9, 12)
+WEBPURE_SRCS	= jifen-web/form.c jifen-web/html.c
+JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
+		  jifen-web/console.c jifen-web/pages.c $(WEBPURE_SRCS) \
+		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # --- unit tests: tests/unit/test-NAME.c + the objects it links --------
 UNIT_TESTS = $(sort $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-*.c)))
 test-pdu_SRCS	= $(PDU_SRCS)
-test-gsm7_SRCS = modem/gsm7.c
+test-gsm7_SRCS = modem/gsm7.c $(UTIL_SRCS)
 test-at_SRCS	= $(AT_SRCS)
 test-port_SRCS	= $(PORT_SRCS)
 test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS)
-test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c
-test-text_SRCS	= gateway/text.c
-test-cmd_SRCS	= gateway/text.c gateway/cmd.c
+test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c gateway/hhimport.c
+test-text_SRCS	= gateway/text.c $(UTIL_SRCS)
+test-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
 test-loan_SRCS	= gateway/loan.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
-test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
+test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c $(UTIL_SRCS)
+test-utf8_SRCS	= util/utf8.c
+test-hex_SRCS	= util/hex.c
+test-web_form_SRCS = jifen-web/form.c $(UTIL_SRCS)
+test-webstore_SRCS = storage/web.c $(STORAGE_SRCS) $(UTIL_SRCS)
+test-balance_SRCS = gateway/balance.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
+test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
 FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
@@ -105,7 +127,9 @@ fuzz-pdu_SRCS	= $(PDU_SRCS)
 fuzz-pdu-roundtrip_SRCS = $(PDU_SRCS)
 fuzz-at_SRCS	= $(AT_SRCS)
 fuzz-config_SRCS = $(CONFIG_SRCS)
-fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
+fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
+fuzz-utf8_SRCS	= util/utf8.c
+fuzz-web-form_SRCS = jifen-web/form.c jifen-web/ussd.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
@@ -114,7 +138,8 @@ UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 # tests/fuzz/replay.c, and make check replays its committed corpus.
 REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
 
-BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
+BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-web \
+       $(BUILD)/jifen-modemsim
 
 .PHONY: all deps check unit run asan valgrind fuzz bench torture install uninstall clean
 .SECONDEXPANSION:
@@ -130,6 +155,9 @@ $(BUILD)/jifend: $(call obj,$(JIFEND_SRCS))
 
 $(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifenctl,$(JIFENCTL_PKGS)) -lm
+
+$(BUILD)/jifen-web: $(call obj,$(JIFEN_WEB_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-web,$(JIFEN_WEB_PKGS)) -lm
 
 $(BUILD)/jifen-modemsim: $(call obj,$(SIM_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-modemsim,$(SIM_PKGS)) -lm
@@ -203,14 +231,20 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/jifend $(DESTDIR)$(PREFIX)/sbin/jifend
 	install -m 0755 $(BUILD)/jifenctl $(DESTDIR)$(PREFIX)/bin/jifenctl
+	install -m 0755 $(BUILD)/jifen-web $(DESTDIR)$(PREFIX)/sbin/jifen-web
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
 	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/lib/udev/rules.d
 	install -m 0644 packaging/jifend.service $(DESTDIR)/lib/systemd/system/jifend.service
+	install -m 0644 packaging/jifen-web.socket $(DESTDIR)/lib/systemd/system/jifen-web.socket
+	install -m 0644 packaging/jifen-web.service $(DESTDIR)/lib/systemd/system/jifen-web.service
 	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
+	rm -f $(DESTDIR)$(PREFIX)/sbin/jifen-web
+	rm -f $(DESTDIR)/lib/systemd/system/jifen-web.socket
+	rm -f $(DESTDIR)/lib/systemd/system/jifen-web.service
 	rm -f $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jifen 2>/dev/null
 	rm -f $(DESTDIR)/lib/systemd/system/jifend.service

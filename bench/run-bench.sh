@@ -134,6 +134,11 @@ EOF
 	fi
 fi
 
+# --- jifen-web (issue 12): console page time, sizes, idle exit ---------------
+if [ "${BENCH_WEB:-1}" != 0 ] && [ -x "$build/jifen-web" ]; then
+	python3 bench/bench_web.py --build "$build" || rc=1
+fi
+
 # --- run-time figures (the real daemon against the simulator) ----------------
 set -- --build "$build"
 [ -n "$BENCH_QUICK" ] && set -- "$@" --quick

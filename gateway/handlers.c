@@ -799,8 +799,24 @@ static int duplicate(const struct handler_ctx *ctx, const char *num,
 	return rc;
 }
 
-int handler_sms(const struct handler_ctx *ctx,
-		const struct store_inbox_msg *msg, struct handler_result *out)
+/* Copy a reply for an interactive front end, cut at a UTF-8 boundary. */
+static void reply_copy(char *buf, size_t len, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n >= len) {
+		n = len - 1;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+}
+
+/* handler_sms, or with RBUF set handler_sms_capture. */
+static int handle_msg(const struct handler_ctx *ctx,
+		      const struct store_inbox_msg *msg,
+		      struct handler_result *out, char *rbuf, size_t rlen)
 {
 	struct handler_result local;
 	struct handler_result *res = out ? out : &local;
@@ -849,7 +865,8 @@ int handler_sms(const struct handler_ctx *ctx,
 		goto out;
 	}
 	/* 2. the same text within 10 minutes is answered once */
-	rc = duplicate(ctx, j->num, msg, &seen);
+	seen = false;
+	rc = rbuf ? 0 : duplicate(ctx, j->num, msg, &seen);
 	if (rc)
 		goto out;
 	if (seen) {
@@ -884,9 +901,29 @@ int handler_sms(const struct handler_ctx *ctx,
 		if (rc < 0)
 			goto out;
 	}
+	if (rbuf) {		/* interactive front end: no SMS reply */
+		reply_copy(rbuf, rlen, j->reply);
+		goto out;
+	}
 	rc = outq_add(ctx->st, ctx->cfg, j->num, j->reply, STORE_OUT_REPLY,
 		      msg->id, ctx->now, &res->reply_id);
 out:
 	free(j);
 	return rc;
+}
+
+int handler_sms(const struct handler_ctx *ctx,
+		const struct store_inbox_msg *msg, struct handler_result *out)
+{
+	return handle_msg(ctx, msg, out, NULL, 0);
+}
+
+int handler_sms_capture(const struct handler_ctx *ctx,
+			const struct store_inbox_msg *msg,
+			struct handler_result *out, char *reply, size_t len)
+{
+	if (!reply || !len)
+		return -EINVAL;
+	reply[0] = '\0';
+	return handle_msg(ctx, msg, out, reply, len);
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gateway/log.h"
+#include "util/utf8.h"
 
 static struct {
 	bool syslog;
@@ -50,32 +51,6 @@ bool log_enabled(int level)
 	return level <= lg.level;
 }
 
-/* Length of the valid UTF-8 sequence at @p (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n, i;
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong, surrogate and past-U+10FFFF forms */
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
-}
-
 /*
  * One log line as it reaches stderr or syslog: control characters and
  * bytes that are not UTF-8 (raw modem bytes, a villager's newline) are
@@ -88,7 +63,11 @@ static void log_escape(const char *in, char *out, size_t len)
 	size_t o = 0, n;
 
 	while (*p && o + 5 < len) {
-		n = *p >= 0x20 && *p != 0x7f ? utf8_len(p) : 0;
+		uint32_t cp;
+
+		n = *p >= 0x20 && *p != 0x7f ?
+		    utf8_decode((const char *)p, strnlen((const char *)p,
+							UTF8_MAX), &cp) : 0;
 		if (n == 0) {
 			snprintf(out + o, len - o, "\\x%02x", *p);
 			o += 4;
@@ -183,20 +162,3 @@ const char *log_text(const char *text, char *buf, size_t len)
 	return buf;
 }
 
-int log_level_from_name(const char *name)
-{
-	static const struct {
-		const char *name;
-		int level;
-	} map[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO },
-		{ "notice", LOG_NOTICE }, { "warning", LOG_WARNING },
-		{ "error", LOG_ERR },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(map[i].name, name))
-			return map[i].level;
-	return -1;
-}

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "gateway/wake.h"
+#include "storage/status.h"
 #include "storage/store.h"
 
 void wake_jifend(struct store *st)
@@ -15,9 +16,9 @@ void wake_jifend(struct store *st)
 	char pid[32], state[32];
 	long n;
 
-	if (store_status_get(st, "pid", pid, sizeof(pid)) < 0 ||
-	    store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
-	    !strcmp(state, "STOPPED"))
+	if (store_status_get(st, STATUS_PID, pid, sizeof(pid)) < 0 ||
+	    store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
+	    !strcmp(state, STATUS_STOPPED))
 		return;
 	n = strtol(pid, NULL, 10);
 	if (n > 1)

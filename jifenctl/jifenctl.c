@@ -27,7 +27,9 @@
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
+#include "storage/status.h"
 #include "storage/store.h"
 
 static void usage(FILE *f)
@@ -45,7 +47,8 @@ static void usage(FILE *f)
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
 	      "  sim status\n"
 	      "  init                                 create the database (storage.path)\n"
-	      "  backup FILE                          consistent copy of the database\n", f);
+	      "  backup FILE                          consistent copy of the database\n"
+	      "  web passwd                           set the console's clerk password\n", f);
 }
 
 /* The configuration file to use (see the comment at the top). */
@@ -94,9 +97,10 @@ static void uptime(struct store *st, int64_t now, char *out, size_t len)
 	char state[32], started[32];
 	long long t, d;
 
-	if (store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
-	    !strcmp(state, "STOPPED") ||
-	    store_status_get(st, "started_at", started, sizeof(started)) < 0) {
+	if (store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
+	    !strcmp(state, STATUS_STOPPED) ||
+	    store_status_get(st, STATUS_STARTED_AT, started,
+			     sizeof(started)) < 0) {
 		snprintf(out, len, "not running");
 		return;
 	}
@@ -263,8 +267,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync") && strcmp(cmd, "init") &&
-	    strcmp(cmd, "backup")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "web") &&
+	    strcmp(cmd, "init") && strcmp(cmd, "backup")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -296,6 +300,8 @@ int main(int argc, char **argv)
 		rc = ctl_record(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
+		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)

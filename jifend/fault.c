@@ -121,9 +121,10 @@ static int fault_parse_item(const char *s, size_t len, struct fault_item *it)
 }
 
 /*
- * fault_arm - parse every item first, then arm them all; see fault.h.
+ * Parse and arm one fault list (the syntax in fault.h): every item is
+ * parsed first, then all are armed.  0 or -EINVAL.
  */
-int fault_arm(struct store *st, const char *spec)
+static int fault_arm(struct store *st, const char *spec)
 {
 	struct fault_item items[FAULT_MAX_ITEMS];
 	const char *p = spec, *comma;

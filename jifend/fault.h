@@ -52,10 +52,4 @@
  */
 int fault_init(struct store *st, struct loop *loop);
 
-/*
- * Parse and arm one fault list (the syntax above).  Everything is
- * checked before anything is armed.  0 or -EINVAL.
- */
-int fault_arm(struct store *st, const char *spec);
-
 #endif

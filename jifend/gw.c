@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "jifend/gw.h"
+#include "gateway/balance.h"
 #include "gateway/handlers.h"
 #include "gateway/log.h"
 #include "modem/modem.h"
 #include "storage/msgq.h"
 #include "storage/phone.h"
+#include "storage/status.h"
 #include "storage/village.h"
 
 #define GW_CONCAT_DEADLINE_S	600	/* SPEC §8: 10 minutes */
@@ -45,6 +47,7 @@ struct gw {
 	/* one-shot deadlines, CLOCK_MONOTONIC ms, -1 when unarmed */
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
+	int64_t t_balance;		/* next SIM balance check (USSD) */
 	struct modem_status last_status;
 	/* reliability (docs/ROBUSTNESS.md) */
 	struct loop *loop;		/* quit when the database is lost */
@@ -124,7 +127,7 @@ static void gw_die(struct gw *gw, const char *why)
 	log_msg(LOG_CRIT, "%s: no more messages are taken off the SIM; stopping "
 		 "(docs/OPERATIONS.md: restore from a backup)", why);
 	if (!store_file_gone(gw->st))
-		store_status_set(gw->st, "database", why, wall_now());
+		store_status_set(gw->st, STATUS_DATABASE, why, wall_now());
 	if (gw->loop)
 		loop_quit(gw->loop);
 }
@@ -419,6 +422,105 @@ fail_nocommit:
 		(long long)(next + 999) / 1000);
 }
 
+/* --- SIM balance by USSD, once a day (SPEC section 9) ------------------ */
+
+#define GW_BALANCE_FIRST_MS	2000		/* after bring-up */
+#define GW_BALANCE_RETRY_MS	(3600 * 1000)	/* after a failed check */
+#define GW_BALANCE_BUSY_MS	(60 * 1000)	/* modem busy or not ready */
+
+/* Arm the next check from the last one in the store (a restart does not
+ * ask again before a day has passed), or soon after bring-up. */
+static void gw_balance_arm(struct gw *gw)
+{
+	char buf[32];
+	int64_t last, next;
+
+	if (!gw->cfg->ussd.balance_code[0]) {
+		gw->t_balance = -1;
+		return;
+	}
+	if (gw->t_balance >= 0)
+		return;
+	if (store_status_get(gw->st, STATUS_MODEM_BALANCE_AT, buf, sizeof(buf)) == 0 &&
+	    (last = strtoll(buf, NULL, 10)) > 0) {
+		next = last + BALANCE_INTERVAL;
+		gw->t_balance = mono_at(next);
+		if (gw->t_balance < loop_now() + GW_BALANCE_FIRST_MS)
+			gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
+	} else {
+		gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
+	}
+}
+
+static void gw_on_balance(int err, const char *text, void *data)
+{
+	struct gw *gw = data;
+	int64_t now = wall_now();
+	char buf[32];
+	double amount;
+	int rc, sent = 0;
+
+	if (err || balance_parse(text, &amount)) {
+		log_warn("SIM balance check (%s) failed: %s",
+			 gw->cfg->ussd.balance_code,
+			 err ? strerror(-err) : "no amount in the answer");
+		store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, err ?
+				 strerror(-err) : "no amount in the answer",
+				 now);
+		gw->t_balance = loop_now() + GW_BALANCE_RETRY_MS;
+		return;
+	}
+	gw->t_balance = loop_now() + (int64_t)BALANCE_INTERVAL * 1000;
+	rc = store_begin(gw->st);
+	if (rc)
+		goto fail;
+	snprintf(buf, sizeof(buf), "%.2f", amount);
+	rc = store_status_set(gw->st, STATUS_MODEM_BALANCE, buf, now);
+	snprintf(buf, sizeof(buf), "%lld", (long long)now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_AT, buf, now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_TEXT, text, now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, "", now);
+	if (!rc && amount < gw->cfg->ussd.low_balance)
+		rc = balance_alert(gw->st, gw->cfg, amount, now, &sent);
+	if (rc) {
+		store_rollback(gw->st);
+		goto fail;
+	}
+	rc = store_commit(gw->st);
+	if (rc)
+		goto fail;
+	log_info("SIM balance %.2f%s", amount, sent ? ": below "
+		 "ussd.low_balance, committee alerted" : "");
+	if (sent)
+		arm(&gw->t_work, loop_now());
+	return;
+fail:
+	log_err("SIM balance: store: %s", strerror(-rc));
+	gw->t_balance = loop_now() + GW_BALANCE_BUSY_MS;
+}
+
+static void gw_balance_check(struct gw *gw)
+{
+	int rc;
+
+	gw->t_balance = -1;
+	if (!gw->cfg->ussd.balance_code[0])
+		return;
+	rc = modem_ussd(gw->modem, gw->cfg->ussd.balance_code, gw_on_balance,
+			gw);
+	if (rc == -EAGAIN) {	/* not ready: armed again when READY */
+		log_debug("SIM balance check waits for the modem");
+	} else if (rc) {	/* another USSD in flight: a minute later */
+		log_debug("SIM balance check postponed: %s", strerror(-rc));
+		gw->t_balance = loop_now() + GW_BALANCE_BUSY_MS;
+	}
+}
+
+/* --- end of SIM balance ---------------------------------------------------- */
+
 static void gw_on_state(struct modem *m, enum modem_state old,
 			enum modem_state state, void *data)
 {
@@ -426,8 +528,10 @@ static void gw_on_state(struct modem *m, enum modem_state old,
 
 	(void)m;
 	(void)old;		/* the engine logs the transition */
-	if (state == MODEM_READY)
+	if (state == MODEM_READY) {
 		gw->t_work = loop_now();
+		gw_balance_arm(gw);
+	}
 	gw_write_status(gw);
 }
 
@@ -834,6 +938,7 @@ struct gw *gw_new(struct store *st, const struct config *cfg)
 	gw->t_release = -1;
 	gw->t_backup = -1;
 	gw->clock_off = INT64_MIN;
+	gw->t_balance = -1;
 	gw_modem_config(gw, &mc);
 	gw->modem = modem_new(&mc);
 	if (!gw->modem) {
@@ -867,9 +972,9 @@ int gw_start(struct gw *gw)
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now());
-	store_status_set(gw->st, "started_at", buf, wall_now());
+	store_status_set(gw->st, STATUS_STARTED_AT, buf, wall_now());
 	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
-	store_status_set(gw->st, "pid", buf, wall_now());
+	store_status_set(gw->st, STATUS_PID, buf, wall_now());
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
 	gw->t_backup = loop_now();	/* today's, unless it exists */
@@ -889,6 +994,10 @@ void gw_reconfigure(struct gw *gw)
 	gw_modem_config(gw, &mc);
 	modem_set_config(gw->modem, &mc, loop_now());
 	gw->t_work = loop_now();
+	if (!gw->cfg->ussd.balance_code[0])
+		gw->t_balance = -1;
+	else if (gw_modem_ready(gw))
+		gw_balance_arm(gw);
 }
 
 void gw_write_status(struct gw *gw)
@@ -899,25 +1008,25 @@ void gw_write_status(struct gw *gw)
 
 	modem_get_status(gw->modem, &s);
 	gw->last_status = s;
-	store_status_set(gw->st, "modem.state", modem_state_name(s.state),
+	store_status_set(gw->st, STATUS_MODEM_STATE, modem_state_name(s.state),
 			 now);
-	store_status_set(gw->st, "modem.manufacturer", s.manufacturer, now);
-	store_status_set(gw->st, "modem.model", s.model, now);
-	store_status_set(gw->st, "modem.sim", s.sim_state, now);
+	store_status_set(gw->st, STATUS_MODEM_MANUFACTURER, s.manufacturer, now);
+	store_status_set(gw->st, STATUS_MODEM_MODEL, s.model, now);
+	store_status_set(gw->st, STATUS_MODEM_SIM, s.sim_state, now);
 	snprintf(buf, sizeof(buf), "%d", s.signal_csq);
-	store_status_set(gw->st, "modem.signal_csq", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_SIGNAL_CSQ, buf, now);
 	snprintf(buf, sizeof(buf), "%d", s.reg_stat);
-	store_status_set(gw->st, "modem.registration", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_REGISTRATION, buf, now);
 	snprintf(buf, sizeof(buf), "%d/%d", s.sms_used, s.sms_total);
-	store_status_set(gw->st, "modem.sms_storage", buf, now);
-	store_status_set(gw->st, "modem.last_error", s.last_error, now);
+	store_status_set(gw->st, STATUS_MODEM_SMS_STORAGE, buf, now);
+	store_status_set(gw->st, STATUS_MODEM_LAST_ERROR, s.last_error, now);
 	snprintf(buf, sizeof(buf), "%u", s.reopens);
-	store_status_set(gw->st, "modem.reopens", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_REOPENS, buf, now);
 	/* outq_allowed() never answers it (no auto-reply loop); "" unknown */
 	if (!s.own_number[0] ||
 	    phone_normalize(s.own_number, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
-	store_status_set(gw->st, "own_number", buf, now);
+	store_status_set(gw->st, STATUS_OWN_NUMBER, buf, now);
 }
 
 /* Status changed in a way worth writing (not on every wakeup). */
@@ -960,14 +1069,14 @@ static void gw_backup(struct gw *gw)
 	if (err < 0) {
 		log_err("daily backup %s: %s; retrying in an hour", path,
 			strerror(-err));
-		store_status_set(gw->st, "backup.last_error", strerror(-err),
+		store_status_set(gw->st, STATUS_BACKUP_LAST_ERROR, strerror(-err),
 				 now);
 		gw->t_backup = loop_now() + 3600 * 1000;
 		return;
 	}
 	log_info("daily backup: %s", path);
-	store_status_set(gw->st, "backup.last", path, now);
-	store_status_set(gw->st, "backup.last_error", "", now);
+	store_status_set(gw->st, STATUS_BACKUP_LAST, path, now);
+	store_status_set(gw->st, STATUS_BACKUP_LAST_ERROR, "", now);
 	next = now - now % 86400 + 86400 + 300;
 	gw->t_backup = mono_at(next);
 }
@@ -1010,6 +1119,8 @@ static int64_t gw_src_deadline(void *data)
 		d = gw->t_release;
 	if (gw->t_backup >= 0 && (d < 0 || gw->t_backup < d))
 		d = gw->t_backup;
+	if (gw->t_balance >= 0 && (d < 0 || gw->t_balance < d))
+		d = gw->t_balance;
 	return d;
 }
 
@@ -1041,6 +1152,8 @@ static void gw_src_timeout(void *data, int64_t now)
 		gw_release_due(gw);
 	if (gw->t_backup >= 0 && gw->t_backup <= now)
 		gw_backup(gw);
+	if (gw->t_balance >= 0 && gw->t_balance <= now)
+		gw_balance_check(gw);
 	if (gw->t_work >= 0 && gw->t_work <= now)
 		gw_work(gw);
 }

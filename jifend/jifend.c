@@ -29,6 +29,7 @@
 #include "gateway/log.h"
 #include "jifend/loop.h"
 #include "jifend/notify.h"
+#include "storage/status.h"
 #include "storage/store.h"
 #ifdef JIFEN_FAULTS
 #include "jifend/fault.h"
@@ -346,7 +347,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	if (!store_file_gone(st)) {
 		gw_write_status(d.gw);
-		store_status_set(st, "modem.state", "STOPPED",
+		store_status_set(st, STATUS_MODEM_STATE, STATUS_STOPPED,
 				 (int64_t)time(NULL));
 	}
 out:

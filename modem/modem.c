@@ -99,13 +99,6 @@ bool modem_is_hex(const char *s, size_t *len)
 	return n > 0;
 }
 
-int modem_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return (tolower((unsigned char)c) - 'a') + 10;
-}
-
 const char *modem_state_name(enum modem_state state)
 {
 	switch (state) {
@@ -276,7 +269,8 @@ static void check_storage(struct modem *m)
 		m->cfg.storage_low(m, used, total, m->cfg.data);
 }
 
-void modem_reg_update(struct modem *m, int stat)
+/* Registration changed to @stat (+CREG) while configured. */
+static void modem_reg_update(struct modem *m, int stat)
 {
 	bool reg = stat == 1 || stat == 5;
 
@@ -425,7 +419,7 @@ static int register_urcs(struct modem *m)
 	rc = modem_ussd_register_urcs(m);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < N_ELEM(urcs); i++) {
+	for (i = 0; i < ARRAY_SIZE(urcs); i++) {
 		rc = at_chat_register_urc(m->chat, urcs[i].prefix, false,
 					  urcs[i].fn, m);
 		if (rc < 0)

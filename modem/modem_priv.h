@@ -28,6 +28,7 @@
 
 #include "modem/at.h"
 #include "modem/modem.h"
+#include "util/array.h"
 
 struct port;
 
@@ -58,7 +59,6 @@ struct port;
 #define REBOOT_CHECK_MS		60000	/* at most one AT+CNMI? a minute */
 #define STORAGE_WARN_PCT	80
 
-#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Bring-up steps, in order: the rows of the table in modem_init.c. */
 enum step {
@@ -212,8 +212,6 @@ static inline void modem_copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* Value of one hex digit (the caller checked it is one). */
-int modem_hexval(char c);
 /* True when @s is a non-empty run of hex digits; *@len its length. */
 bool modem_is_hex(const char *s, size_t *len);
 /* The first line of @res that starts with @prefix, or NULL. */
@@ -233,8 +231,6 @@ __attribute__((format(printf, 2, 3)))
 void modem_request_lost(struct modem *m, const char *fmt, ...);
 /* Past the consecutive timeout limit: request the reopen. */
 void modem_check_timeouts(struct modem *m);
-/* Registration changed to @stat (+CREG) while configured. */
-void modem_reg_update(struct modem *m, int stat);
 /* "+CREG: <n>,<stat>[,...]" (response); one number is read as stat. */
 bool modem_parse_creg(const char *line, int *stat);
 

@@ -402,7 +402,7 @@ int modem_sms_register_urcs(struct modem *m)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < N_ELEM(urcs); i++) {
+	for (i = 0; i < ARRAY_SIZE(urcs); i++) {
 		rc = at_chat_register_urc(m->chat, urcs[i].prefix,
 					  urcs[i].pdu, urcs[i].fn, m);
 		if (rc < 0)

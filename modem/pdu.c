@@ -33,6 +33,8 @@
 
 #include "modem/gsm7.h"
 #include "modem/pdu.h"
+#include "util/hex.h"
+#include "util/utf8.h"
 
 #define GSM7_MAX_SEPTETS	160
 #define UD_MAX_OCTETS		140
@@ -644,17 +646,6 @@ const char *pdu_repair_text(unsigned repairs)
 	return text[repairs & 7];
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int decode_hex(const char *hex, bool has_smsc, bool lenient,
 		      struct sms_pdu *out, const char **why)
 {
@@ -673,7 +664,7 @@ static int decode_hex(const char *hex, bool has_smsc, bool lenient,
 	if (n % 2)
 		return fail(why, -EINVAL, "odd hex length");
 	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return fail(why, -EINVAL, "bad hex digit");
@@ -777,9 +768,9 @@ static int enc_alnum(const char *s, uint8_t *out, size_t *len,
 	while (slen) {
 		uint32_t cp;
 		uint8_t two_s[2];
-		int used = gsm7_utf8_decode(s, slen, &cp);
+		size_t used = utf8_decode(s, slen, &cp);
 
-		if (used < 0)
+		if (!used)
 			return fail(why, -EILSEQ, "invalid UTF-8 in sender");
 		k = gsm7_from_cp(cp, two_s);
 		if (!k)
@@ -846,10 +837,10 @@ static int scan_text(const char *text, bool force_ucs2,
 	while (len) {
 		uint32_t cp;
 		uint8_t s[2];
-		int used = gsm7_utf8_decode(text, len, &cp);
+		size_t used = utf8_decode(text, len, &cp);
 		int k;
 
-		if (used < 0)
+		if (!used)
 			return fail(why, -EILSEQ, "invalid UTF-8 in text");
 		if (fits) {
 			k = gsm7_from_cp(cp, s);
@@ -881,7 +872,7 @@ static void take_part(const char **s, enum pdu_alphabet alpha, size_t cap,
 	while (len) {
 		uint32_t cp;
 		uint8_t sep[2];
-		int used = gsm7_utf8_decode(*s, len, &cp);
+		size_t used = utf8_decode(*s, len, &cp);
 		size_t k;
 
 		if (alpha == PDU_ALPHA_GSM7) {

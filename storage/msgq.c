@@ -434,13 +434,6 @@ static const char *const state_names[] = {
 	"queued", "sending", "sent", "failed", "cancelled",
 };
 
-const char *store_out_state_name(enum store_out_state s)
-{
-	if ((unsigned)s > STORE_OUT_CANCELLED)
-		return "?";
-	return state_names[s];
-}
-
 static int out_state_parse(const char *s)
 {
 	int i;
@@ -838,26 +831,7 @@ int store_clamp_future(struct store *st, int64_t now, long *changed)
 		sql_clamp_inbox, sql_clamp_msgs, sql_clamp_msgs_done,
 		sql_clamp_outbox, sql_clamp_not_before, sql_clamp_retry,
 	};
-	sqlite3_stmt *s;
-	long total = 0;
-	size_t i;
-	int rc;
 
-	rc = store_tx_begin(st);
-	if (rc)
-		return rc;
-	for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
-		s = store_stmt(st, sqls[i], &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, now);
-		rc = store_exec_stmt(st, s);
-		if (rc)
-			break;
-		total += sqlite3_changes(st->db);
-	}
-	rc = store_tx_end(st, rc);
-	if (!rc && changed)
-		*changed = total;
-	return rc;
+	return store_exec_all(st, sqls, sizeof(sqls) / sizeof(sqls[0]), now,
+			      changed);
 }

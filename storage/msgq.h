@@ -130,8 +130,6 @@ enum store_out_state { STORE_OUT_QUEUED = 0, STORE_OUT_SENDING = 1,
 		       STORE_OUT_SENT = 2, STORE_OUT_FAILED = 3,
 		       STORE_OUT_CANCELLED = 4 };
 
-const char *store_out_state_name(enum store_out_state s);
-
 /* One encoded part as the gateway made it (same PDU on every retry, so
  * the concat reference stays the same).  Borrowed for the call. */
 struct store_out_pdu {

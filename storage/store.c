@@ -173,6 +173,24 @@ static const char *const migrations[] = {
 	/* 1 -> 2: the next part to send without sorting the whole queue */
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
+	/* 2 -> 3: jifen-web sessions, login codes, login attempts */
+	"CREATE TABLE IF NOT EXISTS web_sessions("
+	"  token TEXT PRIMARY KEY,"
+	"  who TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK(role IN ('clerk','committee')),"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS web_codes("
+	"  phone TEXT PRIMARY KEY,"
+	"  code TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS web_logins("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS web_logins_key ON web_logins(key, at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1188,34 +1206,40 @@ static const char sql_prune_outbox[] =
 static const char sql_prune_hints[] =
 	"DELETE FROM hints WHERE day < strftime('%Y-%m-%d', ?1, 'unixepoch')";
 
-int store_prune(struct store *st, int64_t now, int keep_days, long *deleted)
+int store_exec_all(struct store *st, const char *const *sqls, size_t n,
+		   int64_t arg, long *changes)
 {
-	const char *const sqls[] = { sql_prune_inbox, sql_prune_msgs,
-				     sql_prune_outbox, sql_prune_hints };
-	int64_t cutoff;
 	sqlite3_stmt *s;
 	long total = 0;
 	size_t i;
 	int rc;
 
-	if (keep_days < 0)
-		return -EINVAL;
-	cutoff = now - (int64_t)keep_days * 86400;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+	for (i = 0; i < n; i++) {
 		s = store_stmt(st, sqls[i], &rc);
 		if (!s)
 			break;
-		sqlite3_bind_int64(s, 1, cutoff);
+		sqlite3_bind_int64(s, 1, arg);
 		rc = store_exec_stmt(st, s);
 		if (rc)
 			break;
 		total += sqlite3_changes(st->db);
 	}
 	rc = store_tx_end(st, rc);
-	if (!rc && deleted)
-		*deleted = total;
+	if (!rc && changes)
+		*changes = total;
 	return rc;
+}
+
+int store_prune(struct store *st, int64_t now, int keep_days, long *deleted)
+{
+	const char *const sqls[] = { sql_prune_inbox, sql_prune_msgs,
+				     sql_prune_outbox, sql_prune_hints };
+
+	if (keep_days < 0)
+		return -EINVAL;
+	return store_exec_all(st, sqls, sizeof(sqls) / sizeof(sqls[0]),
+			      now - (int64_t)keep_days * 86400, deleted);
 }

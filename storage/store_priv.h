@@ -54,6 +54,11 @@ int store_step(struct store *st, sqlite3_stmt *s);
 /* Step a statement that returns no rows and reset it: 0 or -errno. */
 int store_exec_stmt(struct store *st, sqlite3_stmt *s);
 
+/* Run the N statements SQLS (no rows, one int64 parameter ?1 = ARG) in
+ * one atomic unit; *CHANGES (may be NULL) gets the rows they changed. */
+int store_exec_all(struct store *st, const char *const *sqls, size_t n,
+		   int64_t arg, long *changes);
+
 /* Run SQL (no rows) via the cache: 0 or -errno. */
 int store_exec(struct store *st, const char *sql);
 

@@ -132,8 +132,6 @@ int store_events_delete(struct store *st, const char *const *ids, size_t n)
 
 static const char sql_audit_add[] =
 	"INSERT INTO audit(at, actor, action, detail) VALUES(?1, ?2, ?3, ?4)";
-static const char sql_audit_list[] =
-	"SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1";
 
 int store_audit(struct store *st, int64_t now, const char *actor,
 		const char *action, const char *detail)
@@ -151,30 +149,6 @@ int store_audit(struct store *st, int64_t now, const char *actor,
 	store_bind_text(s, 3, action);
 	store_bind_text(s, 4, detail ? detail : "");
 	return store_exec_stmt(st, s);
-}
-
-int store_audit_list(struct store *st, int limit, store_audit_cb cb,
-		     void *data)
-{
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_audit_list, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		rc = cb(sqlite3_column_int64(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			(const char *)sqlite3_column_text(s, 2),
-			(const char *)sqlite3_column_text(s, 3), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
 }
 
 /* ---- households --------------------------------------------------------- */
@@ -269,6 +243,9 @@ out:
 	return rc;
 }
 
+static int store_household_clear_phones(struct store *st,
+					const char *household);
+
 int store_household_delete(struct store *st, const char *id, int64_t now)
 {
 	sqlite3_stmt *s;
@@ -292,7 +269,9 @@ out:
 	return store_tx_end(st, rc);
 }
 
-int store_household_clear_phones(struct store *st, const char *household)
+/* Remove every membership of HOUSEHOLD (sync replaces member lists). */
+static int store_household_clear_phones(struct store *st,
+					const char *household)
 {
 	sqlite3_stmt *s;
 	int rc = 0;

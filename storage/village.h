@@ -77,9 +77,6 @@ int store_phone_bind(struct store *st, const char *phone,
 int store_phone_unbind(struct store *st, const char *phone,
 		       const char *household);
 
-/* Remove every membership of HOUSEHOLD (sync replaces member lists). */
-int store_household_clear_phones(struct store *st, const char *household);
-
 typedef int (*store_member_cb)(const struct store_member *m, void *data);
 
 /* Memberships of PHONE (households of deleted households are skipped),
@@ -254,13 +251,6 @@ int store_matter_add(struct store *st, const char *household,
 /* Append an audit row: who (phone, "console", "sync"), what, details. */
 int store_audit(struct store *st, int64_t now, const char *actor,
 		const char *action, const char *detail);
-
-typedef int (*store_audit_cb)(int64_t at, const char *actor,
-			      const char *action, const char *detail,
-			      void *data);
-/* Newest first, at most LIMIT rows (<= 0: all). */
-int store_audit_list(struct store *st, int limit, store_audit_cb cb,
-		     void *data);
 
 /* ---- event journal (SPEC §7) ---------------------------------------- */
 

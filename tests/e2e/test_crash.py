@@ -282,19 +282,15 @@ def seed_from_env():
 KILL_EVENTS = ["AT+CMGR", "AT+CMGS", "AT+CMGD", "AT+CMGL", None, None]
 
 
-class CrashRounds(unittest.TestCase):
-    """Bursts of traffic with a kill -9 in each round."""
+class Bursts:
+    """Mixin: bursts of queries, long matters and approvals into SELF.v,
+    recorded in SELF.ledger (also used by torture_powercut.py)."""
 
-    def setUp(self):
-        recs, self.pending = big_records()
-        self.v = RobustVillage(csv=big_csv(), records=recs, conf=BIG_CONF)
+    def init_bursts(self):
         self.rng = random.Random(seed_from_env())
         self.ledger = Ledger()
         self.next_texter = 0
         self.next_record = 0
-
-    def tearDown(self):
-        self.v.close()
 
     def take_texter(self):
         i = self.next_texter
@@ -332,6 +328,18 @@ class CrashRounds(unittest.TestCase):
                 who = member(arg % N_MEMBERS)
                 v.deliver(who, "确认 %d" % no)
                 self.ledger.approvals.append((who, no, hh, pts))
+
+
+class CrashRounds(Bursts, unittest.TestCase):
+    """Bursts of traffic with a kill -9 in each round."""
+
+    def setUp(self):
+        recs, self.pending = big_records()
+        self.v = RobustVillage(csv=big_csv(), records=recs, conf=BIG_CONF)
+        self.init_bursts()
+
+    def tearDown(self):
+        self.v.close()
 
     def kill_somewhere(self, event):
         v = self.v

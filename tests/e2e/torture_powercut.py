@@ -18,7 +18,6 @@ JIFEN_CUTS=N sets the number of cuts (default 8).
 """
 import fcntl
 import os
-import random
 import shutil
 import signal
 import struct
@@ -30,9 +29,8 @@ import unittest
 
 import harness
 from jifen import TIMEOUT
-from test_crash import (RobustVillage, Ledger, check_invariants, big_csv,
-                        big_records, BIG_CONF, texter, member, say_text,
-                        N_REC_HH, N_MEMBERS, seed_from_env)
+from test_crash import (RobustVillage, Bursts, check_invariants, big_csv,
+                        big_records, BIG_CONF)
 
 EXT4_IOC_SHUTDOWN = 0x8004587D          # _IOR('X', 125, __u32)
 EXT4_GOING_FLAGS_NOLOGFLUSH = 0x2
@@ -120,7 +118,7 @@ class PowerVillage(RobustVillage):
 
 
 @unittest.skipIf(unavailable(), unavailable() or "")
-class PowerCuts(unittest.TestCase):
+class PowerCuts(Bursts, unittest.TestCase):
     def setUp(self):
         self.top = tempfile.mkdtemp(prefix="jifen-power-")
         self.disk = Ext4Image(self.top)
@@ -134,10 +132,7 @@ class PowerCuts(unittest.TestCase):
                                   sim_args=["--capacity", "200"])
         finally:
             tempfile.tempdir = old
-        self.rng = random.Random(seed_from_env())
-        self.ledger = Ledger()
-        self.next_texter = 0
-        self.next_record = 0
+        self.init_bursts()
 
     def tearDown(self):
         try:
@@ -145,34 +140,6 @@ class PowerCuts(unittest.TestCase):
         finally:
             self.disk.umount()
             shutil.rmtree(self.top, ignore_errors=True)
-
-    def burst(self, queries, says, approvals):
-        v, rng = self.v, self.rng
-        work = [("q", None)] * queries + [("s", None)] * says
-        for _ in range(approvals):
-            if self.next_record < len(self.pending):
-                work.append(("a", self.next_record))
-                self.next_record += 1
-        rng.shuffle(work)
-        for kind, arg in work:
-            if kind == "a":
-                hh, pts, _, _ = self.pending[arg]
-                no = N_REC_HH + 1 + arg
-                who = member(arg % N_MEMBERS)
-                v.deliver(who, "确认 %d" % no)
-                self.ledger.approvals.append((who, no, hh, pts))
-                continue
-            phone = texter(self.next_texter)
-            self.next_texter += 1
-            if kind == "q":
-                text = rng.choice(["积分", "利率 %d" % rng.randrange(1, 50),
-                                   "明细", "帮助", "JF"])
-                v.deliver(phone, text)
-                self.ledger.add(phone, text)
-            else:
-                text = say_text(self.next_texter)
-                r = v.deliver(phone, text)
-                self.ledger.add(phone, text, r["parts"])
 
     def test_power_cuts_lose_nothing(self):
         v = self.v

@@ -1504,6 +1504,68 @@ static void test_ussd_ucs2_reply(void **state)
 	assert_int_equal(modem_ussd(m, "*100#;", cb_ussd, NULL), -EINVAL);
 }
 
+/* The +CUSD: line may come inside the response, before the OK. */
+static void test_ussd_reply_before_ok(void **state)
+{
+	(void)state;
+	fake_add("AT+CUSD=1,*",
+		 "\r\n+CUSD: 0,\"Balance 12.50 yuan\",15\r\n\r\nOK\r\n", 0);
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_int_equal(r.ussd_err, 0);
+	assert_string_equal(r.ussd_text, "Balance 12.50 yuan");
+	assert_int_equal(count_cmd("AT+CUSD=2"), 0);	/* m=0: closed */
+	/* the next request is accepted at once */
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+}
+
+/* A menu (m=1) is delivered and the session released with AT+CUSD=2. */
+static void test_ussd_menu_released(void **state)
+{
+	(void)state;
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+	pump();
+	fake_write("\r\n+CUSD: 1,\"1 Balance 2 Data\",15\r\n");
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_string_equal(r.ussd_text, "1 Balance 2 Data");
+	assert_int_equal(count_cmd("AT+CUSD=2"), 1);
+}
+
+/* Huawei sticks want and give packed GSM 7-bit hex (DCS 15). */
+static void test_ussd_packed_gsm7(void **state)
+{
+	(void)state;
+	fake_add("AT+CGMI", "\r\nhuawei\r\n\r\nOK\r\n", 0);
+	fake_add("AT^CURC=0", "\r\nOK\r\n", 0);
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+	pump();
+	assert_int_equal(count_cmd("AT+CUSD=1,\"AA180C3602\",15"), 1);
+	fake_write("\r\n+CUSD: 0,\"C2303BEC1E97413199AB0603E5EB6137\",15"
+		   "\r\n");
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_int_equal(r.ussd_err, 0);
+	assert_string_equal(r.ussd_text, "Balance 12.50 yuan");
+}
+
+/* +CUSD: 4 (operation not supported) fails the request. */
+static void test_ussd_not_supported(void **state)
+{
+	(void)state;
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*999#", cb_ussd, NULL), 0);
+	pump();
+	fake_write("\r\n+CUSD: 4\r\n");
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_int_equal(r.ussd_err, -EOPNOTSUPP);
+}
+
 static void test_ussd_timeout(void **state)
 {
 	(void)state;
@@ -1532,6 +1594,10 @@ int main(void)
 		T(test_cnum_ucs2_when_charset_refused),
 		T(test_cnum_kept_for_same_sim_only),
 		T(test_bringup_smsc_and_huawei_quirk),
+		T(test_ussd_reply_before_ok),
+		T(test_ussd_menu_released),
+		T(test_ussd_packed_gsm7),
+		T(test_ussd_not_supported),
 		T(test_bringup_modem_booting_with_echo),
 		T(test_bringup_silent_modem_is_lost),
 		T(test_registration_wait),
