@@ -1,5 +1,6 @@
 # Jifen SMS/USSD gateway - plain Makefile with explicit object lists.
-#   make            build build/jifend, build/jifenctl, build/jifen-web,
+#   make            build build/jifend, build/jifenctl, build/jifen-sync,
+#                   build/jifen-web,
 #                   build/jifen-modemsim
 #   make check      install missing packages, build with -Werror, run every test
 #   make run        install missing packages, build, start the demo (simulator)
@@ -36,8 +37,10 @@ deb_libcurl	= libcurl4-openssl-dev
 deb_libmicrohttpd = libmicrohttpd-dev
 deb_libcrypt	= libcrypt-dev
 deb_cmocka	= libcmocka-dev
+deb_zlib	= zlib1g-dev
+deb_libcrypto	= libssl-dev
 ALL_PKGS = libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd \
-	   libcrypt
+	   libcrypt zlib libcrypto
 
 # Compile flags: each package asked on its own, so one missing package
 # does not empty the flags of the others.
@@ -48,17 +51,19 @@ CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 # the first package that is missing and the Debian package to install.
 libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p)) (make deps does))))$(shell pkg-config --libs $(2))
 
-JIFEND_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt
+JIFEND_PKGS	= libserialport libconfig sqlite3 libcrypt
 JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
+# jifen-sync: the only program with HTTP, TLS, JSON-on-the-wire, gzip
+JIFEN_SYNC_PKGS	= libconfig sqlite3 libcjson libcurl zlib libcrypto libcrypt
 SIM_PKGS	= libcjson
 JIFEN_WEB_PKGS	= libconfig sqlite3 libmicrohttpd libcrypt libcjson
-TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
+TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka libcrypto
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
 	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind libcrypt-dev \
+	   libclang-rt-14-dev valgrind libcrypt-dev zlib1g-dev libssl-dev \
 	   chromium chromium-driver python3-selenium fonts-noto-cjk
 
 # --- modules (one .c/.h pair each) -----------------------------------
@@ -69,7 +74,8 @@ AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
 CONFIG_SRCS	= config/config.c $(UTIL_SRCS)
-STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
+STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
+		  storage/sync.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
 		  gateway/balance.c
@@ -84,10 +90,11 @@ VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
 
 # --- programs: each has its folder (SPEC section 2) -----------------
 JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
+		  jifend/syncrun.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_web.c \
-		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
+		  jifenctl/ctl_sync.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
 		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
 		  storage/phone.c $(PDU_SRCS) $(AT_SRCS)
@@ -96,6 +103,12 @@ WEBPURE_SRCS	= jifen-web/form.c jifen-web/html.c
 JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
 		  jifen-web/console.c jifen-web/pages.c $(WEBPURE_SRCS) \
 		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
+# jifen-sync: pure wire format (event table, request, response parser),
+# then the transport, health, apply, bundle and the run itself
+SYNCWIRE_SRCS	= jifen-sync/event.c jifen-sync/wire.c
+JIFEN_SYNC_SRCS	= jifen-sync/main.c jifen-sync/transport.c jifen-sync/health.c \
+		  jifen-sync/apply.c jifen-sync/bundle.c jifen-sync/run.c \
+		  $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -120,6 +133,9 @@ test-web_form_SRCS = jifen-web/form.c $(UTIL_SRCS)
 test-webstore_SRCS = storage/web.c $(STORAGE_SRCS) $(UTIL_SRCS)
 test-balance_SRCS = gateway/balance.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
+test-sync_wire_SRCS = $(SYNCWIRE_SRCS)
+test-sync_bundle_SRCS = jifen-sync/bundle.c
+test-sync_apply_SRCS = jifen-sync/apply.c $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
 FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
@@ -130,6 +146,7 @@ fuzz-config_SRCS = $(CONFIG_SRCS)
 fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
 fuzz-utf8_SRCS	= util/utf8.c
 fuzz-web-form_SRCS = jifen-web/form.c jifen-web/ussd.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
+fuzz-sync-response_SRCS = $(SYNCWIRE_SRCS)
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
@@ -138,7 +155,7 @@ UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 # tests/fuzz/replay.c, and make check replays its committed corpus.
 REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
 
-BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-web \
+BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-sync $(BUILD)/jifen-web \
        $(BUILD)/jifen-modemsim
 
 .PHONY: all deps check unit run asan valgrind fuzz bench torture install uninstall clean
@@ -155,6 +172,9 @@ $(BUILD)/jifend: $(call obj,$(JIFEND_SRCS))
 
 $(BUILD)/jifenctl: $(call obj,$(JIFENCTL_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifenctl,$(JIFENCTL_PKGS)) -lm
+
+$(BUILD)/jifen-sync: $(call obj,$(JIFEN_SYNC_SRCS))
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-sync,$(JIFEN_SYNC_PKGS)) -lm
 
 $(BUILD)/jifen-web: $(call obj,$(JIFEN_WEB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,jifen-web,$(JIFEN_WEB_PKGS)) -lm
@@ -231,6 +251,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/jifend $(DESTDIR)$(PREFIX)/sbin/jifend
 	install -m 0755 $(BUILD)/jifenctl $(DESTDIR)$(PREFIX)/bin/jifenctl
+	install -m 0755 $(BUILD)/jifen-sync $(DESTDIR)$(PREFIX)/bin/jifen-sync
 	install -m 0755 $(BUILD)/jifen-web $(DESTDIR)$(PREFIX)/sbin/jifen-web
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
 	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
@@ -242,6 +263,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
+	rm -f $(DESTDIR)$(PREFIX)/bin/jifen-sync
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifen-web
 	rm -f $(DESTDIR)/lib/systemd/system/jifen-web.socket
 	rm -f $(DESTDIR)/lib/systemd/system/jifen-web.service

@@ -11,7 +11,7 @@
 #include "storage/status.h"
 #include "storage/store.h"
 
-void wake_jifend(struct store *st)
+static bool signal_jifend(struct store *st, int sig)
 {
 	char pid[32], state[32];
 	long n;
@@ -19,8 +19,17 @@ void wake_jifend(struct store *st)
 	if (store_status_get(st, STATUS_PID, pid, sizeof(pid)) < 0 ||
 	    store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
 	    !strcmp(state, STATUS_STOPPED))
-		return;
+		return false;
 	n = strtol(pid, NULL, 10);
-	if (n > 1)
-		kill((pid_t)n, WAKE_SIGNAL);
+	return n > 1 && kill((pid_t)n, sig) == 0;
+}
+
+void wake_jifend(struct store *st)
+{
+	signal_jifend(st, WAKE_SIGNAL);
+}
+
+bool wake_jifend_sync(struct store *st)
+{
+	return signal_jifend(st, WAKE_SYNC_SIGNAL);
 }

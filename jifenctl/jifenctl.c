@@ -27,6 +27,7 @@
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_sync.h"
 #include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
 #include "storage/status.h"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
 	      "  sim status\n"
 	      "  init                                 create the database (storage.path)\n"
 	      "  backup FILE                          consistent copy of the database\n"
+	      "  sync [--wait] [--rejected]           sync with the platform now\n"
+	      "  bundle export|import FILE            sync by USB stick\n"
 	      "  web passwd                           set the console's clerk password\n", f);
 }
 
@@ -162,6 +165,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 					n.records_pending);
 		cJSON_AddStringToObject(c.obj, "last_sync", buf);
 		cJSON_AddStringToObject(c.obj, "uptime", up);
+		ctl_sync_status(st, c.obj);
 		s = cJSON_PrintUnformatted(c.obj);
 		if (s)
 			puts(s);
@@ -177,6 +181,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		printf("%-22s %ld\n", "records.pending", n.records_pending);
 		printf("%-22s %s\n", "sync.last", buf);
 		printf("%-22s %s\n", "uptime", up);
+		ctl_sync_status(st, NULL);
 	}
 	return 0;
 }
@@ -267,8 +272,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync") && strcmp(cmd, "web") &&
-	    strcmp(cmd, "init") && strcmp(cmd, "backup")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "bundle") &&
+	    strcmp(cmd, "web") && strcmp(cmd, "init") &&
+	    strcmp(cmd, "backup")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -279,11 +285,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
-	if (!strcmp(cmd, "sync")) {
-		fprintf(stderr, "jifenctl: sync: the sync client is not part "
-			"of this version (see docs/ARCHITECTURE.md)\n");
-		return 1;
-	}
 	st = store_open_flags(cfg.storage.path, ctl_open_flags(cmd), err,
 			      sizeof(err), &e);
 	if (!st) {
@@ -300,6 +301,10 @@ int main(int argc, char **argv)
 		rc = ctl_record(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "sync"))
+		rc = ctl_sync(st, &cfg, path, argc - i, argv + i);
+	else if (!strcmp(cmd, "bundle"))
+		rc = ctl_bundle(st, &cfg, path, argc - i, argv + i);
 	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
 		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {

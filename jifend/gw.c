@@ -58,6 +58,8 @@ struct gw {
 	unsigned rel_fails;
 	int64_t t_backup;		/* daily automatic backup */
 	int64_t clock_off;		/* wall - monotonic ms, for jumps */
+	void (*work_hook)(void *data);	/* after each gw_work (sync) */
+	void *work_hook_data;
 };
 
 /* Test hook (gw_fault_clock): seconds added to the wall clock. */
@@ -922,6 +924,14 @@ static void gw_work(struct gw *gw)
 	t = gw_store_wakeup(gw);
 	if (t >= 0)
 		arm(&gw->t_work, mono_at(t <= now ? now : t));
+	if (gw->work_hook)
+		gw->work_hook(gw->work_hook_data);
+}
+
+void gw_set_work_hook(struct gw *gw, void (*fn)(void *data), void *data)
+{
+	gw->work_hook = fn;
+	gw->work_hook_data = data;
 }
 
 struct gw *gw_new(struct store *st, const struct config *cfg)

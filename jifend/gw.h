@@ -60,6 +60,11 @@ extern const struct loop_source_ops gw_source_ops;
  * gateway/wake.h). */
 void gw_kick(struct gw *gw);
 
+/* Call FN(DATA) after each round of store work (messages handled,
+ * reviews applied): jifend/syncrun.c looks whether the event journal
+ * grew.  NULL removes it. */
+void gw_set_work_hook(struct gw *gw, void (*fn)(void *data), void *data);
+
 /* Apply a reloaded configuration (SIGHUP). */
 void gw_reconfigure(struct gw *gw);
 

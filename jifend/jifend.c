@@ -29,6 +29,7 @@
 #include "gateway/log.h"
 #include "jifend/loop.h"
 #include "jifend/notify.h"
+#include "jifend/syncrun.h"
 #include "storage/status.h"
 #include "storage/store.h"
 #ifdef JIFEN_FAULTS
@@ -40,6 +41,7 @@ struct daemon {
 	struct config cfg;
 	struct loop *loop;
 	struct gw *gw;
+	struct syncrun *sync;
 	int sigfd;
 };
 
@@ -76,6 +78,7 @@ static void reload(struct daemon *d)
 	d->cfg = next;
 	apply_log_config(&d->cfg);
 	gw_reconfigure(d->gw);
+	syncrun_reconfigure(d->sync);
 	log_notice("configuration reloaded from %s", d->config_path);
 }
 
@@ -115,6 +118,10 @@ static void sig_dispatch(void *data, short revents, int64_t now)
 				gw_kick(d->gw);
 				break;
 			}
+			if ((int)si.ssi_signo == SYNC_SIGNAL) {
+				syncrun_request(d->sync);
+				break;
+			}
 			log_notice("signal %u: stopping", si.ssi_signo);
 			notify_send("STOPPING=1");
 			loop_quit(d->loop);
@@ -136,6 +143,7 @@ static void daemon_sigset(sigset_t *set)
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, WAKE_SIGNAL);
+	sigaddset(set, SYNC_SIGNAL);
 }
 
 /*
@@ -313,7 +321,8 @@ int main(int argc, char **argv)
 	}
 	d.loop = loop_new();
 	d.gw = gw_new(st, &d.cfg);
-	if (!d.loop || !d.gw) {
+	d.sync = syncrun_new(st, &d.cfg, d.config_path);
+	if (!d.loop || !d.gw || !d.sync) {
 		log_err("out of memory");
 		goto out;
 	}
@@ -325,6 +334,8 @@ int main(int argc, char **argv)
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
 	gw_set_loop(d.gw, d.loop);
+	loop_add(d.loop, &syncrun_source_ops, d.sync);
+	gw_set_work_hook(d.gw, syncrun_journal_hook, d.sync);
 #ifdef JIFEN_FAULTS
 	/* test build only (make build/fault/jifend): see jifend/fault.h */
 	if (fault_init(st, d.loop) < 0)
@@ -335,6 +346,7 @@ int main(int argc, char **argv)
 			"jifend?): not started", d.cfg.modem.device);
 		goto out;
 	}
+	syncrun_start(d.sync);
 	if (drop_privileges(d.cfg.daemon.user, d.cfg.storage.path) < 0)
 		goto out;
 	log_notice("started: village %s, modem %s, database %s",
@@ -351,6 +363,7 @@ int main(int argc, char **argv)
 				 (int64_t)time(NULL));
 	}
 out:
+	syncrun_free(d.sync);
 	gw_free(d.gw);
 	loop_free(d.loop);
 	store_close(st);

@@ -36,4 +36,8 @@
 #define STATUS_BACKUP_LAST		"backup.last"	/* path of the newest */
 #define STATUS_BACKUP_LAST_ERROR	"backup.last_error"	/* "" when fine */
 
+/* the platform's Date header, a time source (jifen-sync, docs/SYNC.md) */
+#define STATUS_SYNC_SERVER_DATE		"sync.server_date"	/* unix time */
+#define STATUS_SYNC_SERVER_OFFSET	"sync.server_offset"	/* server - local, s */
+
 #endif /* JIFEN_STORAGE_STATUS_H */

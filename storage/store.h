@@ -12,6 +12,8 @@
  *                     matters, audit log, event journal
  *   storage/msgq.h    inbox (dedup, reassembly) and outbox (parts,
  *                     retries, delivery reports)
+ *   storage/sync.h    what sync keeps: rejected events, imported
+ *                     bundles, the platform's loan policy, journal size
  * every function is prefixed store_ and takes the handle first.
  *
  * Conventions:
@@ -39,7 +41,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after open). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /*
  * Open (creating if needed) the database at PATH, creating a missing

@@ -80,4 +80,9 @@ void store_copy(char *buf, size_t len, const char *src);
 /* Normalise a number if it is one, else copy as is (alphanumeric). */
 void store_norm_sender(const char *in, char *out, size_t len);
 
+struct store_event;
+/* Read the 9 event columns id, type, at, ref, household, points, state,
+ * actor, text starting at column COL into E (borrowed strings). */
+void store_event_read(sqlite3_stmt *s, int col, struct store_event *e);
+
 #endif

@@ -327,6 +327,18 @@ static void test_power_cut_mid_transaction(void **state)
 	unlink(to);
 }
 
+/* Undo the sync migration (3 -> 4, issue 10) on a current database;
+ * SYNC_FROM is the schema version before it. */
+#define SYNC_FROM "3"
+#define UNDO_SYNC \
+	"DROP TABLE sync_rejected; DROP TABLE sync_bundles;" \
+	"DROP TABLE loan_policy; ALTER TABLE events DROP COLUMN ref;" \
+	"ALTER TABLE events DROP COLUMN household;" \
+	"ALTER TABLE events DROP COLUMN points;" \
+	"ALTER TABLE events DROP COLUMN state;" \
+	"ALTER TABLE events DROP COLUMN actor;" \
+	"ALTER TABLE events DROP COLUMN text;"
+
 /* A version 1 database (the first release) is migrated to the current. */
 static void test_migrate_from_v1(void **state)
 {
@@ -336,7 +348,7 @@ static void test_migrate_from_v1(void **state)
 
 	store_close(f->st);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP INDEX outbox_parts_queued;"
+	assert_int_equal(sqlite3_exec(db, UNDO_SYNC "DROP INDEX outbox_parts_queued;"
 				      "PRAGMA user_version = 1", NULL, NULL,
 				      NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -561,19 +573,52 @@ struct evs {
 	char id[8][40];
 };
 
-static int collect_event(const char *id, const char *type, const char *at,
-			 const char *body, void *data)
+static int collect_event(const struct store_event *ev, void *data)
 {
 	struct evs *e = data;
 
-	assert_int_equal(strlen(at), 20);
+	assert_int_equal(strlen(ev->at), 20);
 	if (e->n < 8) {
-		snprintf(e->type[e->n], 32, "%s", type);
-		snprintf(e->body[e->n], 512, "%s", body);
-		snprintf(e->id[e->n], 40, "%s", id);
+		snprintf(e->type[e->n], 32, "%s", ev->type);
+		snprintf(e->body[e->n], 512,
+			 "record=%s household=%s points=%lld status=%s by=%s"
+			 " text=%s", ev->ref ? ev->ref : "",
+			 ev->household ? ev->household : "(null)", ev->points,
+			 ev->state ? ev->state : "", ev->actor ? ev->actor : "",
+			 ev->text ? ev->text : "");
+		snprintf(e->id[e->n], 40, "%s", ev->id);
 	}
 	e->n++;
 	return 0;
+}
+
+/* A database from before the sync migration, with JSON event bodies:
+ * the migration moves them into columns (jifen-sync builds the JSON). */
+static void test_migrate_events_to_columns(void **state)
+{
+	struct fx *f = *state;
+	struct evs e = { 0 };
+	sqlite3 *db;
+	int err = 0;
+
+	store_close(f->st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_SYNC
+		"INSERT INTO events(id, type, at, body) VALUES('e1',"
+		" 'record.review', '2026-11-28T01:00:00Z', '{\"record\":\"g1\","
+		"\"decision\":\"approved\",\"by\":\"+8613900000009\","
+		"\"reason\":\"\"}');"
+		"PRAGMA user_version = " SYNC_FROM, NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	f->st = store_open(f->path, &err);
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.body[0], "record=g1 "));
+	assert_non_null(strstr(e.body[0], "status=approved"));
+	assert_non_null(strstr(e.body[0], "by=+8613900000009"));
 }
 
 static void test_record_add_event(void **state)
@@ -593,9 +638,9 @@ static void test_record_add_event(void **state)
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.type[0], "record.new");
-	assert_non_null(strstr(e.body[0], "\"household\":\"H01\""));
-	assert_non_null(strstr(e.body[0], "\"points\":5"));
-	assert_non_null(strstr(e.body[0], "\"status\":\"pending\""));
+	assert_non_null(strstr(e.body[0], "household=H01 "));
+	assert_non_null(strstr(e.body[0], "points=5 "));
+	assert_non_null(strstr(e.body[0], "status=pending"));
 	assert_non_null(strstr(e.body[0], r.gid));
 	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM audit WHERE "
 				   "action = 'record.add'"), 1);
@@ -655,8 +700,8 @@ static void test_review_approve(void **state)
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.type[1], "record.review");
-	assert_non_null(strstr(e.body[1], "\"decision\":\"approved\""));
-	assert_non_null(strstr(e.body[1], "\"by\":\"+8613900000009\""));
+	assert_non_null(strstr(e.body[1], "status=approved"));
+	assert_non_null(strstr(e.body[1], "by=+8613900000009"));
 	assert_non_null(strstr(e.body[1], r.gid));
 	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM reviews"), 1);
 }
@@ -936,9 +981,9 @@ static void test_matters(void **state)
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.type[0], "matter.new");
 	assert_non_null(strstr(e.body[0], gid));
-	assert_non_null(strstr(e.body[0], "\"phone\":\"+8613800000001\""));
+	assert_non_null(strstr(e.body[0], "by=+8613800000001"));
 	assert_non_null(strstr(e.body[0], "路灯坏了"));
-	assert_non_null(strstr(e.body[1], "\"household\":null"));
+	assert_non_null(strstr(e.body[1], "household=(null)"));
 	assert_int_equal(store_matter_add(f->st, "H01", "13800000001", "", T0,
 					  &t1, NULL), -EINVAL);
 }
@@ -985,8 +1030,8 @@ static void test_events_unsent_delete(void **state)
 		add_record(f->st, "H01", i + 1, STORE_PENDING);
 	assert_int_equal(store_events_unsent(f->st, 3, collect_event, &e), 0);
 	assert_int_equal(e.n, 3);
-	assert_non_null(strstr(e.body[0], "\"points\":1"));
-	assert_non_null(strstr(e.body[2], "\"points\":3"));
+	assert_non_null(strstr(e.body[0], "points=1 "));
+	assert_non_null(strstr(e.body[2], "points=3 "));
 	assert_string_not_equal(e.id[0], e.id[1]);
 	ids[0] = e.id[0];
 	ids[1] = e.id[1];
@@ -995,7 +1040,7 @@ static void test_events_unsent_delete(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 3);
-	assert_non_null(strstr(e.body[0], "\"points\":3"));
+	assert_non_null(strstr(e.body[0], "points=3 "));
 }
 
 static void test_status_and_state_kv(void **state)
@@ -1906,6 +1951,7 @@ int main(void)
 		T(test_reopen_idempotent),
 		T(test_refuse_newer_schema),
 		T(test_migrate_from_v1),
+		T(test_migrate_events_to_columns),
 		T(test_power_cut_mid_transaction),
 		T(test_two_handles_wal),
 		T(test_household_upsert),
