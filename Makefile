@@ -8,6 +8,7 @@
 #   make valgrind   end-to-end tests with the daemon under valgrind
 #   make fuzz       clang libFuzzer targets, short run each
 #   make bench      benchmarks (figures, not tests)
+#   make torture    power cuts on a loop-mounted ext4 image (root; docs/ROBUSTNESS.md)
 #   make install PREFIX=/usr DESTDIR=...   (make uninstall undoes it)
 
 CC	?= gcc
@@ -159,7 +160,7 @@ REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-sync $(BUILD)/jifen-web \
        $(BUILD)/jifen-modemsim
 
-.PHONY: all deps check unit run asan valgrind fuzz bench install uninstall clean
+.PHONY: all deps check unit run asan valgrind fuzz bench torture install uninstall clean
 .SECONDEXPANSION:
 
 all: $(BINS)
@@ -241,6 +242,12 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run-bench.sh $(BUILD)
+
+# Real power cuts (EXT4_IOC_SHUTDOWN on a loop-mounted image): needs root
+# and loop devices, so not part of make check; skips (TAP # SKIP) without.
+torture: deps
+	@$(MAKE) --no-print-directory all
+	@JIFEN_BUILD=$(CURDIR)/$(BUILD) python3 tests/e2e/torture_powercut.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin

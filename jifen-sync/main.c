@@ -139,11 +139,10 @@ int main(int argc, char **argv)
 			"another sync is running" : strerror(-e));
 		return SYNC_EXIT_RETRY;
 	}
-	st = store_open(cfg.storage.path, &e);
+	/* never creates a database: only jifenctl init/import does */
+	st = store_open_flags(cfg.storage.path, 0, err, sizeof(err), &e);
 	if (!st) {
-		fprintf(stderr, "jifen-sync: cannot open database %s: %s\n",
-			cfg.storage.path, e == -EPROTO ?
-			"schema newer than this program" : strerror(-e));
+		fprintf(stderr, "jifen-sync: %s\n", err);
 		code = SYNC_EXIT_FAIL;
 		goto out;
 	}

@@ -600,10 +600,10 @@ int main(int argc, char **argv)
 			"(LISTEN_FDS), no -l ADDR and no web.listen\n");
 		goto out;
 	}
-	w.st = store_open(w.cfg.storage.path, &e);
+	/* never creates a database: only jifenctl init/import does */
+	w.st = store_open_flags(w.cfg.storage.path, 0, err, sizeof(err), &e);
 	if (!w.st) {
-		fprintf(stderr, "jifen-web: %s: %s\n", w.cfg.storage.path,
-			strerror(-e));
+		fprintf(stderr, "jifen-web: %s\n", err);
 		goto out;
 	}
 	w.con = console_new(w.st, &w.cfg);

@@ -58,6 +58,8 @@ static void usage(FILE *f)
 	      "  household statement ID [--html FILE]\n"
 	      "  household remove ID | phone remove NUMBER\n"
 	      "  export records|households [--csv]\n"
+	      "  init                                 create the database (storage.path)\n"
+	      "  backup FILE                          consistent copy of the database\n"
 	      "  sync [--wait] [--rejected]           sync with the platform now\n"
 	      "  bundle export|import FILE            sync by USB stick\n"
 	      "  web passwd                           set the console's clerk password\n", f);
@@ -227,6 +229,60 @@ static int ctl_village(struct store *st, const struct config *cfg,
 	return rc;
 }
 
+/* --- reliability (issue 8): explicit creation, backups ------------------ */
+
+/*
+ * Only `init` and `import` may create the database: every other command
+ * refuses a missing one (a deleted database must not come back empty),
+ * and `status` also runs quick_check so it names a corrupt one.
+ */
+static unsigned ctl_open_flags(const char *cmd)
+{
+	if (!strcmp(cmd, "init") || !strcmp(cmd, "import"))
+		return STORE_CREATE;
+	if (!strcmp(cmd, "status"))
+		return STORE_CHECK;
+	return 0;
+}
+
+static int ctl_init(struct store *st, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "jifenctl: usage: init\n");
+		return 2;
+	}
+	printf("database %s ready (schema %d)\n", store_path(st),
+	       store_schema_version(st));
+	return 0;
+}
+
+static int ctl_backup(struct store *st, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2 || !argv[1][0]) {
+		fprintf(stderr, "jifenctl: usage: backup FILE\n");
+		return 2;
+	}
+	err = store_backup(st, argv[1]);
+	if (err == -EUCLEAN) {
+		fprintf(stderr, "jifenctl: backup: database is corrupt: not "
+			"backed up (restore an older backup, docs/"
+			"OPERATIONS.md)\n");
+		return 1;
+	}
+	if (err < 0) {
+		fprintf(stderr, "jifenctl: backup %s: %s\n", argv[1],
+			strerror(-err));
+		return 1;
+	}
+	printf("backup of %s written to %s\n", store_path(st), argv[1]);
+	return 0;
+}
+
+/* --- end of the reliability block ------------------------------------------ */
+
 int main(int argc, char **argv)
 {
 	const char *given = NULL, *path, *cmd;
@@ -265,7 +321,8 @@ int main(int argc, char **argv)
 	    strcmp(cmd, "send") && strcmp(cmd, "notice") &&
 	    strcmp(cmd, "publicity") && strcmp(cmd, "phone") &&
 	    strcmp(cmd, "export") && strcmp(cmd, "bundle") &&
-	    strcmp(cmd, "web")) {
+	    strcmp(cmd, "web") && strcmp(cmd, "init") &&
+	    strcmp(cmd, "backup")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -276,14 +333,17 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
-	st = store_open(cfg.storage.path, &e);
+	st = store_open_flags(cfg.storage.path, ctl_open_flags(cmd), err,
+			      sizeof(err), &e);
 	if (!st) {
-		fprintf(stderr, "jifenctl: cannot open database %s: %s\n",
-			cfg.storage.path, e == -EPROTO ?
-			"schema newer than this program" : strerror(-e));
+		fprintf(stderr, "jifenctl: %s\n", err);
 		return 1;
 	}
-	if (!strcmp(cmd, "import"))
+	if (!strcmp(cmd, "init"))
+		rc = ctl_init(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "backup"))
+		rc = ctl_backup(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "import"))
 		rc = ctl_import(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "record"))
 		rc = ctl_record(st, argc - i, argv + i);

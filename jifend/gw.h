@@ -17,6 +17,7 @@
 #define JIFEN_GATEWAY_GW_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -32,6 +33,22 @@ struct gw;
  */
 struct gw *gw_new(struct store *st, const struct config *cfg);
 void gw_free(struct gw *gw);
+
+/*
+ * The loop to stop when the database is lost (deleted, replaced or
+ * corrupt while running): gw_failed() then says so, and jifend exits
+ * non-zero for the supervisor.  Borrowed.
+ */
+void gw_set_loop(struct gw *gw, struct loop *loop);
+bool gw_failed(const struct gw *gw);
+
+/*
+ * Test hook for the fault build (jifend/fault.c, "clock:N:ahead"): the
+ * gateway's wall clock runs @seconds ahead of the system clock, so a
+ * test can make the clock jump without touching the machine's.  0 (the
+ * default) turns it off.
+ */
+void gw_fault_clock(int64_t seconds);
 
 /* Open the modem and process what the store still holds. */
 int gw_start(struct gw *gw);

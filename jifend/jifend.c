@@ -186,7 +186,9 @@ static bool dir_holds_only_db(const char *dir, const char *base)
 			continue;
 		if (strncmp(name, base, n) != 0 ||
 		    (name[n] && strcmp(name + n, "-wal") &&
-		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal")))
+		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal") &&
+		     strcmp(name + n, ".lock") &&
+		     strncmp(name + n, ".backup-", 8)))
 			only = false;
 	}
 	closedir(d);
@@ -200,7 +202,7 @@ static bool dir_holds_only_db(const char *dir, const char *base)
  */
 static int drop_privileges(const char *user, const char *db)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
+	static const char *const sfx[] = { "", "-wal", "-shm", ".lock" };
 	struct passwd *pw;
 	struct stat sb;
 	char path[CONFIG_PATH_SIZE + 8], dir[CONFIG_PATH_SIZE];
@@ -306,11 +308,15 @@ int main(int argc, char **argv)
 	if (d.cfg.warning[0])
 		log_warn("%s", d.cfg.warning);
 
-	st = store_open(d.cfg.storage.path, &e);
+	/*
+	 * Never create a database here (a deleted one would come back
+	 * empty), one daemon per database, and a corrupt one is refused
+	 * before anything is taken off the SIM (docs/ROBUSTNESS.md).
+	 */
+	st = store_open_flags(d.cfg.storage.path, STORE_LOCK | STORE_CHECK,
+			      err, sizeof(err), &e);
 	if (!st) {
-		log_err("cannot open database %s: %s", d.cfg.storage.path,
-			e == -EPROTO ? "schema newer than this program" :
-			strerror(-e));
+		log_err("%s", err);
 		goto out;
 	}
 	d.loop = loop_new();
@@ -327,6 +333,7 @@ int main(int argc, char **argv)
 	}
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
+	gw_set_loop(d.gw, d.loop);
 	loop_add(d.loop, &syncrun_source_ops, d.sync);
 	gw_set_work_hook(d.gw, syncrun_journal_hook, d.sync);
 #ifdef JIFEN_FAULTS
@@ -334,7 +341,11 @@ int main(int argc, char **argv)
 	if (fault_init(st, d.loop) < 0)
 		goto out;
 #endif
-	gw_start(d.gw);
+	if (gw_start(d.gw) == -EBUSY) {
+		log_err("modem %s is in use by another program (another "
+			"jifend?): not started", d.cfg.modem.device);
+		goto out;
+	}
 	syncrun_start(d.sync);
 	if (drop_privileges(d.cfg.daemon.user, d.cfg.storage.path) < 0)
 		goto out;
@@ -344,10 +355,13 @@ int main(int argc, char **argv)
 	e = loop_run(d.loop);
 	if (e < 0)
 		log_err("event loop: %s", strerror(-e));
-	else
+	else if (!gw_failed(d.gw))
 		rc = 0;
-	gw_write_status(d.gw);
-	store_status_set(st, STATUS_MODEM_STATE, STATUS_STOPPED, (int64_t)time(NULL));
+	if (!store_file_gone(st)) {
+		gw_write_status(d.gw);
+		store_status_set(st, STATUS_MODEM_STATE, STATUS_STOPPED,
+				 (int64_t)time(NULL));
+	}
 out:
 	syncrun_free(d.sync);
 	gw_free(d.gw);

@@ -590,7 +590,7 @@ static void process_lost(struct modem *m)
 	go_lost(m, reason);
 }
 
-static void try_open(struct modem *m)
+static int try_open(struct modem *m)
 {
 	struct port *port;
 	int rc;
@@ -606,7 +606,7 @@ static void try_open(struct modem *m)
 			  m->device, strerror(-rc), m->backoff_ms);
 		modem_set_state(m, MODEM_LOST);
 		arm_reopen(m);
-		return;
+		return rc;
 	}
 	m->port = port;
 	if (m->was_lost)
@@ -617,6 +617,7 @@ static void try_open(struct modem *m)
 	m->rx.n_held = 0;
 	m->rx.sweeping = false;
 	modem_init_begin(m);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -708,14 +709,17 @@ void modem_free(struct modem *m)
 
 int modem_start(struct modem *m, int64_t now_ms)
 {
+	int rc;
+
 	if (m->started)
 		return -EALREADY;
 	m->started = true;
 	m->now = now_ms;
-	try_open(m);
+	rc = try_open(m);
 	flush(m);
 	process_lost(m);
-	return 0;
+	/* another program holds the port (port_open's flock): say so */
+	return rc == -EBUSY ? -EBUSY : 0;
 }
 
 int modem_set_config(struct modem *m, const struct modem_config *cfg,

@@ -92,6 +92,12 @@ struct held {
 	bool reading;
 	bool renotified;	/* +CMTI for it while its delete ran */
 	int64_t handed_ms;
+	/* deleting only what was stored (modem_sms.c, issue 8) */
+	uint64_t pdu_hash;	/* of the PDU handed up for this index */
+	bool confirm;		/* read by AT+CMGR: a listing must show it */
+	bool committed;		/* the owner asked for the delete */
+	bool deleting;		/* AT+CMGD in flight */
+	bool listed;		/* seen by the sweep being processed */
 };
 
 /*
@@ -173,6 +179,8 @@ struct modem {
 		bool sweeping;
 		int64_t redeliver_before;
 		int64_t resweep_at;	/* modem_release(): sweep again */
+		bool resweep_after;	/* sweep again when this one ends */
+		unsigned del_backoff_ms; /* after a failed AT+CMGD */
 	} rx;
 
 	/* the one USSD request (modem_ussd.c) */

@@ -77,6 +77,9 @@ struct store_inbox_msg {
  * be in flight; parts arrive in any order.  A late part of a group that
  * was already processed forms a new group on its own and so is handed
  * out, incomplete, after the deadline, never reprocessed with the rest.
+ * A second copy of a part NUMBER (same sender, ref, total and seq,
+ * another text or time stamp, within an hour) is stored processed by
+ * store_inbox_add(): never answered on its own.
  * -ENOENT: nothing ready.  On 0 the caller must release *OUT.
  */
 int store_inbox_next_ready(struct store *st, int64_t now, int deadline_s,
@@ -265,5 +268,14 @@ int store_messages_list(struct store *st, const struct store_msg_filter *f,
 /* Queue failed outbox message ID again (its failed parts at once).
  * -ENOENT: no such message; -EALREADY: it is not failed. */
 int store_outbox_retry(struct store *st, long long id, int64_t now);
+/*
+ * store_clamp_future - SPEC §13: after the wall clock was set back, set
+ * every stored time that is still ahead of NOW to NOW: inbox and
+ * handled-message arrival times (the "seen since" and "count from"
+ * queries), outbox creation times (caps, loop guard), and outbox retry
+ * and quiet-hour times more than a day ahead.  *CHANGED (may be NULL)
+ * gets the number of rows changed.  0 or -errno.
+ */
+int store_clamp_future(struct store *st, int64_t now, long *changed);
 
 #endif

@@ -31,6 +31,11 @@
 #define STATUS_MODEM_BALANCE_ERROR	"modem.balance_error"	/* "" when fine */
 #define STATUS_STOPPED			"STOPPED"
 
+/* reliability (issue 8): the database's health, the daily backup */
+#define STATUS_DATABASE			"database"	/* why jifend stopped */
+#define STATUS_BACKUP_LAST		"backup.last"	/* path of the newest */
+#define STATUS_BACKUP_LAST_ERROR	"backup.last_error"	/* "" when fine */
+
 /* the platform's Date header, a time source (jifen-sync, docs/SYNC.md) */
 #define STATUS_SYNC_SERVER_DATE		"sync.server_date"	/* unix time */
 #define STATUS_SYNC_SERVER_OFFSET	"sync.server_offset"	/* server - local, s */

@@ -263,6 +263,17 @@ static size_t count_cmd(const char *pat)
 	return n;
 }
 
+/* Position in the command log of the Nth (from 0) match, or MAX_LOG. */
+static size_t cmd_index(const char *pat, size_t nth)
+{
+	size_t i;
+
+	for (i = 0; i < f.n_log; i++)
+		if (rule_match(pat, f.log[i]) && nth-- == 0)
+			return i;
+	return MAX_LOG;
+}
+
 static ssize_t find_cmd(const char *pat, size_t from)
 {
 	size_t i;
@@ -1030,6 +1041,11 @@ static void test_cmti_reads_index(void **state)
 	fake_add("AT+CMGR=3", cmgr_reply, 0);
 	r.delete_in_cb = true;
 	start_ready();
+	/* the listing that confirms index 3 holds what AT+CMGR gave */
+	snprintf(cmgl_reply, sizeof(cmgl_reply),
+		 "\r\n+CMGL: 3,1,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000003", "JF 1001"));
+	fake_add("AT+CMGL=4", cmgl_reply, 0);
 	fake_write("\r\n+CMTI: \"SM\",3\r\n");
 	pump();
 	assert_int_equal(count_cmd("AT+CMGR=3"), 1);
@@ -1037,6 +1053,69 @@ static void test_cmti_reads_index(void **state)
 	assert_int_equal(r.msgs[0].index, 3);
 	assert_string_equal(r.msgs[0].text, "JF 1001");
 	assert_int_equal(count_cmd("AT+CMGD=3"), 1);
+	assert_true(cmd_index("AT+CMGL=4", 1) < cmd_index("AT+CMGD=3", 0));
+	assert_int_equal(r.n_msgs, 1);		/* not handed up twice */
+}
+
+/*
+ * A modem that answers AT+CMGR=3 with another message's PDU (issue 8):
+ * index 3 is not deleted; the listing shows what it really holds, which
+ * is handed up, and deleted once the owner committed it.
+ */
+static void test_cmgr_other_pdu_not_deleted(void **state)
+{
+	(void)state;
+	snprintf(cmgr_reply, sizeof(cmgr_reply),
+		 "\r\n+CMGR: 0,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000007", "JF 7"));
+	fake_add("AT+CMGR=3", cmgr_reply, 0);
+	r.delete_in_cb = true;
+	start_ready();
+	snprintf(cmgl_reply, sizeof(cmgl_reply),
+		 "\r\n+CMGL: 3,0,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000003", "JF 3"));
+	fake_add("AT+CMGL=4", cmgl_reply, 1);
+	fake_write("\r\n+CMTI: \"SM\",3\r\n");
+	pump();
+	assert_int_equal(r.n_msgs, 2);
+	assert_string_equal(r.msgs[0].text, "JF 7");	/* what CMGR said */
+	assert_int_equal(r.msgs[1].index, 3);
+	assert_string_equal(r.msgs[1].text, "JF 3");	/* what is there */
+	assert_non_null(strstr(r.logtext, "another message"));
+	/* deleted only after the second hand-up, from the listing */
+	assert_int_equal(count_cmd("AT+CMGD=3"), 1);
+	assert_true(cmd_index("AT+CMGL=4", 1) < cmd_index("AT+CMGD=3", 0));
+}
+
+/*
+ * A failed AT+CMGD (issue 8): the storage is listed again after 1 s,
+ * 2 s, ... and the index deleted from there while it holds the same PDU,
+ * not left until the health check after next.
+ */
+static void test_cmgd_failure_retried(void **state)
+{
+	(void)state;
+	snprintf(cmgl_reply, sizeof(cmgl_reply),
+		 "\r\n+CMGL: 1,0,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000001", "JF"));
+	fake_add("AT+CMGD=1", "\r\n+CMS ERROR: 500\r\n", 2);
+	fake_add("AT+CMGL=4", cmgl_reply, 3);
+	r.delete_in_cb = true;
+	start_ready();
+	assert_int_equal(r.n_msgs, 1);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 1);	/* failed */
+	advance(900);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 1);
+	advance(200);					/* 1 s: listed, again */
+	assert_int_equal(count_cmd("AT+CMGD=1"), 2);	/* failed */
+	advance(1500);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 2);
+	advance(600);					/* 2 s later */
+	assert_int_equal(count_cmd("AT+CMGD=1"), 3);	/* OK */
+	assert_int_equal(r.n_msgs, 1);			/* never re-handed */
+	advance(60000);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 3);
+	assert_int_equal(count_cmd("AT+CMGL=4"), 3);
 }
 
 static void test_cmti_duplicate_not_reread(void **state)
@@ -1534,6 +1613,8 @@ int main(void)
 		T(test_sweep_one_batch_no_delete),
 		T(test_undecodable_passed_up_not_deleted),
 		T(test_cmti_reads_index),
+		T(test_cmgr_other_pdu_not_deleted),
+		T(test_cmgd_failure_retried),
 		T(test_cmti_duplicate_not_reread),
 		T(test_cmti_inside_other_response),
 		T(test_sweep_skips_held_index),

@@ -549,6 +549,18 @@ static void cmd_cmgr(struct sim *s, struct cmd *c, struct buf *r)
 			cmd_cms(s, r, 321);
 		return;
 	}
+	if (s->faults[F_CMGR_OTHER].count) {
+		/* a buggy modem: another stored message's PDU for index i */
+		int j;
+
+		for (j = 0; j < s->capacity; j++)
+			if (j != i && s->slots[j].used)
+				break;
+		if (j < s->capacity) {
+			s->faults[F_CMGR_OTHER].count--;
+			sl = &s->slots[j];
+		}
+	}
 	buf_printf(r, "\r\n+CMGR: %d,,%zu\r\n%s\r\n", sl->stat, sl->tpdu_len,
 		   sl->hex);
 	if (sl->stat == 0)
