@@ -30,7 +30,6 @@
 #define LIST_ROWS	60	/* records, messages per page */
 #define IMPORT_MAX	(256 * 1024)
 #define IMPORT_SHOW	80	/* preview rows shown */
-#define SMS_PRICE_FEN	10	/* for the notice's cost estimate */
 
 #define B (&p->resp->body)
 
@@ -1036,25 +1035,59 @@ static int page_publicity(struct page_ctx *p)
 
 /* ---- matters ----------------------------------------------------------------- */
 
-static int matter_row(const struct store_web_matter *m, void *data)
+/*
+ * The matters page reads the matters table through store_matters_list
+ * and acts through handler_matter(), as `jifenctl matter` does: the
+ * state lives in the store, the villager is told by SMS, the store
+ * writes the audit row naming who (the session's actor).
+ */
+
+/* The newest LIST_ROWS matters (store_matters_list walks oldest first). */
+struct mring {
+	struct store_matter *m;
+	long n;
+};
+
+static int mring_cb(const struct store_matter *m, void *data)
 {
-	struct rec_list *l = data;
-	struct page_ctx *p = l->p;
+	struct mring *r = data;
+
+	r->m[r->n % LIST_ROWS] = *m;
+	r->n++;
+	return 0;
+}
+
+static const char *matter_state_zh(enum store_matter_state s)
+{
+	switch (s) {
+	case STORE_MATTER_OPEN: return "办理中";
+	case STORE_MATTER_ANSWERED: return "已回复";
+	case STORE_MATTER_CLOSED: return "已办结";
+	}
+	return "?";
+}
+
+static void matter_row(struct page_ctx *p, const struct store_matter *m)
+{
 	char t[32];
 
-	l->n++;
 	when(m->created_at, t, sizeof(t));
-	html_rawf(B, "<tr><td>M%lld</td><td>", m->no);
+	html_rawf(B, "<tr id=m%lld><td>M%lld</td><td>", m->no, m->no);
 	html_text(B, m->household);
 	html_raw(B, " ");
 	html_text(B, m->phone);
 	html_raw(B, "</td><td>");
 	html_text(B, m->text);
+	if (m->answer[0]) {
+		html_raw(B, "<br><span class=small>回复: ");
+		html_text(B, m->answer);
+		html_raw(B, "</span>");
+	}
 	html_raw(B, "</td><td>");
 	html_text(B, t);
-	html_rawf(B, "</td><td>%s%s</td><td>", m->closed ? "已办结" : "办理中",
-		  m->answers ? " (已回复)" : "");
-	if (!m->closed) {
+	html_rawf(B, "</td><td class=state>%s</td><td>",
+		  matter_state_zh(m->state));
+	if (m->state != STORE_MATTER_CLOSED) {
 		html_raw(B, "<form class=inline method=post "
 			 "action=/matters/answer>");
 		page_csrf(p);
@@ -1067,25 +1100,39 @@ static int matter_row(const struct store_web_matter *m, void *data)
 			  "<button>办结</button></form>", m->no);
 	}
 	html_raw(B, "</td></tr>");
-	return 0;
 }
 
 static int page_matters(struct page_ctx *p, const char *note, bool ok)
 {
-	struct rec_list l = { p, 0 };
+	struct mring r = { NULL, 0 };
+	bool open_only = !(q(p, "all") && !strcmp(q(p, "all"), "1"));
+	long i, first;
 	int rc;
 
+	r.m = malloc(LIST_ROWS * sizeof(*r.m));
+	if (!r.m)
+		return -ENOMEM;
+	rc = store_matters_list(p->st, open_only, mring_cb, &r);
+	if (rc) {
+		free(r.m);
+		return rc;
+	}
 	page_begin(p, "村民说事");
 	if (note)
 		page_note(p, ok, note);
+	html_raw(B, open_only ? "<p>未办结的 · <a href=\"/matters?all=1\">"
+		 "全部</a></p>" : "<p><a href=/matters>未办结的</a> · 全部</p>");
 	html_raw(B, "<table id=matters><tr><th>编号</th><th>农户</th><th>内容"
 		 "</th><th>时间</th><th>状态</th><th></th></tr>");
-	rc = store_web_matters(p->st, LIST_ROWS, matter_row, &l);
-	if (rc)
-		return rc;
+	first = r.n > LIST_ROWS ? r.n - LIST_ROWS : 0;
+	for (i = r.n - 1; i >= first; i--)	/* newest first */
+		matter_row(p, &r.m[i % LIST_ROWS]);
 	html_raw(B, "</table>");
-	if (!l.n)
+	if (!r.n)
 		html_raw(B, "<p>没有说事。</p>");
+	else if (first)
+		html_rawf(B, "<p class=small>较早的 %ld 件未列出。</p>", first);
+	free(r.m);
 	page_end(p);
 	return 0;
 }
@@ -1110,50 +1157,43 @@ static int queue_sms(struct page_ctx *p, const char *to, const char *text,
 
 static int act_matter(struct page_ctx *p, bool close)
 {
-	struct store_web_matter m;
-	char text[STORE_TEXT_MAX], sms[STORE_TEXT_MAX + 64];
-	char detail[STORE_TEXT_MAX + 32];
+	struct handler_ctx hc = { .st = p->st, .cfg = p->cfg, .now = p->now };
+	const char *text = f(p, "text");
 	long long no;
-	bool queued = false;
+	bool found = false;
 	int rc;
 
-	if (!parse_ll(f(p, "no"), 1, 1LL << 53, &no) ||
-	    store_web_matter_get(p->st, no, &m, text, sizeof(text))) {
+	if (!parse_ll(f(p, "no"), 1, 1LL << 53, &no)) {
 		p->resp->status = 404;
 		return page_matters(p, "没有这件事。", false);
 	}
-	if (m.closed) {
-		p->resp->status = 409;
-		return page_matters(p, "这件事已办结。", false);
-	}
-	if (!close && (!*f(p, "text") || strlen(f(p, "text")) > 300)) {
+	if (!close && (!*text || strlen(text) > 300)) {
 		p->resp->status = 400;
 		return page_matters(p, "回复不能为空,不超过300字节。", false);
 	}
-	if (close)
-		snprintf(sms, sizeof(sms), "您反映的事项M%lld已办结。—村委会",
-			 no);
-	else
-		snprintf(sms, sizeof(sms), "村委会回复M%lld: %s", no,
-			 f(p, "text"));
 	rc = store_begin(p->st);
 	if (rc)
 		return rc;
-	rc = queue_sms(p, m.phone, sms, STORE_OUT_REPLY, &queued);
-	if (close)
-		snprintf(detail, sizeof(detail), "M%lld", no);
-	else
-		snprintf(detail, sizeof(detail), "M%lld %s", no, f(p, "text"));
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, close ?
-				 "matter.close" : "matter.answer", detail);
+	rc = handler_matter(&hc, p->actor, no, close ? NULL : text, &found);
 	rc = tx_end(p, rc);
 	if (rc)
 		return rc;
-	return page_matters(p, close ? (queued ? "已办结,已短信告知村民。" :
-					 "已办结(未能短信告知)。") :
-			    (queued ? "已回复,短信已排队发送。" :
-			     "已记录回复,但此号码暂不能发送。"), true);
+	if (!found) {
+		struct store_matter *m = malloc(sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		rc = store_matter_get(p->st, no, m);
+		free(m);
+		if (rc && rc != -ENOENT)
+			return rc;
+		p->resp->status = rc ? 404 : 409;
+		return page_matters(p, rc ? "没有这件事。" : "这件事已办结。",
+				    false);
+	}
+	p->wake = true;
+	return page_matters(p, close ? "已办结,已短信告知村民。" :
+			    "已回复,短信已排队发送。", true);
 }
 
 /* ---- messages ---------------------------------------------------------------- */
@@ -1336,118 +1376,65 @@ static int act_send(struct page_ctx *p)
 			     queued);
 }
 
-/* One phone per household with notifications on: the notice's list. */
-struct notice {
-	struct page_ctx *p;
-	const char *hh;
-	char phone[PHONE_MAX];
-	long households, phones;
-	bool send;
-	long sent;
-	int rc;
-};
-
-static int notice_member(const struct store_member *m, void *data)
-{
-	struct notice *n = data;
-	bool on = true;
-	int rc;
-
-	if (n->phone[0])
-		return 0;
-	rc = store_phone_notify(n->p->st, m->phone, &on);
-	if (rc)
-		return rc;
-	if (on)
-		snprintf(n->phone, sizeof(n->phone), "%s", m->phone);
-	return 0;
-}
-
-static int notice_household(const struct store_household *h, void *data)
-{
-	struct notice *n = data;
-	bool queued;
-	int rc;
-
-	n->phone[0] = '\0';
-	rc = store_household_members(n->p->st, h->id, notice_member, n);
-	if (rc)
-		return rc;
-	if (!n->phone[0])
-		return 0;
-	n->households++;
-	if (!n->send)
-		return 0;
-	rc = queue_sms(n->p, n->phone, form_get(n->p->req->form, "text"),
-		       STORE_OUT_NOTIFY, &queued);
-	if (!rc && queued)
-		n->sent++;
-	return rc;
-}
-
-/* Parts one SMS of TEXT takes (UCS-2 unless plain ASCII). */
-static int sms_parts(const char *text)
-{
-	size_t units = 0;
-	const unsigned char *s = (const unsigned char *)text;
-	bool ascii = true;
-
-	for (; *s; s++) {
-		if (*s >= 0x80)
-			ascii = false;
-		if ((*s & 0xc0) != 0x80)
-			units += (*s >= 0xf0) ? 2 : 1;
-	}
-	if (ascii)
-		return units <= 160 ? 1 : (int)((units + 152) / 153);
-	return units <= 70 ? 1 : (int)((units + 66) / 67);
-}
-
+/*
+ * A notice to every household: counted (the cost page) with
+ * handler_notice_count and sent with handler_notice, the same code as
+ * `jifenctl notice --all` and 通知 by SMS: one phone per household,
+ * 退订, quiet hours, the loop guard and sms.broadcasts_per_day.
+ */
 static int act_notice(struct page_ctx *p, bool send)
 {
-	struct notice n;
+	struct handler_ctx hc = { .st = p->st, .cfg = p->cfg, .now = p->now };
 	const char *text = f(p, "text");
-	char detail[96];
-	int parts, rc;
+	long hh = 0, sms = 0, held = 0;
+	char note[160];
+	int rc;
 
 	if (!need_clerk(p))
 		return 0;
-	parts = sms_parts(text);
-	if (!*text || parts > p->cfg->sms.max_parts) {
+	if (!*text || strlen(text) >= STORE_TEXT_MAX) {
 		p->resp->status = 400;
-		return page_messages(p, "通知为空或太长(超过短信段数上限)。",
-				     false);
+		return page_messages(p, "通知为空或太长。", false);
 	}
-	memset(&n, 0, sizeof(n));
-	n.p = p;
-	n.send = send;
-	rc = store_begin(p->st);
-	if (rc)
-		return rc;
-	rc = store_households_list(p->st, notice_household, &n);
-	if (!rc && send) {
-		snprintf(detail, sizeof(detail), "to %ld households, %d parts "
-			 "each", n.sent, parts);
-		rc = store_audit(p->st, p->now, p->actor, "notice.send",
-				 detail);
-	}
-	rc = tx_end(p, rc);
-	if (rc)
-		return rc;
 	if (send) {
-		snprintf(detail, sizeof(detail), "通知已排队: %ld 户。", n.sent);
-		return page_messages(p, detail, true);
+		rc = store_begin(p->st);
+		if (rc)
+			return rc;
+		rc = handler_notice(&hc, p->actor, false, text, &hh, &sms,
+				    &held);
+		if (rc == -EDQUOT) {
+			store_rollback(p->st);
+			p->resp->status = 409;
+			snprintf(note, sizeof(note), "今天已发出 %d 条通知,达到"
+				 "每日上限(sms.broadcasts_per_day),未发送。",
+				 p->cfg->sms.broadcasts_per_day);
+			return page_messages(p, note, false);
+		}
+		rc = tx_end(p, rc);
+		if (rc)
+			return rc;
+		p->wake = true;
+		snprintf(note, sizeof(note), "通知已排队: %ld 户, %ld 条短信"
+			 "%s。", hh, sms, held ? ",夜间免打扰时段结束后发出" :
+			 "");
+		return page_messages(p, note, true);
 	}
+	rc = handler_notice_count(&hc, false, text, &hh, &sms);
+	if (rc)
+		return rc;
 	page_begin(p, "通知全村");
 	html_raw(B, "<blockquote id=notice-body>");
 	html_text(B, text);
 	html_rawf(B, "</blockquote><p id=notice-cost>将发给 <b>%ld</b> 户"
-		  "(每户一部手机,已退订的不发),每户 %d 条短信,共 <b>%ld</b> "
-		  "条,约 <b>%ld.%02ld</b> 元(按每条0.1元估算)。夜间免打扰时段"
-		  "的通知会在早上发出。</p>", n.households, parts,
-		  n.households * parts,
-		  n.households * parts * SMS_PRICE_FEN / 100,
-		  n.households * parts * SMS_PRICE_FEN % 100);
+		  "(每户一部手机,已退订的不发),共 <b>%ld</b> 条短信,约 "
+		  "<b>%ld.%ld</b> 元(按每条0.1元估算)。夜间免打扰时段的通知"
+		  "会在早上发出;每天最多发 %d 条通知。</p>", hh, sms, sms / 10,
+		  sms % 10, p->cfg->sms.broadcasts_per_day);
+	if (!hh) {
+		html_raw(B, "<p class=err>没有可发送的农户。</p>");
+		page_end(p);
+		return 0;
+	}
 	html_raw(B, "<form method=post action=/notice/send>");
 	page_csrf(p);
 	html_raw(B, "<input type=hidden name=text value=\"");

@@ -6,7 +6,8 @@
  * for the conventions): jifen-web's login sessions, the one-time login
  * codes texted to committee members, the login attempts the rate limit
  * counts, and the read-only listings the console pages show (households
- * with balances in one query, inbox, outbox with part states, matters).
+ * with balances in one query, inbox, outbox with part states; matters
+ * are read with store_matters_list, storage/village.h).
  *
  * Sessions live in the store, not in jifen-web's memory, so a
  * socket-activated jifen-web that exits when idle does not log anyone
@@ -135,29 +136,5 @@ typedef int (*store_web_in_cb)(long long id, const char *sender,
 /* Handled inbound messages, newest first, at most LIMIT. */
 int store_web_inbox(struct store *st, int limit, store_web_in_cb cb,
 		    void *data);
-
-struct store_web_matter {
-	long long no;
-	char household[STORE_ID_MAX];
-	char phone[PHONE_MAX];
-	int64_t created_at;
-	int answers;			/* audit rows "matter.answer" */
-	bool closed;			/* an audit row "matter.close" */
-	const char *text;		/* borrowed */
-};
-/*
- * Until the matters table has its own state, a matter's answers and its
- * closing are read from the audit log (action "matter.answer" /
- * "matter.close", detail starting with "M<no>"), which every change
- * writes anyway.
- */
-typedef int (*store_web_matter_cb)(const struct store_web_matter *m,
-				   void *data);
-/* Matters newest first, at most LIMIT. */
-int store_web_matters(struct store *st, int limit, store_web_matter_cb cb,
-		      void *data);
-/* Matter NO into *OUT with TEXT copied to TEXT (LEN bytes). */
-int store_web_matter_get(struct store *st, long long no,
-			 struct store_web_matter *out, char *text, size_t len);
 
 #endif
