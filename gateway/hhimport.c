@@ -394,6 +394,8 @@ int hhimport_to_utf8(char **data, size_t *len, const char **enc, int *line,
 	out_left = cap;
 	if (iconv(cd, &in, &in_left, &out, &out_left) == (size_t)-1 ||
 	    in_left) {
+		/* not GB18030 either: name the line where that failed */
+		*line = line_of(*data, (size_t)(in - *data));
 		free(conv);
 		iconv_close(cd);
 		return -EILSEQ;

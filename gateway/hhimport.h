@@ -43,8 +43,10 @@ struct hhimport_ops {
  * as GB18030 (GBK and GB2312 are subsets: what Excel on Chinese Windows
  * saves) and converted with iconv(3), *DATA replaced.  *ENC gets
  * "UTF-8" or "GB18030".  -EILSEQ when the file is in neither (*LINE:
- * the line of the first byte that is not UTF-8; *BOM true when a UTF-8
- * BOM promised UTF-8), -ENOMEM.  Never guesses silently: the caller
+ * the line where reading it as GB18030 failed, or with a NUL byte the
+ * line of the first byte that is not UTF-8; *BOM true when a UTF-8 BOM
+ * promised UTF-8: then the line of the first byte that is not UTF-8),
+ * -ENOMEM.  Never guesses silently: the caller
  * says which encoding was read.
  */
 int hhimport_to_utf8(char **data, size_t *len, const char **enc, int *line,

@@ -15,7 +15,9 @@
 
 struct form_field {
 	char *name;
-	char *value;
+	char *value;		/* NUL-terminated copy */
+	size_t len;
+	bool file;		/* a multipart file part: bytes, unchecked */
 };
 
 struct form {
@@ -74,18 +76,31 @@ static bool name_ok(const char *name)
 	return true;
 }
 
-int form_add(struct form *f, const char *name, const char *value,
-	     size_t len)
+static const struct form_field *find(const struct form *f, const char *name)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->f[i].name, name))
+			return &f->f[i];
+	return NULL;
+}
+
+/* Add a field; FILE: the bytes of an uploaded file, not checked. */
+static int add(struct form *f, const char *name, const char *value,
+	       size_t len, bool file)
 {
 	struct form_field *fl;
 
 	if (!f || !name || !value)
 		return -EINVAL;
-	if (!name_ok(name) || f->n >= FORM_MAX_FIELDS || form_get(f, name))
+	if (!name_ok(name) || f->n >= FORM_MAX_FIELDS || find(f, name))
 		return -EINVAL;
-	if (memchr(value, '\0', len) || !form_text_ok(value, len))
+	if (!file && (memchr(value, '\0', len) || !form_text_ok(value, len)))
 		return -EILSEQ;
 	fl = &f->f[f->n];
+	fl->len = len;
+	fl->file = file;
 	fl->name = strdup(name);
 	fl->value = malloc(len + 1);
 	if (!fl->name || !fl->value) {
@@ -100,16 +115,33 @@ int form_add(struct form *f, const char *name, const char *value,
 	return 0;
 }
 
+int form_add(struct form *f, const char *name, const char *value,
+	     size_t len)
+{
+	return add(f, name, value, len, false);
+}
+
 const char *form_get(const struct form *f, const char *name)
 {
-	int i;
+	const struct form_field *fl;
 
 	if (!f || !name)
 		return NULL;
-	for (i = 0; i < f->n; i++)
-		if (!strcmp(f->f[i].name, name))
-			return f->f[i].value;
-	return NULL;
+	fl = find(f, name);
+	return fl && !fl->file ? fl->value : NULL;
+}
+
+const char *form_file(const struct form *f, const char *name, size_t *len)
+{
+	const struct form_field *fl;
+
+	if (!f || !name)
+		return NULL;
+	fl = find(f, name);
+	if (!fl || !fl->file)
+		return NULL;
+	*len = fl->len;
+	return fl->value;
 }
 
 /* Percent-decode LEN bytes of IN into OUT (at least LEN bytes); '+' is a
@@ -256,8 +288,10 @@ static int boundary_of(const char *ctype, char *b, size_t len)
 	return 0;
 }
 
-/* The name="..." of a part's headers H (HL bytes) into NAME. */
-static int part_name(const char *h, size_t hl, char *name, size_t len)
+/* The name="..." of a part's headers H (HL bytes) into NAME; *FILE:
+ * the part is a file (filename= given). */
+static int part_name(const char *h, size_t hl, char *name, size_t len,
+		     bool *file)
 {
 	const char *p = h, *end = h + hl, *line_end, *q, *e;
 
@@ -277,6 +311,8 @@ static int part_name(const char *h, size_t hl, char *name, size_t len)
 					return -EINVAL;
 				memcpy(name, q, (size_t)(e - q));
 				name[e - q] = '\0';
+				*file = memmem_c(p, (size_t)(line_end - p),
+						 "filename=", 9) != NULL;
 				return 0;
 			}
 		}
@@ -290,6 +326,7 @@ int form_parse_multipart(struct form *f, const char *ctype,
 {
 	char b[80], delim[84], name[FORM_NAME_MAX];
 	const char *p, *end = data + len, *hend, *next;
+	bool file;
 	size_t dl;
 	int rc;
 
@@ -311,7 +348,8 @@ int form_parse_multipart(struct form *f, const char *ctype,
 		hend = memmem_c(p, (size_t)(end - p), "\r\n\r\n", 4);
 		if (!hend)
 			return -EINVAL;
-		if (part_name(p, (size_t)(hend - p) + 2, name, sizeof(name)))
+		if (part_name(p, (size_t)(hend - p) + 2, name, sizeof(name),
+			      &file))
 			return -EINVAL;
 		p = hend + 4;
 		/* the body ends at CRLF + delimiter */
@@ -325,7 +363,7 @@ int form_parse_multipart(struct form *f, const char *ctype,
 				break;
 			next++;
 		}
-		rc = form_add(f, name, p, (size_t)(next - 2 - p));
+		rc = add(f, name, p, (size_t)(next - 2 - p), file);
 		if (rc)
 			return rc;
 		p = next + dl;

@@ -8,9 +8,12 @@
  *
  * Parses application/x-www-form-urlencoded bodies and
  * multipart/form-data bodies (RFC 7578: one file field is how a CSV is
- * uploaded without JavaScript).  Everything that comes out is valid
+ * uploaded without JavaScript).  Every value form_get returns is valid
  * UTF-8 without NUL or control characters other than tab, CR and LF: a
  * request that is not is refused as a whole (-EILSEQ), never repaired.
+ * The one exception is an uploaded file (a part with filename=): its
+ * bytes are kept as they came and reached only through form_file, whose
+ * caller checks or converts them (the CSV import reads GB18030 too).
  * A name given twice, more than FORM_MAX_FIELDS fields or a name longer
  * than FORM_NAME_MAX is -EINVAL.
  *
@@ -42,14 +45,19 @@ int form_parse_urlencoded(struct form *f, const char *data, size_t len);
 /*
  * Parse a multipart/form-data body of LEN bytes into F; CTYPE is the
  * request's Content-Type header (it names the boundary).  A file part
- * is added under its field name with the file's bytes as the value (a
- * CSV file must therefore be text).  -EINVAL for a malformed body.
+ * is added under its field name with the file's bytes (unchecked, see
+ * form_file).  -EINVAL for a malformed body.
  */
 int form_parse_multipart(struct form *f, const char *ctype,
 			 const char *data, size_t len);
 
-/* Value of NAME, or NULL when absent. */
+/* Value of NAME, or NULL when absent or a file. */
 const char *form_get(const struct form *f, const char *name);
+
+/* Bytes of the uploaded file NAME (*LEN of them, NUL-terminated after
+ * them, possibly with NULs or any encoding inside), or NULL when there
+ * is no such file part. */
+const char *form_file(const struct form *f, const char *name, size_t *len);
 
 /*
  * Percent-decode the NUL-terminated S in place (the URL path and query

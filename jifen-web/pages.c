@@ -577,7 +577,7 @@ static void import_form(struct page_ctx *p)
 		 "enctype=multipart/form-data>");
 	page_csrf(p);
 	html_raw(B, "<p>表头: <code>household,name,phone,role,pin</code>"
-		 " (UTF-8)</p><input type=file name=csv id=csv "
+		 " (UTF-8 或 GBK)</p><input type=file name=csv id=csv "
 		 "accept=\".csv,text/csv\" required> <button id=preview>预览"
 		 "</button></form>");
 }
@@ -639,8 +639,10 @@ void page_import_key(const struct store_web_session *s, char *key,
 	snprintf(key, len, "web.import.%.16s", s->csrf);
 }
 
-/* Preview (APPLY false: rolled back) or import the CSV DATA. */
-static int run_import(struct page_ctx *p, const char *data, bool apply)
+/* Preview (APPLY false: rolled back) or import the CSV DATA (UTF-8;
+ * ENC names the encoding it was converted from, NULL if none). */
+static int run_import(struct page_ctx *p, const char *data,
+		      const char *enc, bool apply)
 {
 	struct hhimport_counts ic;
 	struct preview pv;
@@ -654,6 +656,9 @@ static int run_import(struct page_ctx *p, const char *data, bool apply)
 	if (rc)
 		return rc;
 	page_begin(p, apply ? "导入完成" : "导入预览");
+	if (enc)
+		html_rawf(B, "<p id=encoding>文件按 %s (GBK) 编码读取。</p>",
+			  enc);
 	html_raw(B, "<table id=preview-rows><tr><th>行</th><th>户号</th>"
 		 "<th>户主</th><th>手机</th><th>角色</th><th></th></tr>");
 	{
@@ -718,17 +723,51 @@ static int run_import(struct page_ctx *p, const char *data, bool apply)
 	return 0;
 }
 
+/*
+ * The uploaded file goes through hhimport_to_utf8 like `jifenctl import`:
+ * UTF-8 (a BOM dropped) stays, GB18030/GBK (Excel on Chinese Windows) is
+ * converted, anything else is refused naming the line.
+ */
 static int act_import(struct page_ctx *p)
 {
-	const char *csv = form_get(p->req->form, "csv");
+	const char *csv, *enc = "UTF-8";
+	char *data, note[160];
+	size_t len = 0;
+	bool bom = false;
+	int rc, line = 0;
 
 	if (!need_clerk(p))
 		return 0;
-	if (!csv || !*csv || strlen(csv) > IMPORT_MAX) {
+	csv = form_file(p->req->form, "csv", &len);
+	if (!csv || !len || len > IMPORT_MAX) {
 		page_error(p, 400, "请选择一个不超过256KB的CSV文件。");
 		return 0;
 	}
-	return run_import(p, csv, false);
+	data = malloc(len + 1);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, csv, len);
+	rc = hhimport_to_utf8(&data, &len, &enc, &line, &bom);
+	if (rc == -EILSEQ) {
+		free(data);
+		snprintf(note, sizeof(note), bom ? "第 %d 行不是有效的UTF-8"
+			 "(文件以UTF-8 BOM开头)。" : "第 %d 行既不是UTF-8也不是"
+			 "GB18030/GBK编码,请另存为UTF-8 CSV。", line);
+		p->resp->status = 400;
+		page_begin(p, "导入预览");
+		page_note(p, false, note);
+		import_form(p);
+		page_end(p);
+		return 0;
+	}
+	if (rc) {
+		free(data);
+		return rc;
+	}
+	data[len] = '\0';	/* converted or not, room for the NUL */
+	rc = run_import(p, data, strcmp(enc, "UTF-8") ? enc : NULL, false);
+	free(data);
+	return rc;
 }
 
 static int act_import_confirm(struct page_ctx *p)
@@ -749,7 +788,7 @@ static int act_import_confirm(struct page_ctx *p)
 		return 0;
 	}
 	if (!rc)
-		rc = run_import(p, data, true);
+		rc = run_import(p, data, NULL, true);
 	free(data);
 	return rc;
 }

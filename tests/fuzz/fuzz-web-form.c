@@ -96,13 +96,17 @@ static void check_fields(const struct form *f)
 {
 	static const char *const names[] = { "sessionId", "phoneNumber",
 					     "text", "csv", "a", "b" };
-	size_t i;
+	size_t i, n;
 	const char *v;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		v = form_get(f, names[i]);
 		if (v)
 			check(form_text_ok(v, strlen(v)));
+		n = 0;
+		v = form_file(f, names[i], &n);
+		if (v)
+			check(n < 8192 && v[n] == '\0');
 	}
 }
 

@@ -99,12 +99,53 @@ static void test_multipart(void **state)
 		"household,name\r\nH01,文家\r\n"
 		"--XyZ--\r\n";
 	struct form *f = form_new();
+	size_t n = 0;
 
 	(void)state;
 	assert_int_equal(form_parse_multipart(f,
 		"multipart/form-data; boundary=XyZ", body, strlen(body)), 0);
 	assert_string_equal(form_get(f, "csrf"), "tok");
-	assert_string_equal(form_get(f, "csv"), "household,name\r\nH01,文家");
+	/* a file is reached through form_file only */
+	assert_null(form_get(f, "csv"));
+	assert_null(form_file(f, "csrf", &n));
+	assert_string_equal(form_file(f, "csv", &n),
+			    "household,name\r\nH01,文家");
+	assert_int_equal(n, strlen("household,name\r\nH01,文家"));
+	form_free(f);
+}
+
+/* An uploaded file keeps its bytes (GBK here, and a NUL): the caller
+ * converts or refuses them; a non-file field is still checked. */
+static void test_multipart_file_bytes(void **state)
+{
+	static const char body[] =
+		"--b\r\n"
+		"Content-Disposition: form-data; name=\"csv\"; "
+		"filename=\"g.csv\"\r\n\r\n"
+		"H01,\xd5\xc5\x00x\r\n"
+		"--b--\r\n";
+	static const char field[] =
+		"--b\r\n"
+		"Content-Disposition: form-data; name=\"csv\"\r\n\r\n"
+		"H01,\xd5\xc5\r\n"
+		"--b--\r\n";
+	struct form *f = form_new();
+	const char *v;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(form_parse_multipart(f,
+		"multipart/form-data; boundary=b", body, sizeof(body) - 1), 0);
+	v = form_file(f, "csv", &n);
+	assert_non_null(v);
+	assert_int_equal(n, 8);
+	assert_memory_equal(v, "H01,\xd5\xc5\x00x", 8);
+	assert_int_equal(v[n], '\0');
+	form_free(f);
+	f = form_new();
+	assert_int_equal(form_parse_multipart(f,
+		"multipart/form-data; boundary=b", field, sizeof(field) - 1),
+		-EILSEQ);
 	form_free(f);
 }
 
@@ -175,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multipart_file_bytes),
 		cmocka_unit_test(test_multipart_refused),
 		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_text_ok),
