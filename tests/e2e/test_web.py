@@ -337,6 +337,64 @@ class WebTest(unittest.TestCase):
         r = c.post("/import/confirm", {"csrf": csrf})
         self.assertEqual(r.status, 409)
 
+    def upload(self, c, csrf, body):
+        """POST BODY (bytes) to /import as the file of a multipart form."""
+        bnd = b"----jifenbnd"
+        raw = (b"--" + bnd + b"\r\nContent-Disposition: form-data; "
+               b"name=\"csrf\"\r\n\r\n" + csrf.encode() + b"\r\n--" +
+               bnd + b"\r\nContent-Disposition: form-data; name=\"csv\"; "
+               b"filename=\"v.csv\"\r\nContent-Type: text/csv\r\n\r\n" +
+               body + b"\r\n--" + bnd + b"--\r\n")
+        return c.request("POST", "/import", raw=raw, headers={
+            "Content-Type": "multipart/form-data; boundary=" + bnd.decode()})
+
+    def test_import_gbk(self):
+        """A GBK file (Excel on Chinese Windows) previews and imports like
+        `jifenctl import` (SPEC 5); bytes in neither encoding are refused
+        naming the line, and nothing is written."""
+        c = self.clerk()
+        csrf = c.csrf("/import")
+        gbk = ("户号,户主,手机,角色,PIN,成员\r\n"
+               "G01,欧阳桂兰家,13600000071,村民,,欧阳桂兰\r\n"
+               "G02,諸葛明家,13600000072,villager,,\r\n").encode("gbk")
+        r = self.upload(c, csrf, gbk)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertIn("GB18030", r.text)
+        self.assertIn("欧阳桂兰家", r.text)
+        self.assertIn("諸葛明家", r.text)
+        self.assertIn("将新增", r.text)
+        self.assertEqual(self.v.query("SELECT count(*) FROM households "
+                                      "WHERE id IN ('G01', 'G02')")[0][0], 0)
+        r = c.post("/import/confirm", {"csrf": csrf})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(self.v.query(
+            "SELECT name FROM households WHERE id IN ('G01', 'G02') "
+            "ORDER BY id"), [("欧阳桂兰家",), ("諸葛明家",)])
+        # valid GBK on lines 1-3, a byte sequence in neither on line 4
+        bad = ("household,name,phone,role\n"
+               "G03,张家,13600000073,villager\n"
+               "G04,李家,13600000074,villager\n").encode("gbk") + \
+            b"G05,\xff\xfe\x80\x80,13600000075,villager\n"
+        r = self.upload(c, csrf, bad)
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("第 4 行", r.text)
+        self.assertIn("GB18030", r.text)
+        self.assertEqual(self.v.query("SELECT count(*) FROM households "
+                                      "WHERE id IN ('G03', 'G04', 'G05')")
+                         [0][0], 0)
+        # a UTF-8 BOM promises UTF-8: a GBK byte after it is refused
+        r = self.upload(c, csrf, b"\xef\xbb\xbfhousehold,name,phone,role\n"
+                        b"G06,\xd5\xc5,13600000076,villager\n")
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("第 2 行", r.text)
+        # a plain (non-file) field with such bytes is refused by the form
+        # layer before any page runs
+        r = c.post("/matters/answer",
+                   raw=("csrf=%s&no=1&text=%%D5%%C5" % csrf).encode(),
+                   headers={"Content-Type":
+                            "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 400)
+
     def test_matter_answer_and_close(self):
         villager = "13800000004"
         before = len(self.v.sent(villager))
@@ -351,11 +409,41 @@ class WebTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r.text)
         msg = self.v.wait_sent(villager, before + 1)[-1]["text"]
         self.assertIn("明天派人清理", msg)
+        # the state is the store's (issue 11), the one jifenctl shows
+        self.assertEqual(self.v.query(
+            "SELECT state, answer, answered_by FROM matters WHERE no = ?",
+            (no,)), [("answered", "明天派人清理", "web:+86" + COMMITTEE)])
+        listed = self.v.ctl("matter", "list", check=True).stdout
+        self.assertRegex(listed, r"M%d\s+answered" % no)
+        page = c.get("/matters").text
+        self.assertIn("已回复", page)
+        self.assertIn("明天派人清理", page)
         r = c.post("/matters/close", {"csrf": csrf, "no": str(no)})
         self.assertEqual(r.status, 200)
         self.assertIn("已办结", self.v.wait_sent(villager, before + 2)[-1]
                       ["text"])
+        self.assertEqual(self.v.query("SELECT state FROM matters WHERE no = ?",
+                                      (no,))[0][0], "closed")
+        self.assertRegex(self.v.ctl("matter", "list", check=True).stdout,
+                         r"M%d\s+closed" % no)
+        # closed matters leave the default list, stay under 全部
+        self.assertNotIn("水渠堵了", c.get("/matters").text)
+        self.assertIn("水渠堵了", c.get("/matters?all=1").text)
         r = c.post("/matters/close", {"csrf": csrf, "no": str(no)})
+        self.assertEqual(r.status, 409)
+        r = c.post("/matters/answer", {"csrf": csrf, "no": str(no),
+                                       "text": "再说一句"})
+        self.assertEqual(r.status, 409)
+        r = c.post("/matters/close", {"csrf": csrf, "no": "99999"})
+        self.assertEqual(r.status, 404)
+        # a matter closed by jifenctl shows closed on the console
+        self.v.sms(villager, "说事 路灯坏了")
+        no2 = self.v.query("SELECT no FROM matters WHERE text = '路灯坏了'"
+                           )[0][0]
+        self.assertIn("路灯坏了", c.get("/matters").text)
+        self.v.ctl("matter", "close", "M%d" % no2, check=True)
+        self.assertNotIn("路灯坏了", c.get("/matters").text)
+        r = c.post("/matters/close", {"csrf": csrf, "no": str(no2)})
         self.assertEqual(r.status, 409)
         self.assertEqual(self.v.query(
             "SELECT count(*) FROM audit WHERE action IN ('matter.answer',"
@@ -493,6 +581,64 @@ class PinTest(unittest.TestCase):
                                     dict(form, pin="1234")).status, 200)
             self.assertEqual(v.query("SELECT status FROM records WHERE "
                                      "no = ?", (no,))[0][0], "approved")
+        finally:
+            w.close()
+            v.close()
+
+
+class NoticeTest(unittest.TestCase):
+    """A notice from the console is handler_notice's, the code of
+    `jifenctl notice` and 通知 by SMS: one phone per household, 退订, the
+    cost shown first, sms.broadcasts_per_day."""
+
+    def test_console_notice_rules_and_daily_cap(self):
+        v = Village(conf={"sms.broadcasts_per_day": 1})
+        w = Web(v)
+        try:
+            w.set_password()
+            v.sms("13800000002", "退订")    # H02 stops notices
+            self.assertEqual(w.login_clerk().status, 303)
+            csrf = w.csrf("/messages")
+            text = "周六上午九点在村委会开会。"
+            # the cost page counts what jifenctl counts, sends nothing
+            cli = v.ctl("notice", "--all", text, input="n\n").stdout
+            m = re.search(r"notice to (\d+) household\(s\): (\d+) SMS, "
+                          r"about (\d+\.\d) yuan", cli)
+            self.assertIsNotNone(m, cli)
+            hh, sms, yuan = m.groups()
+            self.assertEqual(hh, "3")    # H01 once, H02 退订, H03, H04
+            page = w.post("/notice", {"csrf": csrf, "text": text})
+            self.assertEqual(page.status, 200, page.text)
+            cost = re.sub(r"<[^>]+>", "", page.text)
+            self.assertIn("将发给 %s 户" % hh, cost)
+            self.assertIn("共 %s 条短信" % sms, cost)
+            self.assertIn("约 %s 元" % yuan, cost)
+            self.assertEqual(v.query("SELECT count(*) FROM notices")[0][0], 0)
+            out = v.query("SELECT count(*) FROM outbox")[0][0]
+            # send: one phone per household, none to the 退订 phone
+            r = w.post("/notice/send", {"csrf": csrf, "text": text})
+            self.assertEqual(r.status, 200, r.text)
+            for phone in ("13800000001", "13900000009", "13800000004"):
+                self.assertIn(text, "".join(
+                    m["text"] for m in v.wait_sent(phone, 1)))
+            rows = v.query("SELECT recipient FROM outbox WHERE id > ? "
+                           "ORDER BY recipient", (out,))
+            self.assertEqual(rows, [("+8613800000001",), ("+8613800000004",),
+                                    ("+8613900000009",)])
+            self.assertEqual(v.query("SELECT by, scope FROM notices"),
+                             [("web:clerk", "all")])
+            # the daily cap: a second notice today is refused, nothing
+            # queued, as `jifenctl notice` refuses it
+            out = v.query("SELECT count(*) FROM outbox")[0][0]
+            r = w.post("/notice/send", {"csrf": csrf, "text": "第二条通知"})
+            self.assertEqual(r.status, 409, r.text)
+            self.assertIn("sms.broadcasts_per_day", r.text)
+            self.assertEqual(v.query("SELECT count(*) FROM outbox")[0][0],
+                             out)
+            self.assertEqual(v.query("SELECT count(*) FROM notices")[0][0], 1)
+            cli = v.ctl("notice", "--all", "第三条", "--yes")
+            self.assertEqual(cli.returncode, 1)
+            self.assertIn("broadcasts_per_day", cli.stderr)
         finally:
             w.close()
             v.close()
