@@ -1,6 +1,7 @@
 """End-to-end: the USSD callback of jifen-web (SPEC section 9) over real
 HTTP, with the real jifend and the simulator behind it: every menu path,
 the same rules as SMS, and the 400s."""
+import os
 import time
 import unittest
 
@@ -10,6 +11,7 @@ from webfix import Web
 
 VILLAGER = "13800000001"
 COMMITTEE = "13900000009"      # household H03
+COMMITTEE2 = "13900000019"     # household H05, added by a test
 
 
 class UssdTest(unittest.TestCase):
@@ -89,12 +91,49 @@ class UssdTest(unittest.TestCase):
         # the villager got no SMS: the answer was the USSD screen
         self.assertEqual(self.v.sent(VILLAGER), [])
 
+    def test_say_notifies_committee(self):
+        """4 说事 runs the shared 说事 handler (issue 11): every committee
+        member is told by SMS, one who sent 退订 too (a duty message), and
+        the villager gets the ticket on the screen only."""
+        path = os.path.join(self.v.dir, "second-member.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("household,name,phone,role,pin\n"
+                    "H05,何委员家,%s,committee,\n" % COMMITTEE2)
+        self.v.ctl("import", path, check=True)
+        self.v.sms(COMMITTEE2, "退订")
+        before = {p: len(self.v.sent(p)) for p in (COMMITTEE, COMMITTEE2)}
+        sid = self.sid()
+        self.answer(sid, VILLAGER, "4*水渠被垃圾堵了")
+        t = self.answer(sid, VILLAGER, "4*水渠被垃圾堵了*1")
+        self.assertTrue(t.startswith("END "))
+        ticket = self.v.query("SELECT no FROM matters WHERE text = ?",
+                              ("水渠被垃圾堵了",))[0][0]
+        for phone in (COMMITTEE, COMMITTEE2):
+            # notices of earlier tests' matters may still be arriving:
+            # wait message by message until this one is there
+            n = before[phone]
+            said = []
+            while not said and n < before[phone] + 5:
+                n += 1
+                got = self.v.wait_sent(phone, n)[before[phone]:]
+                said = [m["text"] for m in got
+                        if "水渠被垃圾堵了" in m["text"]]
+            self.assertEqual(len(said), 1, got)
+            self.assertIn("M%d" % ticket, said[0])
+            self.assertIn("文培理家", said[0])
+        self.assertEqual(self.v.sent(VILLAGER), [])
+
     def test_say_cancel(self):
         sid = self.sid()
         t = self.answer(sid, VILLAGER, "4*取消的事*2")
         self.assertTrue(t.startswith("END "))
         rows = self.v.query("SELECT count(*) FROM matters WHERE text = ?",
                             ("取消的事",))
+        self.assertEqual(rows[0][0], 0)
+        # nobody is told of a cancelled matter (the answer and any
+        # notices are committed before the screen is sent)
+        rows = self.v.query("SELECT count(*) FROM outbox WHERE text LIKE ?",
+                            ("%取消的事%",))
         self.assertEqual(rows[0][0], 0)
 
     def add_pending(self, hh, pts, why):
