@@ -1441,6 +1441,12 @@ static int act_notice(struct page_ctx *p, bool send)
 			return rc;
 		rc = handler_notice(&hc, p->actor, false, text, &hh, &sms,
 				    &held);
+		if (!rc) {	/* the console audits every change with who */
+			snprintf(note, sizeof(note), "to %ld households, %ld "
+				 "SMS", hh, sms);
+			rc = store_audit(p->st, p->now, p->actor,
+					 "notice.send", note);
+		}
 		if (rc == -EDQUOT) {
 			store_rollback(p->st);
 			p->resp->status = 409;

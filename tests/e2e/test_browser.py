@@ -206,14 +206,14 @@ class ClerkDay(unittest.TestCase):
         self.assertIn("%d" % households, cost)
         self.shot("11-notice-cost")
         self.assertEqual(self.v.query("SELECT count(*) FROM outbox WHERE "
-                                      "text LIKE '明早8点%'")[0][0], 0)
+                                      "text LIKE '%明早8点%'")[0][0], 0)
         before = len(self.v.sent("13600000003"))
         self.submit("#notice-send")
         self.assertIn("通知已排队", self.el("#note").text)
         self.shot("12-notice-sent")
         self.v.wait_sent("13600000003", before + 1)
         self.assertEqual(self.v.query("SELECT count(*) FROM outbox WHERE "
-                                      "text LIKE '明早8点%'")[0][0],
+                                      "text LIKE '%明早8点%'")[0][0],
                          households)
 
         # 7. the other pages, for a person to look at
@@ -222,8 +222,28 @@ class ClerkDay(unittest.TestCase):
         self.shot("13-statement")
         self.go("/household?id=N01")
         self.shot("14-household")
+        # a villager's matter (说事 by SMS), answered and closed on the
+        # console: the state is the store's, the villager is texted
+        villager = "13800000004"
+        self.v.sms(villager, "说事 村口路灯坏了三天了")
+        no = self.v.query("SELECT no FROM matters WHERE text = ?",
+                          ("村口路灯坏了三天了",))[0][0]
         self.go("/matters")
+        self.assertIn("办理中", self.el("#m%d .state" % no).text)
         self.shot("15-matters")
+        before = len(self.v.sent(villager))
+        self.el("#m%d input[name=text]" % no).send_keys("明天派电工来修")
+        self.submit("#m%d form button" % no)
+        self.assertIn("已回复", self.el("#m%d .state" % no).text)
+        self.shot("15-matters-answered")
+        self.assertIn("明天派电工来修",
+                      self.v.wait_sent(villager, before + 1)[-1]["text"])
+        self.submit("#m%d form[action='/matters/close'] button" % no)
+        self.assertEqual(self.v.query("SELECT state FROM matters WHERE "
+                                      "no = ?", (no,))[0][0], "closed")
+        self.go("/matters?all=1")
+        self.assertIn("已办结", self.el("#m%d .state" % no).text)
+        self.shot("15-matters-closed")
         self.go("/messages")
         self.shot("16-messages")
         # every change is in the audit log with who made it
