@@ -318,24 +318,21 @@ class WebTest(unittest.TestCase):
         csrf = c.csrf("/import")
         body = ("household,name,phone,role,pin\nP01,预览户,13600000001,"
                 "villager,\nP02,坏行,abc,villager,\n")
-        bnd = "----jifenbnd"
-        raw = ("--%s\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n"
-               "%s\r\n--%s\r\nContent-Disposition: form-data; name=\"csv\"; "
-               "filename=\"v.csv\"\r\nContent-Type: text/csv\r\n\r\n%s\r\n"
-               "--%s--\r\n" % (bnd, csrf, bnd, body, bnd)).encode()
-        r = c.request("POST", "/import", raw=raw, headers={
-            "Content-Type": "multipart/form-data; boundary=" + bnd})
+        r = self.upload(c, csrf, body.encode())
         self.assertEqual(r.status, 200, r.text)
         self.assertIn("P01", r.text)
         self.assertIn("第 3 行", r.text)
-        self.assertEqual(self.v.query("SELECT count(*) FROM households "
-                                      "WHERE id = 'P01'")[0][0], 0)
+        self.assertEqual(self.households("P01"), 0)
         r = c.post("/import/confirm", {"csrf": csrf})
         self.assertEqual(r.status, 200, r.text)
-        self.assertEqual(self.v.query("SELECT count(*) FROM households "
-                                      "WHERE id = 'P01'")[0][0], 1)
+        self.assertEqual(self.households("P01"), 1)
         r = c.post("/import/confirm", {"csrf": csrf})
         self.assertEqual(r.status, 409)
+
+    def households(self, *ids):
+        """How many of the households IDS exist."""
+        return self.v.query("SELECT count(*) FROM households WHERE id IN "
+                            "(%s)" % ",".join("?" * len(ids)), ids)[0][0]
 
     def upload(self, c, csrf, body):
         """POST BODY (bytes) to /import as the file of a multipart form."""
@@ -363,8 +360,7 @@ class WebTest(unittest.TestCase):
         self.assertIn("欧阳桂兰家", r.text)
         self.assertIn("諸葛明家", r.text)
         self.assertIn("将新增", r.text)
-        self.assertEqual(self.v.query("SELECT count(*) FROM households "
-                                      "WHERE id IN ('G01', 'G02')")[0][0], 0)
+        self.assertEqual(self.households("G01", "G02"), 0)
         r = c.post("/import/confirm", {"csrf": csrf})
         self.assertEqual(r.status, 200, r.text)
         self.assertEqual(self.v.query(
@@ -379,9 +375,7 @@ class WebTest(unittest.TestCase):
         self.assertEqual(r.status, 400, r.text)
         self.assertIn("第 4 行", r.text)
         self.assertIn("GB18030", r.text)
-        self.assertEqual(self.v.query("SELECT count(*) FROM households "
-                                      "WHERE id IN ('G03', 'G04', 'G05')")
-                         [0][0], 0)
+        self.assertEqual(self.households("G03", "G04", "G05"), 0)
         # a UTF-8 BOM promises UTF-8: a GBK byte after it is refused
         r = self.upload(c, csrf, b"\xef\xbb\xbfhousehold,name,phone,role\n"
                         b"G06,\xd5\xc5,13600000076,villager\n")
