@@ -638,6 +638,31 @@ class NoticeTest(unittest.TestCase):
             v.close()
 
 
+    def test_console_notice_held_in_quiet_hours(self):
+        """In quiet hours the notice is queued but held until they end
+        (outq_not_before, as for `jifenctl notice`), and the page says so."""
+        now = time.time()
+        window = "%s-%s" % (time.strftime("%H:%M", time.localtime(now - 3600)),
+                            time.strftime("%H:%M", time.localtime(now + 7200)))
+        v = Village(conf={"sms.quiet_hours": window})
+        w = Web(v)
+        try:
+            w.set_password()
+            self.assertEqual(w.login_clerk().status, 303)
+            csrf = w.csrf("/messages")
+            r = w.post("/notice/send", {"csrf": csrf, "text": "夜里的通知"})
+            self.assertEqual(r.status, 200, r.text)
+            self.assertIn("夜间免打扰时段结束后发出", r.text)
+            rows = v.query("SELECT not_before FROM outbox WHERE text LIKE ?",
+                           ("%夜里的通知%",))
+            self.assertEqual(len(rows), 4)    # H01 once, H02, H03, H04
+            for (nb,) in rows:
+                self.assertGreater(nb, now + 3600)
+        finally:
+            w.close()
+            v.close()
+
+
 class ActivationTest(unittest.TestCase):
     def test_socket_activation_and_idle_exit(self):
         v = Village(conf={"web.idle_exit": 10, "ussd.enabled": True},
