@@ -7,6 +7,13 @@
 #   make fuzz       clang libFuzzer targets, short run each
 #   make bench      benchmarks (figures, not tests)
 #   make install PREFIX=/usr DESTDIR=...   (make uninstall undoes it)
+#   make cross-armhf  every program for 32-bit ARM in build-armhf/
+#   make check-armhf  the unit and end-to-end tests with those, under qemu
+#   make deb          the Debian package in build/deb/ (docs/OPERATIONS.md)
+
+# The one place the version is written: --version of every program, the
+# man pages and the Debian package (debian/changelog is checked against it).
+VERSION	= 0.9.0
 
 CC	?= gcc
 BUILD	?= build
@@ -40,22 +47,24 @@ ALL_PKGS = libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd \
 # Compile flags: each package asked on its own, so one missing package
 # does not empty the flags of the others.
 PKG_CFLAGS := $(foreach p,$(ALL_PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
-CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS) -DJIFEN_VERSION='"$(VERSION)"'
 
 # $(call libs,PROGRAM,PKG...): the link flags of PKG..., or stop naming
 # the first package that is missing and the Debian package to install.
-libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p)) (make deps does))))$(shell pkg-config --libs $(2))
+libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p))$(DEB_ARCH) (make deps does))))$(shell pkg-config --libs $(2))
 
 JIFEND_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt
 JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
 SIM_PKGS	= libcjson
 TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 
-# Debian packages the build and the tests need (make deps installs them).
-DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
+# Debian packages: RUN_DEPS are what building and running need (make deps,
+# make run); TEST_DEPS come with make check and the other test targets.
+RUN_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
-	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind libcrypt-dev
+	   libmicrohttpd-dev libcrypt-dev scdoc
+TEST_DEPS = libcmocka-dev python3 sqlite3 clang libclang-rt-14-dev valgrind
+DEB_DEPS = $(RUN_DEPS) $(TEST_DEPS)
 
 # --- modules (one .c/.h pair each) -----------------------------------
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
@@ -109,10 +118,12 @@ UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
 
-.PHONY: all deps check unit run asan valgrind fuzz bench install uninstall clean
+.PHONY: all programs deps test-deps man cross-armhf check-armhf deb check-deb check unit run asan valgrind fuzz bench install uninstall clean
 .SECONDEXPANSION:
 
-all: $(BINS)
+all: programs man
+
+programs: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -145,11 +156,14 @@ $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SR
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
 deps:
+	@tools/install-deps.sh $(RUN_DEPS)
+
+test-deps:
 	@tools/install-deps.sh $(DEB_DEPS)
 
 unit: $(UNIT_BINS)
 
-check: deps
+check: test-deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit $(BUILD)/fault/jifend
 	@tests/run-tests.sh $(BUILD)
 
@@ -157,14 +171,14 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/run-demo.sh $(BUILD)
 
-asan: deps
+asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang WERROR=-Werror \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all unit build/asan/fault/jifend
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		JIFEN_SANITIZER=asan tests/run-tests.sh build/asan
 
-valgrind: deps
+valgrind: test-deps
 	@$(MAKE) --no-print-directory all unit
 	@JIFEN_VALGRIND=1 tests/run-tests.sh $(BUILD)
 
@@ -174,13 +188,60 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-%_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
-fuzz: deps
+fuzz: test-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps
+bench: test-deps
 	@$(MAKE) --no-print-directory all
 	@bench/run-bench.sh $(BUILD)
+
+# --- man pages: docs/man/NAME.SECTION.scd -> $(BUILD)/man/NAME.SECTION -----
+MAN_PAGES = jifend.8 jifenctl.8 jifen-web.8 jifen-sync.8 jifen.conf.5
+MAN_OUT	= $(patsubst %,$(BUILD)/man/%,$(MAN_PAGES))
+
+man: $(MAN_OUT)
+
+$(BUILD)/man/%: docs/man/%.scd Makefile
+	@mkdir -p $(dir $@)
+	@command -v scdoc >/dev/null || { echo "man pages need scdoc: install the Debian package scdoc (make deps does)" >&2; exit 1; }
+	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc >$@
+
+# --- 32-bit ARM: the same targets with Debian's cross compiler ------------
+# Every program of BINS, the unit tests and the fault build, each linking
+# its own package list through pkg-config, pointed at the armhf .pc files.
+ARMHF_CC = arm-linux-gnueabihf-gcc
+ARMHF_BUILD = build-armhf
+ARMHF_PC = /usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig
+ARMHF_DEPS = gcc-arm-linux-gnueabihf qemu-user-static \
+	     $(foreach p,$(ALL_PKGS) cmocka,$(deb_$(p)):armhf)
+
+cross-armhf:
+	@tools/install-deps.sh --arch armhf $(ARMHF_DEPS)
+	@PKG_CONFIG_LIBDIR=$(ARMHF_PC) $(MAKE) --no-print-directory \
+		BUILD=$(ARMHF_BUILD) CC=$(ARMHF_CC) DEB_ARCH=:armhf \
+		programs unit $(ARMHF_BUILD)/fault/jifend
+	@for b in $(BINS:$(BUILD)/%=$(ARMHF_BUILD)/%); do \
+		arm-linux-gnueabihf-strip -o $$b.stripped $$b; \
+		printf '%-40s %8d bytes stripped\n' $$b $$(wc -c <$$b.stripped); done
+
+# The tests run the armhf binaries through tools/qemu-wrap.sh (explicit
+# qemu-arm-static, no binfmt needed); timeouts as for the sanitizer runs.
+check-armhf: cross-armhf test-deps
+	@tools/qemu-wrap.sh $(ARMHF_BUILD) $(ARMHF_BUILD)/qemu
+	@JIFEN_SANITIZER=qemu JIFEN_EMULATED=qemu-arm \
+		tests/run-tests.sh $(ARMHF_BUILD)/qemu
+
+# --- Debian package (debian/): build/deb/jifen_VERSION_ARCH.deb -----------
+DEB_BUILD_DEPS = debhelper dpkg-dev fakeroot lintian
+deb: deps
+	@tools/install-deps.sh $(DEB_BUILD_DEPS)
+	@tools/build-deb.sh $(VERSION) $(BUILD)/deb
+
+# The built package installed into a throwaway root, jifend -n run there.
+check-deb: deb
+	@tools/install-deps.sh python3
+	@tests/package/run.sh $(BUILD)/deb
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
@@ -200,7 +261,7 @@ uninstall:
 	rm -f $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
 
 clean:
-	rm -rf build
+	rm -rf build $(ARMHF_BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD)/fault/obj -name '*.d' 2>/dev/null)

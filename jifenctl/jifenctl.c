@@ -33,6 +33,11 @@
 static void usage(FILE *f)
 {
 	fputs("usage: jifenctl [-c FILE] COMMAND [ARGS]\n"
+	      "options:\n"
+	      "  -c, --config FILE  configuration (default $JIFEN_CONFIG, then "
+	      CONFIG_DEFAULT_PATH ")\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      print the version and exit\n"
 	      "commands:\n"
 	      "  import FILE.csv                      upsert households and phones\n"
 	      "  record add HOUSEHOLD POINTS REASON [--final]\n"
@@ -188,7 +193,12 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			puts("jifenctl " JIFEN_VERSION);
+			return 0;
+		}
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
+		    i + 1 < argc) {
 			given = argv[i + 1];
 			i += 2;
 			continue;

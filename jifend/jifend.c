@@ -2,7 +2,7 @@
 /*
  * jifend - the Jifen SMS gateway daemon (SPEC section 3).
  *
- *   jifend [-c FILE] [-d] [-s] [-T]   run in the foreground
+ *   jifend [-c FILE] [-s] [-T]        run in the foreground
  *   jifend -n [-c FILE]               check the configuration only
  *
  * Start-up order: config -> log -> store -> gateway (modem) -> drop
@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -44,12 +45,14 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fputs("usage: jifend [-c FILE] [-n] [-s] [-T] [-h]\n"
-	      "  -c FILE  configuration (default $JIFEN_CONFIG, then "
+	fputs("usage: jifend [-c FILE] [-n] [-s] [-T] [-h] [-V]\n"
+	      "  -c, --config FILE  configuration (default $JIFEN_CONFIG, then "
 	      CONFIG_DEFAULT_PATH ")\n"
-	      "  -n       check the configuration and exit\n"
-	      "  -s       log to syslog instead of stderr\n"
-	      "  -T       write the raw AT trace (debug level; personal data)\n",
+	      "  -n, --check        check the configuration and exit\n"
+	      "  -s, --syslog       log to syslog instead of stderr\n"
+	      "  -T, --trace        write the raw AT trace (debug level; personal data)\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      print the version and exit\n",
 	      f);
 }
 
@@ -248,11 +251,21 @@ int main(int argc, char **argv)
 	bool check_only = false, use_syslog = false, trace = false;
 	char err[512];
 	int opt, rc = 1, e;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
 	block_signals();
-	while ((opt = getopt(argc, argv, "c:nsTh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:nsThV", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			d.config_path = optarg;
@@ -268,6 +281,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			puts("jifend " JIFEN_VERSION);
 			return 0;
 		default:
 			usage(stderr);
