@@ -47,7 +47,7 @@ ALL_PKGS = libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd \
 # Compile flags: each package asked on its own, so one missing package
 # does not empty the flags of the others.
 PKG_CFLAGS := $(foreach p,$(ALL_PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
-CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS) -DJIFEN_VERSION='"$(VERSION)"'
+CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -I. $(PKG_CFLAGS) -DJIFEN_VERSION='"$(VERSION)"'
 
 # $(call libs,PROGRAM,PKG...): the link flags of PKG..., or stop naming
 # the first package that is missing and the Debian package to install.
@@ -243,22 +243,36 @@ check-deb: deb
 	@tools/install-deps.sh python3
 	@tests/package/run.sh $(BUILD)/deb
 
+UNITDIR	?= /lib/systemd/system
+UDEVDIR	?= /lib/udev/rules.d
+MANDIR	?= $(PREFIX)/share/man
+
+# A man page is installed with its program: jifen-web.8 only once
+# $(BUILD)/jifen-web is built.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/jifend $(DESTDIR)$(PREFIX)/sbin/jifend
 	install -m 0755 $(BUILD)/jifenctl $(DESTDIR)$(PREFIX)/bin/jifenctl
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
 	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
-	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/lib/udev/rules.d
-	install -m 0644 packaging/jifend.service $(DESTDIR)/lib/systemd/system/jifend.service
-	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVDIR)
+	install -m 0644 packaging/jifend.service $(DESTDIR)$(UNITDIR)/jifend.service
+	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)$(UDEVDIR)/70-jifen-modem.rules
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(BUILD)/man/jifen.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	for p in $(MAN_PAGES:%.8=%); do \
+		case $$p in *.5) continue ;; esac; \
+		[ -x $(BUILD)/$$p ] || continue; \
+		install -m 0644 $(BUILD)/man/$$p.8 $(DESTDIR)$(MANDIR)/man8/; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
 	rm -f $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jifen 2>/dev/null
-	rm -f $(DESTDIR)/lib/systemd/system/jifend.service
-	rm -f $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
+	rm -f $(DESTDIR)$(UNITDIR)/jifend.service
+	rm -f $(DESTDIR)$(UDEVDIR)/70-jifen-modem.rules
+	rm -f $(MAN_PAGES:%=$(DESTDIR)$(MANDIR)/man8/%) $(DESTDIR)$(MANDIR)/man5/jifen.conf.5
 
 clean:
 	rm -rf build $(ARMHF_BUILD)

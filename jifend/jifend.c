@@ -35,8 +35,21 @@
 #include "jifend/fault.h"
 #endif
 
+/*
+ * The systemd watchdog: "WATCHDOG=1" at least every half interval, as a
+ * deadline of the loop.  A ping also rides on any wakeup that happens
+ * after a quarter interval (a health check, an SMS), so with the unit's
+ * WatchdogSec=15min and health checks every 300 s the watchdog never
+ * adds a wakeup of its own.
+ */
+struct watchdog {
+	int64_t interval_ms;	/* 0: not under a watchdog */
+	int64_t last_ms;
+};
+
 struct daemon {
 	const char *config_path;
+	struct watchdog wd;
 	struct config cfg;
 	struct loop *loop;
 	struct gw *gw;
@@ -128,6 +141,38 @@ static const struct loop_source_ops sig_ops = {
 	.fd = sig_fd,
 	.events = sig_events,
 	.dispatch = sig_dispatch,
+};
+
+static void wd_ping(struct watchdog *wd, int64_t now)
+{
+	notify_send("WATCHDOG=1");
+	wd->last_ms = now;
+}
+
+static int64_t wd_deadline(void *data)
+{
+	struct watchdog *wd = data;
+
+	return wd->interval_ms ? wd->last_ms + wd->interval_ms / 2 : -1;
+}
+
+static void wd_timeout(void *data, int64_t now)
+{
+	wd_ping(data, now);
+}
+
+static void wd_after_wake(void *data, int64_t now)
+{
+	struct watchdog *wd = data;
+
+	if (wd->interval_ms && now - wd->last_ms >= wd->interval_ms / 4)
+		wd_ping(wd, now);
+}
+
+static const struct loop_source_ops wd_ops = {
+	.deadline = wd_deadline,
+	.timeout = wd_timeout,
+	.after_wake = wd_after_wake,
 };
 
 static void daemon_sigset(sigset_t *set)
@@ -333,6 +378,9 @@ int main(int argc, char **argv)
 	}
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
+	d.wd.interval_ms = notify_watchdog_ms();
+	d.wd.last_ms = loop_now();
+	loop_add(d.loop, &wd_ops, &d.wd);
 #ifdef JIFEN_FAULTS
 	/* test build only (make build/fault/jifend): see jifend/fault.h */
 	if (fault_init(st, d.loop) < 0)
