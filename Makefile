@@ -73,7 +73,8 @@ PORT_SRCS	= modem/port.c
 MODEM_SRCS	= modem/modem.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
-GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
+GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \
+		  gateway/clock.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c
 
 # The village library every front end links: rules, replies, outbox.
@@ -102,6 +103,7 @@ test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c
 test-text_SRCS	= gateway/text.c
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c
 test-loan_SRCS	= gateway/loan.c
+test-clock_SRCS	= gateway/clock.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c
 

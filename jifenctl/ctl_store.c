@@ -282,7 +282,7 @@ int ctl_import(struct store *st, int argc, char **argv)
 	struct csv c;
 	char *data = NULL;
 	size_t len = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = ctl_now(st);
 	int rc, nf, line, ncols, i;
 
 	if (argc != 2 || argv[1][0] == '-')
@@ -486,7 +486,7 @@ static int record_add(struct store *st, int argc, char **argv)
 	rn.status = final ? STORE_FINAL : STORE_PENDING;
 	rn.by = "console";
 	rn.origin = "console";
-	rn.now = (int64_t)time(NULL);
+	rn.now = ctl_now(st);
 	rc = store_record_add(st, &rn, &no, NULL);
 	if (rc == -ENOENT) {
 		fprintf(ERR, "jifenctl: record add: no such household '%s'\n",
@@ -666,4 +666,19 @@ fail:
 usage:
 	fputs("jifenctl: usage: household show ID [--json]\n", ERR);
 	return 2;
+}
+
+int64_t ctl_now(struct store *st)
+{
+	char src[16], off[32];
+	int64_t now = (int64_t)time(NULL);
+	char *end;
+	long long o;
+
+	if (store_status_get(st, "clock.source", src, sizeof(src)) < 0 ||
+	    !strcmp(src, "system") ||
+	    store_status_get(st, "clock.offset", off, sizeof(off)) < 0)
+		return now;
+	o = strtoll(off, &end, 10);
+	return end == off || *end ? now : now + o;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "gateway/clock.h"
 #include "jifenctl/ctl_pdu.h"
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
@@ -116,7 +117,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	struct status_ctx c = { false, NULL };
 	struct store_counts n;
 	char buf[128], up[64];
-	int64_t now = (int64_t)time(NULL), day = now - 86400;
+	int64_t now = ctl_now(st), day = now - 86400;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
@@ -226,6 +227,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jifenctl: %s\n", err);
 		return 1;
 	}
+	/* local dates (公示 ends, statements) in village.timezone */
+	clock_use_zone(cfg.village.timezone);
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
 	if (!strcmp(cmd, "sync")) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "jifend/gw.h"
+#include "gateway/clock.h"
 #include "gateway/handlers.h"
 #include "gateway/log.h"
 #include "modem/modem.h"
@@ -27,6 +28,9 @@
 #define GW_RETRY_MIN_MS		100	/* first retry after a store error */
 #define GW_PRUNE_S		86400
 #define GW_KEEP_DAYS		90
+/* status key jifen-sync writes: the sync server's Date (Unix seconds or
+ * the HTTP-date), updated_at = the system clock when it was received */
+#define GW_SYNC_DATE_KEY	"sync.server_date"
 
 struct gw {
 	struct store *st;
@@ -45,17 +49,23 @@ struct gw {
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
 	struct modem_status last_status;
+	/* the time the gateway believes (gateway/clock.h) */
+	struct clock *clock;
+	struct clock_reading clock_written;	/* last in the status table */
+	int64_t sync_date_seen;			/* its updated_at, 0: none */
 };
 
-static int64_t wall_now(void)
+/* The wall-clock time to date things with: the system clock, or the
+ * network's time when the system clock is unset or wrong (SPEC §13). */
+static int64_t wall_now(const struct gw *gw)
 {
-	return (int64_t)time(NULL);
+	return clock_now(gw->clock, (int64_t)time(NULL), loop_now());
 }
 
 /* Monotonic deadline for wall-clock time @t (seconds). */
-static int64_t mono_at(int64_t t)
+static int64_t mono_at(const struct gw *gw, int64_t t)
 {
-	int64_t now = wall_now();
+	int64_t now = wall_now(gw);
 
 	if (t <= now)
 		return loop_now();
@@ -66,6 +76,86 @@ static void arm(int64_t *slot, int64_t when)
 {
 	if (*slot < 0 || when < *slot)
 		*slot = when;
+}
+
+/* --- time sources (SPEC §13, gateway/clock.h) ------------------------ */
+
+/* Write clock.source and clock.offset when they change (by more than a
+ * couple of seconds: the two clocks drift apart slowly). */
+static void gw_clock_status(struct gw *gw)
+{
+	struct clock_reading r, *w = &gw->clock_written;
+	int64_t sys = (int64_t)time(NULL), d;
+	char buf[32];
+
+	clock_reading(gw->clock, sys, loop_now(), &r);
+	d = r.offset - w->offset;
+	if (r.source == w->source && d >= -2 && d <= 2 && w->now)
+		return;
+	if (r.source != w->source)
+		log_notice("clock: %s (%+lld s from the system clock)",
+			   r.source == CLOCK_SRC_SYSTEM ?
+			   "the system clock agrees with the network" :
+			   clock_source_name(r.source),
+			   (long long)r.offset);
+	store_status_set(gw->st, "clock.source", clock_source_name(r.source),
+			 r.now);
+	snprintf(buf, sizeof(buf), "%lld", (long long)r.offset);
+	store_status_set(gw->st, "clock.offset", buf, r.now);
+	*w = r;
+}
+
+/* The network said it is @utc (Unix seconds) now. */
+static void gw_clock_learn(struct gw *gw, enum clock_source src, int64_t utc)
+{
+	if (clock_learn(gw->clock, src, utc, (int64_t)time(NULL), loop_now()))
+		gw_clock_status(gw);
+}
+
+struct sync_date {
+	int64_t value;		/* the server's Date, Unix seconds */
+	int64_t at;		/* system clock when it was recorded */
+};
+
+static int gw_find_sync_date(const char *key, const char *value,
+			     int64_t updated_at, void *data)
+{
+	struct sync_date *sd = data;
+	char *end;
+	long long v;
+
+	if (strcmp(key, GW_SYNC_DATE_KEY))
+		return 0;
+	v = strtoll(value, &end, 10);
+	if (end == value || *end) {
+		if (clock_parse_http_date(value, &sd->value) < 0)
+			return 0;
+	} else {
+		sd->value = v;
+	}
+	sd->at = updated_at;
+	return 0;
+}
+
+/*
+ * jifen-sync records the server's Date header in the status table
+ * (GW_SYNC_DATE_KEY, written with the system clock of that moment); a
+ * new one is a time sample.  Looked at with the health checks.
+ */
+static void gw_clock_from_sync(struct gw *gw)
+{
+	struct sync_date sd = { 0, 0 };
+	int64_t sys = (int64_t)time(NULL);
+
+	if (store_status_list(gw->st, gw_find_sync_date, &sd) < 0 ||
+	    !sd.at || sd.at == gw->sync_date_seen)
+		return;
+	gw->sync_date_seen = sd.at;
+	/* anchored where it was taken: sys - at seconds ago */
+	if (sd.at <= sys &&
+	    clock_learn(gw->clock, CLOCK_SRC_SYNC, sd.value, sd.at,
+			loop_now() - (sys - sd.at) * 1000))
+		gw_clock_status(gw);
 }
 
 /*
@@ -125,9 +215,21 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 	struct gw *gw = data;
 	struct store_inbox_part *parts;
 	char (*senders)[PHONE_MAX + 48];
-	int64_t now = wall_now();
+	int64_t now;
 	size_t i, np = 0;
 	int err;
+
+	/* service-centre timestamps: a lower bound of the time (clock.h) */
+	for (i = 0; i < n; i++) {
+		const struct sms_pdu *p = &msgs[i].pdu;
+
+		if (msgs[i].kind == MODEM_SMS_STATUS_REPORT &&
+		    p->discharge.present)
+			gw_clock_learn(gw, CLOCK_SRC_SMS, p->discharge.epoch);
+		else if (msgs[i].kind == MODEM_SMS_TEXT && p->scts.present)
+			gw_clock_learn(gw, CLOCK_SRC_SMS, p->scts.epoch);
+	}
+	now = wall_now(gw);
 
 	parts = calloc(n, sizeof(*parts));
 	senders = calloc(n, sizeof(*senders));
@@ -270,7 +372,7 @@ static void gw_on_sent(int err, int mr, const struct at_error *e,
 		       void *data)
 {
 	struct gw *gw = data;
-	int64_t now = wall_now();
+	int64_t now = wall_now(gw);
 	int rc;
 
 	gw->sending = false;
@@ -337,7 +439,7 @@ static void gw_send_next(struct gw *gw)
 		return;
 	if (gw->unrecorded) {
 		err = store_outbox_part_sent(gw->st, gw->unrecorded_part,
-					     gw->unrecorded_mr, wall_now());
+					     gw->unrecorded_mr, wall_now(gw));
 		if (err < 0) {
 			gw_retry_later(gw);
 			return;
@@ -347,7 +449,7 @@ static void gw_send_next(struct gw *gw)
 	}
 	if (!gw_modem_ready(gw))
 		return;
-	err = store_outbox_next_due(gw->st, wall_now(), &part);
+	err = store_outbox_next_due(gw->st, wall_now(gw), &part);
 	if (err < 0) {
 		if (err != -ENOENT)
 			log_err("outbox: %s", strerror(-err));
@@ -547,7 +649,7 @@ static int gw_handle_batch(struct gw *gw, int64_t now)
 /* Everything the store says is due: inbox, 公示, outbox. */
 static void gw_work(struct gw *gw)
 {
-	int64_t now = wall_now(), t;
+	int64_t now = wall_now(gw), t;
 	int i, n;
 
 	gw->t_work = -1;
@@ -566,7 +668,7 @@ static void gw_work(struct gw *gw)
 	gw_send_next(gw);
 	t = gw_store_wakeup(gw);
 	if (t >= 0)
-		arm(&gw->t_work, mono_at(t <= now ? now : t));
+		arm(&gw->t_work, mono_at(gw, t <= now ? now : t));
 }
 
 struct gw *gw_new(struct store *st, const struct config *cfg)
@@ -580,9 +682,12 @@ struct gw *gw_new(struct store *st, const struct config *cfg)
 	gw->cfg = cfg;
 	gw->t_work = -1;
 	gw->t_prune = -1;
+	gw->clock = clock_new();
 	gw_modem_config(gw, &mc);
 	gw->modem = modem_new(&mc);
-	if (!gw->modem) {
+	if (!gw->modem || !gw->clock) {
+		modem_free(gw->modem);
+		clock_free(gw->clock);
 		free(gw);
 		return NULL;
 	}
@@ -594,6 +699,7 @@ void gw_free(struct gw *gw)
 	if (!gw)
 		return;
 	modem_free(gw->modem);
+	clock_free(gw->clock);
 	free(gw);
 }
 
@@ -601,10 +707,12 @@ int gw_start(struct gw *gw)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now());
-	store_status_set(gw->st, "started_at", buf, wall_now());
+	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now(gw));
+	store_status_set(gw->st, "started_at", buf, wall_now(gw));
 	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
-	store_status_set(gw->st, "pid", buf, wall_now());
+	store_status_set(gw->st, "pid", buf, wall_now(gw));
+	gw_clock_from_sync(gw);
+	gw_clock_status(gw);
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
 	store_set_durable(gw->st, false);	/* see gw_on_sms() */
@@ -628,7 +736,7 @@ void gw_reconfigure(struct gw *gw)
 void gw_write_status(struct gw *gw)
 {
 	struct modem_status s;
-	int64_t now = wall_now();
+	int64_t now = wall_now(gw);
 	char buf[64];
 
 	modem_get_status(gw->modem, &s);
@@ -699,8 +807,6 @@ static int64_t gw_src_deadline(void *data)
 
 	if (gw->t_work >= 0 && (d < 0 || gw->t_work < d))
 		d = gw->t_work;
-	if (gw->t_prune >= 0 && (d < 0 || gw->t_prune < d))
-		d = gw->t_prune;
 	return d;
 }
 
@@ -720,13 +826,21 @@ static void gw_src_timeout(void *data, int64_t now)
 		 * latest, even when jifenctl could not wake us (gw_kick).
 		 */
 		arm(&gw->t_work, now);
-	}
-	if (gw->t_prune >= 0 && gw->t_prune <= now) {
-		long n = 0;
+		gw_clock_from_sync(gw);
+		gw_clock_status(gw);
+		/*
+		 * The daily prune rides on a health check instead of
+		 * waking the daemon itself: an idle gateway wakes once per
+		 * modem.health_interval and for nothing else.
+		 */
+		if (gw->t_prune >= 0 && gw->t_prune <= now) {
+			long n = 0;
 
-		if (store_prune(gw->st, wall_now(), GW_KEEP_DAYS, &n) == 0 && n)
-			log_info("pruned %ld old queue rows", n);
-		gw->t_prune = now + (int64_t)GW_PRUNE_S * 1000;
+			if (store_prune(gw->st, wall_now(gw), GW_KEEP_DAYS,
+					&n) == 0 && n)
+				log_info("pruned %ld old queue rows", n);
+			gw->t_prune = now + (int64_t)GW_PRUNE_S * 1000;
+		}
 	}
 	if (gw->t_work >= 0 && gw->t_work <= now)
 		gw_work(gw);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "gateway/clock.h"
 #include "jifend/gw.h"
 #include "gateway/wake.h"
 #include "gateway/log.h"
@@ -73,6 +74,10 @@ static void apply_log_config(const struct config *cfg)
 {
 	log_set_level((int)cfg->log.level);
 	log_set_personal(cfg->log.personal_data);
+	/* every local date in village.timezone, never the system's zone */
+	if (clock_use_zone(cfg->village.timezone) < 0)
+		log_err("village.timezone %s: cannot be set",
+			cfg->village.timezone);
 }
 
 static void reload(struct daemon *d)
