@@ -118,6 +118,10 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 
+# LD_PRELOAD shims the end-to-end tests use (built by unit, so every
+# build directory that runs the tests has them)
+TEST_SHIMS = $(BUILD)/tests/libclockshift.so
+
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-modemsim
 
 .PHONY: all programs deps test-deps man cross-armhf check-armhf deb check-deb check unit run asan valgrind fuzz bench install uninstall clean
@@ -163,7 +167,11 @@ deps:
 test-deps:
 	@tools/install-deps.sh $(DEB_DEPS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(TEST_SHIMS)
+
+$(BUILD)/tests/lib%.so: tests/e2e/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -O2 -shared -fPIC -o $@ $< -ldl
 
 check: test-deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit $(BUILD)/fault/jifend

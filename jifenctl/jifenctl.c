@@ -92,21 +92,26 @@ static int status_kv(const char *key, const char *value, int64_t at,
 	return 0;
 }
 
-/* "3d 04:05:06" since jifend started, or "not running". */
-static void uptime(struct store *st, int64_t now, char *out, size_t len)
+/*
+ * "3d 04:05:06" since jifend started, or "not running".  From the
+ * monotonic clock jifend recorded at start (shared by every process of
+ * the machine, blind to wall-clock jumps); a value from before the
+ * last boot means the daemon is gone.
+ */
+static void uptime(struct store *st, char *out, size_t len)
 {
 	char state[32], started[32];
+	struct timespec ts;
 	long long t, d;
 
 	if (store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
 	    !strcmp(state, "STOPPED") ||
-	    store_status_get(st, "started_at", started, sizeof(started)) < 0) {
+	    store_status_get(st, "started_mono", started, sizeof(started)) < 0 ||
+	    clock_gettime(CLOCK_MONOTONIC, &ts) < 0 ||
+	    (t = (long long)ts.tv_sec - strtoll(started, NULL, 10)) < 0) {
 		snprintf(out, len, "not running");
 		return;
 	}
-	t = now - strtoll(started, NULL, 10);
-	if (t < 0)
-		t = 0;
 	d = t / 86400;
 	snprintf(out, len, "%lldd %02lld:%02lld:%02lld", d, t % 86400 / 3600,
 		 t % 3600 / 60, t % 60);
@@ -147,7 +152,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	}
 	if (store_state_get(st, "last_sync", buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "never");
-	uptime(st, now, up, sizeof(up));
+	uptime(st, up, sizeof(up));
 	if (c.json) {
 		cJSON *q = cJSON_AddObjectToObject(c.obj, "queues");
 		char *s;

@@ -711,6 +711,10 @@ int gw_start(struct gw *gw)
 	store_status_set(gw->st, "started_at", buf, wall_now(gw));
 	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
 	store_status_set(gw->st, "pid", buf, wall_now(gw));
+	/* uptime from the machine's monotonic clock, which a wrong or
+	 * jumping wall clock cannot disturb (jifenctl status) */
+	snprintf(buf, sizeof(buf), "%lld", (long long)(loop_now() / 1000));
+	store_status_set(gw->st, "started_mono", buf, wall_now(gw));
 	gw_clock_from_sync(gw);
 	gw_clock_status(gw);
 	gw->t_work = loop_now();

@@ -12,7 +12,12 @@ build=$(cd "$1" && pwd)
 out=$2
 qemu=${QEMU:-qemu-arm-static}
 command -v "$qemu" >/dev/null || {
-	echo "qemu-wrap: $qemu missing: apt-get install qemu-user-static" >&2
+	# LD_PRELOAD shims of the tests (armhf too): the tests pass them to the
+# emulated program with QEMU_SET_ENV
+for f in "$build"/tests/*.so; do
+	[ -f "$f" ] && ln -s "$f" "$out/tests/"
+done
+echo "qemu-wrap: $qemu missing: apt-get install qemu-user-static" >&2
 	exit 1
 }
 rm -rf "$out"
@@ -25,5 +30,10 @@ for f in "$build"/* "$build"/tests/test-* "$build"/fault/jifend; do
 	printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$f" >"$out/$rel"
 	chmod 755 "$out/$rel"
 	n=$((n + 1))
+done
+# LD_PRELOAD shims of the tests (armhf too): the tests pass them to the
+# emulated program with QEMU_SET_ENV
+for f in "$build"/tests/*.so; do
+	[ -f "$f" ] && ln -s "$f" "$out/tests/"
 done
 echo "qemu-wrap: $n programs of $build run under $qemu from $out"
