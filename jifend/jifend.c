@@ -48,6 +48,10 @@ struct watchdog {
 	int64_t last_ms;
 };
 
+/* SQLite page cache of the daemon's connection (docs/PERFORMANCE.md):
+ * 256 KiB instead of 2,000 keeps a burst's peak RSS 0.7 MiB lower. */
+#define JIFEND_DB_CACHE_KIB	256
+
 struct daemon {
 	const char *config_path;
 	struct watchdog wd;
@@ -370,6 +374,7 @@ int main(int argc, char **argv)
 			strerror(-e));
 		goto out;
 	}
+	store_cache_limit(st, JIFEND_DB_CACHE_KIB);
 	d.loop = loop_new();
 	d.gw = gw_new(st, &d.cfg);
 	if (!d.loop || !d.gw) {

@@ -543,6 +543,18 @@ out:
 	return NULL;
 }
 
+/* --- memory (appliance, issue 13) ------------------------------------ */
+
+int store_cache_limit(struct store *st, int kib)
+{
+	char sql[64];
+	int r;
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	r = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
+}
+
 void store_close(struct store *st)
 {
 	int i;

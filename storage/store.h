@@ -51,6 +51,14 @@ struct store;
  */
 struct store *store_open(const char *path, int *err);
 
+/*
+ * store_cache_limit - hold at most @kib KiB of database pages in this
+ * connection's page cache (SQLite's default is 2,000 KiB).  The daemon
+ * keeps it small: its queries walk indexes and the OS page cache holds
+ * the file anyway, while the resident memory budget is 4 MiB (SPEC §11).
+ */
+int store_cache_limit(struct store *st, int kib);
+
 /* Finalize the cached statements and close.  NULL is allowed.  An open
  * transaction is rolled back. */
 void store_close(struct store *st);
