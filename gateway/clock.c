@@ -189,8 +189,8 @@ int clock_parse_modem_time(const char *text, int64_t *utc)
 	    mi > 59 || ss > 60)
 		return -EINVAL;
 	/* "80/01/06" is an unset modem clock (1980), not 2080 */
-	t = days_from_civil(yy < 70 ? 2000 + yy : 1900 + yy, mo, dd) * 86400 + hh * 3600 + mi * 60 +
-	    ss - (int64_t)sign * q * 15 * 60;
+	t = days_from_civil(yy < 70 ? 2000 + yy : 1900 + yy, mo, dd) * 86400 +
+	    hh * 3600 + mi * 60 + ss - (int64_t)sign * q * 15 * 60;
 	if (t < CLOCK_MIN_UTC)
 		return -EINVAL;		/* a modem clock never set */
 	*utc = t;

@@ -68,7 +68,8 @@ static void usage(FILE *f)
 	      CONFIG_DEFAULT_PATH ")\n"
 	      "  -n, --check        check the configuration and exit\n"
 	      "  -s, --syslog       log to syslog instead of stderr\n"
-	      "  -T, --trace        write the raw AT trace (debug level; personal data)\n"
+	      "  -T, --trace        log the raw AT trace (debug level; "
+	      "personal data)\n"
 	      "  -h, --help         this help\n"
 	      "  -V, --version      print the version and exit\n",
 	      f);

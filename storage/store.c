@@ -170,6 +170,54 @@ static const char *const migrations[] = {
 	/* 1 -> 2: the next part to send without sorting the whole queue */
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
+	/*
+	 * 2 -> 3 (appliance): each household's final points kept by
+	 * triggers, so a village rank is an index range count instead of
+	 * summing every household's records for every 积分 (docs/STORAGE.md).
+	 * Idempotent (IF NOT EXISTS, OR REPLACE): safe to run again.
+	 */
+	"CREATE TABLE IF NOT EXISTS household_totals("
+	"  household TEXT PRIMARY KEY,"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  final INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS household_totals_rank"
+	"  ON household_totals(active, final);"
+	"INSERT OR REPLACE INTO household_totals(household, active, final)"
+	"  SELECT h.id, h.deleted = 0, (SELECT COALESCE(SUM(points), 0)"
+	"    FROM records r WHERE r.household = h.id AND r.status = 'final')"
+	"  FROM households h;"
+	"CREATE TRIGGER IF NOT EXISTS households_totals_ins AFTER INSERT"
+	"  ON households BEGIN"
+	"  INSERT OR IGNORE INTO household_totals(household, active)"
+	"    VALUES(NEW.id, NEW.deleted = 0);"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS households_totals_upd AFTER UPDATE OF deleted"
+	"  ON households BEGIN"
+	"  UPDATE household_totals SET active = (NEW.deleted = 0)"
+	"    WHERE household = NEW.id;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS households_totals_del AFTER DELETE"
+	"  ON households BEGIN"
+	"  DELETE FROM household_totals WHERE household = OLD.id;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS records_totals_ins AFTER INSERT ON records"
+	"  WHEN NEW.status = 'final' BEGIN"
+	"  UPDATE household_totals SET final = final + NEW.points"
+	"    WHERE household = NEW.household;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS records_totals_del AFTER DELETE ON records"
+	"  WHEN OLD.status = 'final' BEGIN"
+	"  UPDATE household_totals SET final = final - OLD.points"
+	"    WHERE household = OLD.household;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS records_totals_upd"
+	"  AFTER UPDATE OF status, points, household ON records"
+	"  WHEN OLD.status = 'final' OR NEW.status = 'final' BEGIN"
+	"  UPDATE household_totals SET final = final - OLD.points"
+	"    WHERE household = OLD.household AND OLD.status = 'final';"
+	"  UPDATE household_totals SET final = final + NEW.points"
+	"    WHERE household = NEW.household AND NEW.status = 'final';"
+	" END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -39,7 +39,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after open). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * Open (creating if needed) the database at PATH, creating a missing

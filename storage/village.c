@@ -1036,19 +1036,20 @@ int store_records_next_due(struct store *st, int64_t *t)
 
 /* ---- balances ------------------------------------------------------------- */
 
+/* The household's sums walk its own records (index records_household);
+ * the rank is a range count on household_totals_rank: neither sums the
+ * rest of the village (schema 3, household_totals). */
 static const char sql_balance[] =
-	"WITH t AS (SELECT h.id AS id, (SELECT COALESCE(SUM(points), 0)"
-	"   FROM records r WHERE r.household = h.id AND r.status = 'final')"
-	"   AS f FROM households h WHERE h.deleted = 0),"
-	" me AS (SELECT"
+	"WITH me AS (SELECT"
 	"   COALESCE(SUM(CASE WHEN status = 'final' THEN points END), 0) AS f,"
 	"   COALESCE(SUM(CASE WHEN status = 'approved' THEN points END), 0)"
 	"     AS a,"
 	"   COALESCE(SUM(CASE WHEN status = 'pending' THEN points END), 0)"
 	"     AS p FROM records WHERE household = ?1)"
 	" SELECT me.f, me.a, me.p,"
-	"  1 + (SELECT COUNT(*) FROM t WHERE t.f > me.f),"
-	"  (SELECT COUNT(*) FROM t) FROM me";
+	"  1 + (SELECT COUNT(*) FROM household_totals"
+	"       WHERE active = 1 AND final > me.f),"
+	"  (SELECT COUNT(*) FROM household_totals WHERE active = 1) FROM me";
 
 int store_household_balance(struct store *st, const char *household,
 			    struct store_balance *out)
