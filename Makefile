@@ -70,7 +70,7 @@ DEB_DEPS = $(RUN_DEPS) $(TEST_DEPS)
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
-MODEM_SRCS	= modem/modem.c
+MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \
@@ -86,7 +86,9 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c $(VILLAGE_SRCS)
-SIM_SRCS	= tools/modemsim.c $(PDU_SRCS) $(AT_SRCS)
+SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
+		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
+		  $(PDU_SRCS) $(AT_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -117,6 +119,10 @@ fuzz-cmd_SRCS	= gateway/text.c gateway/cmd.c
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
+
+# Every fuzz target is also built with the ordinary compiler and
+# tests/fuzz/replay.c, and make check replays its committed corpus.
+REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
 
 # LD_PRELOAD shims the end-to-end tests use (built by unit, so every
 # build directory that runs the tests has them)
@@ -161,13 +167,17 @@ $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $$(call obj,$$(test-%_SR
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
+$(BUILD)/tests/replay-%: $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/obj/tests/fuzz/fuzz-%.o $$(call obj,$$(fuzz-%_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
+
 deps:
 	@tools/install-deps.sh $(RUN_DEPS)
 
 test-deps:
 	@tools/install-deps.sh $(DEB_DEPS)
 
-unit: $(UNIT_BINS) $(TEST_SHIMS)
+unit: $(UNIT_BINS) $(REPLAY_BINS) $(TEST_SHIMS)
 
 $(BUILD)/tests/lib%.so: tests/e2e/%.c
 	@mkdir -p $(dir $@)

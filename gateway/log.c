@@ -2,6 +2,7 @@
 /*
  * log.c - stderr or syslog logging with personal-data masking.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -55,16 +56,18 @@ void log_vmsg(int level, const char *fmt, va_list ap)
 		"emerg", "alert", "crit", "error", "warning", "notice",
 		"info", "debug",
 	};
+	int saved = errno;	/* callers log, then return -errno */
 
 	if (!log_enabled(level))
 		return;
 	if (lg.syslog) {
 		vsyslog(level, fmt, ap);
-		return;
+	} else {
+		fprintf(stderr, "%s: %s: ", lg.ident, names[level & 7]);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
 	}
-	fprintf(stderr, "%s: %s: ", lg.ident, names[level & 7]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	errno = saved;
 }
 
 void log_msg(int level, const char *fmt, ...)

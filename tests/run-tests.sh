@@ -69,6 +69,20 @@ for t in "$build"/tests/test-*; do
 	report "$name"
 done
 
+# every fuzz target's committed corpus, replayed without libFuzzer
+for t in "$build"/tests/replay-*; do
+	[ -x "$t" ] || continue
+	target=${t##*/replay-}
+	name="fuzz/$target"
+	run_suite "$name" $vg "$t" "$top/tests/fuzz/corpus/$target"
+	report "$name"
+done
+
+# Debian's interpreter, where python3-selenium and friends are installed
+# (a python3 earlier on PATH, e.g. pyenv's, does not see them)
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+
 export JIFEN_BUILD="$top/$build"
 names=""
 running=0
@@ -76,7 +90,7 @@ for t in "$top"/tests/e2e/test_*.py; do
 	[ -f "$t" ] || continue
 	name="e2e/$(basename "$t" .py)"
 	names="$names $name"
-	run_suite "$name" python3 "$t" &
+	run_suite "$name" $py "$t" &
 	running=$((running + 1))
 	if [ "$running" -ge "$jobs" ]; then
 		wait

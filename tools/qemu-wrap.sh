@@ -5,6 +5,7 @@
 # fault/jifend) gets a two-line wrapper of the same name in OUT that
 # execs qemu-arm-static on it: no binfmt_misc registration is needed, and
 # the process id the tests see is the emulated program's.
+# (the programs, tests/test-*, tests/replay-*, fault/jifend)
 # The armhf shared libraries come from Debian's multiarch packages
 # (libsqlite3-0:armhf ...), so the emulator finds them under /.
 set -e
@@ -23,7 +24,8 @@ echo "qemu-wrap: $qemu missing: apt-get install qemu-user-static" >&2
 rm -rf "$out"
 mkdir -p "$out/tests" "$out/fault"
 n=0
-for f in "$build"/* "$build"/tests/test-* "$build"/fault/jifend; do
+for f in "$build"/* "$build"/tests/test-* "$build"/tests/replay-* \
+	"$build"/fault/jifend; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	case "$f" in *.stripped) continue ;; esac
 	rel=${f#"$build"/}

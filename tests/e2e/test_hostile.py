@@ -16,7 +16,10 @@ import time
 import unittest
 
 import harness
-from jifen import Village, intl, TIMEOUT, RSS_MEANINGFUL, VALGRIND, village_time
+from smspdu import (GSM7_SAFE, _pack7, _addr, deliver_pdu, concat_ie,  # noqa: F401
+                    port_ie, ucs2_parts)
+from jifen import (Village, intl, TIMEOUT, RSS_MEANINGFUL, VALGRIND,
+                   village_time)
 
 VILLAGER = "13800000001"      # H01, 583 final points
 OTHER = "13800000002"         # H02
@@ -28,94 +31,6 @@ print("# seed %d" % SEED, flush=True)
 
 MIB = 1024 * 1024
 RSS_BOUND_KIB = 16 * 1024     # generous: SPEC §11 targets 4 MiB idle
-
-# --- SMS-DELIVER builder (TS 23.040), independent of the C codec ----------
-
-GSM7_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                "0123456789 !\"#%&'()*+,-./:;<=>?")   # same code in GSM 03.38
-
-
-def _semi(digits):
-    if len(digits) % 2:
-        digits += "F"
-    return "".join(digits[i + 1] + digits[i] for i in range(0, len(digits), 2))
-
-
-def _pack7(septets):
-    out, acc, nbits = bytearray(), 0, 0
-    for s in septets:
-        acc |= (s & 0x7F) << nbits
-        nbits += 7
-        while nbits >= 8:
-            out.append(acc & 0xFF)
-            acc >>= 8
-            nbits -= 8
-    if nbits:
-        out.append(acc & 0xFF)
-    return bytes(out)
-
-
-def _addr(number):
-    if number.lstrip("+").isdigit():
-        digits = number.lstrip("+")
-        toa = 0x91 if number.startswith("+") else 0x81
-        return "%02X%02X%s" % (len(digits), toa, _semi(digits))
-    packed = _pack7([ord(c) for c in number])      # alphanumeric (TOA D0)
-    return "%02X%02X%s" % ((len(number) * 7 + 3) // 4, 0xD0, packed.hex().upper())
-
-
-_scts_counter = [0]
-
-
-def _scts():
-    """A distinct, current service-centre time stamp (+08:00) per PDU."""
-    _scts_counter[0] += 1
-    tm = time.localtime(time.time() - 60 + _scts_counter[0] % 60)
-    vals = (tm.tm_year % 100, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min,
-            tm.tm_sec, 32)
-    return "".join(_semi("%02d" % v) for v in vals)
-
-
-def deliver_pdu(sender, text=None, data=None, alphabet="gsm7", udh=b"",
-                klass=None, udl=None):
-    """SMS-DELIVER hex with an empty SMSC field ("00")."""
-    first = 0x04 | (0x40 if udh else 0)            # MTI 0, no more messages
-    dcs = {"gsm7": 0x00, "8bit": 0x04, "ucs2": 0x08}[alphabet]
-    if klass is not None:
-        dcs |= 0x10 | klass
-    hdr = bytes([len(udh)]) + udh if udh else b""
-    if alphabet == "gsm7":
-        assert all(c in GSM7_SAFE for c in text), text
-        hs = (len(hdr) * 8 + 6) // 7                 # header + fill bits
-        body = _pack7([0] * hs + [ord(c) for c in text])
-        body = hdr + body[len(hdr):]
-        n = hs + len(text)
-    else:
-        payload = text.encode("utf-16-be") if alphabet == "ucs2" else data
-        body = hdr + payload
-        n = len(body)
-    if udl is not None:
-        n = udl
-    return ("00%02X%s00%02X%s%02X" % (first, _addr(sender), dcs, _scts(), n)
-            + body.hex().upper())
-
-
-def concat_ie(ref, total, seq):
-    return bytes([0x00, 0x03, ref & 0xFF, total, seq])
-
-
-def port_ie(dst, src):
-    return bytes([0x05, 0x04, dst >> 8, dst & 0xFF, src >> 8, src & 0xFF])
-
-
-def ucs2_parts(sender, text, ref, per_part=67):
-    """Split TEXT (BMP only) into concatenated UCS-2 PDUs, seq 1..n."""
-    chunks = [text[i:i + per_part] for i in range(0, len(text), per_part)]
-    assert len(chunks) <= 255
-    return [deliver_pdu(sender, c, alphabet="ucs2",
-                        udh=concat_ie(ref, len(chunks), i + 1))
-            for i, c in enumerate(chunks)]
-
 
 def proc_kib(pid, key):
     with open("/proc/%d/status" % pid) as f:

@@ -20,112 +20,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from smspdu import (GSM7_SAFE, _pack7, _unpack7, submit_pdus,  # noqa: E402,F401
+                    decode_deliver)
 
 SIM = harness.binpath("jifen-modemsim")
 TIMEOUT = 10.0
-
-# --- a small SMS codec for the tests (independent of modem/pdu.c) ------
-
-GSM7_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                "0123456789 !\"#%&'()*+,-./:;<=>?")
-
-
-def _addr(number):
-    intl = number.startswith("+")
-    digits = number.lstrip("+")
-    sw = digits + ("F" if len(digits) % 2 else "")
-    sw = "".join(sw[i + 1] + sw[i] for i in range(0, len(sw), 2))
-    return "%02X%02X%s" % (len(digits), 0x91 if intl else 0x81, sw)
-
-
-def _pack7(septets, fill=0):
-    bits = 0
-    nbits = fill
-    out = bytearray()
-    for s in septets:
-        bits |= s << nbits
-        nbits += 7
-        while nbits >= 8:
-            out.append(bits & 0xFF)
-            bits >>= 8
-            nbits -= 8
-    if nbits:
-        out.append(bits & 0xFF)
-    return bytes(out)
-
-
-def submit_pdus(number, text, srr=False, ref=0x42):
-    """SMS-SUBMIT PDUs (hex with a "00" SMSC field) and their TPDU lengths."""
-    ucs2 = any(c not in GSM7_SAFE for c in text)
-    per = (67 if ucs2 else 153) if len(text) > (70 if ucs2 else 160) else len(text) or 1
-    chunks = [text[i:i + per] for i in range(0, len(text), per)] or [""]
-    out = []
-    for seq, chunk in enumerate(chunks, 1):
-        udh = b""
-        if len(chunks) > 1:
-            udh = bytes([5, 0, 3, ref, len(chunks), seq])
-        fo = 0x01 | (0x20 if srr else 0) | (0x40 if udh else 0)
-        if ucs2:
-            body = udh + chunk.encode("utf-16-be")
-            udl = len(body)
-            dcs = 0x08
-        else:
-            fill = (7 - (len(udh) * 8) % 7) % 7 if udh else 0
-            septets = [ord(c) if c != "@" else 0 for c in chunk]
-            body = udh + _pack7(septets, fill)
-            udl = (len(udh) * 8 + fill) // 7 + len(septets)
-            dcs = 0x00
-        tpdu = "%02X00%s00%02X%02X%s" % (fo, _addr(number), dcs, udl,
-                                         body.hex().upper())
-        out.append(("00" + tpdu, len(tpdu) // 2))
-    return out
-
-
-def _unpack7(data, n, skip_bits=0):
-    bits = int.from_bytes(data, "little")
-    return "".join(chr((bits >> (skip_bits + 7 * i)) & 0x7F) for i in range(n))
-
-
-def decode_deliver(hexpdu):
-    """Minimal SMS-DELIVER decoder: {smsc, sender, text, concat}."""
-    b = bytes.fromhex(hexpdu)
-    sl = b[0]
-    smsc = b[1:1 + sl]
-    p = 1 + sl
-    fo = b[p]
-    p += 1
-    if fo & 0x03 == 0x02:
-        return {"type": "status-report", "mr": b[p]}
-    olen, toa = b[p], b[p + 1]
-    p += 2
-    onum = b[p:p + (olen + 1) // 2]
-    p += (olen + 1) // 2
-    if toa & 0x70 == 0x50:
-        sender = _unpack7(onum, olen * 4 // 7)
-    else:
-        d = "".join("%X%X" % (x & 0xF, x >> 4) for x in onum)[:olen]
-        sender = ("+" if toa & 0x70 == 0x10 else "") + d
-    dcs = b[p + 1]
-    p += 2 + 7
-    udl = b[p]
-    ud = b[p + 1:]
-    concat = None
-    hdr = 0
-    if fo & 0x40:
-        hdr = ud[0] + 1
-        if ud[1] == 0:
-            concat = (ud[3], ud[4], ud[5])
-    if dcs & 0x0C == 0x08:
-        text = ud[hdr:udl].decode("utf-16-be")
-    else:
-        skip = (hdr * 8 + 6) // 7 * 7 if hdr else 0
-        text = _unpack7(ud, udl, 0)[skip // 7:] if not hdr else \
-            "".join(chr((int.from_bytes(ud, "little") >> (skip + 7 * i)) & 0x7F)
-                    for i in range(udl - skip // 7))
-    sc = "".join("%X%X" % (x & 0xF, x >> 4) for x in smsc[1:]).rstrip("F")
-    return {"type": "deliver", "smsc": "+" + sc if smsc and smsc[0] == 0x91 else sc,
-            "sender": sender, "text": text, "concat": concat}
-
 
 # --- simulator process, control socket, serial side -----------------------
 

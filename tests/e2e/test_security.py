@@ -4,11 +4,14 @@ See docs/SECURITY.md.  The privilege tests need root (CI runs as root)
 and create the system user ``jifen-test`` when it is missing; as any
 other user they are skipped with a TAP skip comment.
 """
+import atexit
 import os
 import pwd
 import re
+import shutil
 import stat
 import subprocess
+import tempfile
 import unittest
 
 import harness
@@ -21,7 +24,7 @@ TEST_USER = "jifen-test"
 IS_ROOT = os.geteuid() == 0
 
 
-def test_user():
+def unprivileged_user():
     """The unprivileged user, created on first use (root only)."""
     try:
         return pwd.getpwnam(TEST_USER)
@@ -30,6 +33,26 @@ def test_user():
                         "--shell", "/usr/sbin/nologin", TEST_USER],
                        check=True, capture_output=True)
         return pwd.getpwnam(TEST_USER)
+
+
+_user_bin = None
+
+
+def user_binpath(name):
+    """NAME's binary where the unprivileged user can execute it.  The
+    checkout may sit in a directory the user cannot enter (a clone under
+    a 0700 temporary directory, as root), so the simulator is run from a
+    copy in a world-readable temporary directory."""
+    global _user_bin
+    if _user_bin is None:
+        _user_bin = tempfile.mkdtemp(prefix="jifen-userbin.")
+        os.chmod(_user_bin, 0o755)
+        atexit.register(shutil.rmtree, _user_bin, True)
+    dst = os.path.join(_user_bin, name)
+    if not os.path.exists(dst):
+        shutil.copy2(harness.binpath(name), dst)
+        os.chmod(dst, 0o755)
+    return dst
 
 
 def proc_ids(pid):
@@ -62,7 +85,7 @@ class UserVillage(Village):
         if not self.sim_as_user:
             return super().start_sim()
         os.chown(self.dir, self.pw.pw_uid, self.pw.pw_gid)
-        argv = [harness.binpath("jifen-modemsim"), "--link", self.link,
+        argv = [user_binpath("jifen-modemsim"), "--link", self.link,
                 "--profile", self.profile] + self.sim_args
         self.sim_err = open(os.path.join(self.dir, "modemsim.log"), "w")
         self.sim = subprocess.Popen(argv, stdout=subprocess.PIPE,
@@ -77,7 +100,7 @@ class UserVillage(Village):
 @unittest.skipUnless(IS_ROOT, "privilege drop needs root")
 class PrivilegeDrop(unittest.TestCase):
     def setUp(self):
-        self.pw = test_user()
+        self.pw = unprivileged_user()
 
     def assert_dropped(self, v):
         ids = proc_ids(v.daemon.pid)
