@@ -70,7 +70,8 @@ DEB_DEPS = $(RUN_DEPS) $(TEST_DEPS)
 PDU_SRCS	= modem/gsm7.c modem/pdu.c
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
-MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
+MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c \
+		  modem/modem_nitz.c
 CONFIG_SRCS	= config/config.c
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \

@@ -62,7 +62,8 @@ void clock_free(struct clock *c);
  * system clock read @sys and the monotonic clock @mono_ms.  Kept when it
  * is at least as trusted as the sample held (an SMS only when it moves
  * the estimate forward), or when the held one is stale.  Implausible
- * times (before 2020, after 2100) are ignored.  True when kept.
+ * times (before 2020, from 2070: unset modem clocks) are ignored.  True
+ * when kept.
  */
 bool clock_learn(struct clock *c, enum clock_source src, int64_t utc,
 		 int64_t sys, int64_t mono_ms);
@@ -79,14 +80,6 @@ int64_t clock_now(const struct clock *c, int64_t sys, int64_t mono_ms);
  * (-1 for an unknown name). */
 const char *clock_source_name(enum clock_source s);
 int clock_source_parse(const char *name);
-
-/*
- * clock_parse_modem_time - the modem's "yy/MM/dd,hh:mm:ss±zz" (AT+CCLK?,
- * +CTZV:, +NITZ:; zz in quarter hours, a missing zone is UTC) to Unix
- * seconds UTC.  -EINVAL for anything else, including a modem clock that
- * was never set (years before 2020).
- */
-int clock_parse_modem_time(const char *text, int64_t *utc);
 
 /* clock_parse_http_date - an HTTP Date header (IMF-fixdate, "Sun, 06 Nov
  * 1994 08:49:37 GMT") to Unix seconds.  0 or -EINVAL. */

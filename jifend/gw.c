@@ -341,6 +341,13 @@ static void gw_on_state(struct modem *m, enum modem_state old,
 	gw_write_status(gw);
 }
 
+/* NITZ through the modem: the most trusted time source (clock.h). */
+static void gw_on_network_time(struct modem *m, int64_t utc, void *data)
+{
+	(void)m;
+	gw_clock_learn(data, CLOCK_SRC_NITZ, utc);
+}
+
 static void gw_on_storage_low(struct modem *m, int used, int total,
 			      void *data)
 {
@@ -363,6 +370,7 @@ static void gw_modem_config(const struct gw *gw, struct modem_config *mc)
 	mc->state_changed = gw_on_state;
 	mc->sms = gw_on_sms;
 	mc->storage_low = gw_on_storage_low;
+	mc->network_time = gw_on_network_time;
 	mc->data = (void *)gw;
 }
 

@@ -10,6 +10,7 @@ and the offset.
 """
 import json
 import os
+import sqlite3
 import time
 import unittest
 
@@ -61,7 +62,7 @@ class WrongClock(unittest.TestCase):
 
     def test_shim_fakes_the_clock(self):
         """The premise: without the network the daemon believes 1970."""
-        v = Village(records=RECORDS, env=wrong_clock_env())
+        v = self.village(nitz=False)
         try:
             v.wait_for(lambda: v.status("clock.source") == "system",
                        "clock.source written")
@@ -70,9 +71,97 @@ class WrongClock(unittest.TestCase):
         finally:
             v.close()
 
-    def test_sms_timestamps_fix_publicity_and_quiet_hours(self):
-        v = Village(records=RECORDS, env=wrong_clock_env(),
+    def village(self, nitz=True, before_start=None):
+        """A village whose daemon's clock is wrong; the simulated network
+        sends its time (NITZ) unless @nitz is False."""
+        v = Village(records=RECORDS, env=wrong_clock_env(), start=False,
                     conf={"sms.quiet_hours": quiet_around_real_now()})
+        try:
+            if not nitz:
+                self.assertTrue(v.simctl({"cmd": "set", "nitz": False})["ok"])
+            if before_start:
+                before_start(v)
+            v.start_daemon()
+        except BaseException:
+            v.close()
+            raise
+        return v
+
+    def check_dates(self, v, source):
+        """The committee approves no 2 by SMS: 公示 ends seven real days
+        on, the household's notification waits for the real quiet hours'
+        end, and status names @source and the offset."""
+        real = time.time()
+        reply = v.sms(MEMBER, "确认 2")
+        self.assertIn("2", reply)
+        st = self.status(v)
+        self.assertEqual(st["clock.source"], source, st)
+        self.assertAlmostEqual(int(st["clock.offset"]), real - FAKE_START,
+                               delta=600)
+        until, = v.query("SELECT notice_until FROM records WHERE no = 2")[0]
+        self.assertAlmostEqual(until, real + 7 * 86400, delta=900)
+        rows = v.query("SELECT recipient, not_before FROM outbox "
+                       "WHERE kind = 'notify'")
+        self.assertTrue(rows, "no notification queued")
+        for _, nb in rows:
+            self.assertGreater(nb, real, rows)
+            self.assertLess(nb, real + 2 * 3600, rows)
+            end = village_time(nb)
+            self.assertEqual("%02d:%02d" % (end.hour, end.minute),
+                             quiet_around_real_now().split("-")[1])
+        self.assertEqual(v.sent(VILLAGER2), [])
+        return st
+
+    def test_nitz_without_any_sms(self):
+        """The modem's network time alone corrects the clock at start."""
+        v = self.village()
+        try:
+            v.wait_for(lambda: v.status("clock.source") == "nitz",
+                       "clock.source nitz")
+            self.assertIn("AT+CTZU=1", v.at_log())
+            self.assertIn("AT+CCLK?", v.at_log())
+            self.assertIn("clock: nitz", v.tail())
+            st = self.check_dates(v, "nitz")
+            self.assertTrue(st["uptime"].startswith("0d"), st["uptime"])
+        finally:
+            v.close()
+
+    def test_nitz_update_after_start(self):
+        """A network that announces its time later (+CTZV) is heard."""
+        v = self.village()
+        try:
+            v.wait_for(lambda: v.status("clock.source") == "nitz",
+                       "clock.source nitz")
+            later = int(time.time()) + 3 * 86400
+            self.assertTrue(v.simctl({"cmd": "nitz", "time": later})["ok"])
+            v.wait_for(lambda: abs(int(v.status("clock.offset")) -
+                                   (later - FAKE_START)) < 600,
+                       "offset from the announced time")
+        finally:
+            v.close()
+
+    def test_sync_date_is_a_source(self):
+        """jifen-sync records the server's Date in status: a source."""
+        def server_said(v):
+            con = sqlite3.connect(v.db)
+            try:
+                # written by jifen-sync with the same wrong system clock
+                con.execute("INSERT OR REPLACE INTO status VALUES "
+                            "('sync.server_date', ?, ?)",
+                            (str(int(time.time())), FAKE_START))
+                con.commit()
+            finally:
+                con.close()
+        v = self.village(nitz=False, before_start=server_said)
+        try:
+            v.wait_for(lambda: v.status("clock.source") == "sync",
+                       "clock.source sync")
+            self.check_dates(v, "sync")
+        finally:
+            v.close()
+
+    def test_sms_timestamps_fix_publicity_and_quiet_hours(self):
+        v = self.village(nitz=False)
         try:
             # the committee's message carries the network's timestamp
             real = time.time()

@@ -103,45 +103,10 @@ static void test_trust_order_and_staleness(void **state)
 	/* implausible times are ignored */
 	assert_false(clock_learn(c, CLOCK_SRC_NITZ, 1000, BOOT, day_ms + 3000));
 	assert_false(clock_learn(c, CLOCK_SRC_NITZ, 5000000000LL, BOOT, 0));
+	/* 2080-01-06: an unset modem clock read with the SCTS century */
+	assert_false(clock_learn(c, CLOCK_SRC_NITZ, 3471292800LL, BOOT, 0));
 	assert_false(clock_learn(c, CLOCK_SRC_SYSTEM, T2026, BOOT, 0));
 	clock_free(c);
-}
-
-static void test_modem_time(void **state)
-{
-	int64_t t = 0;
-
-	(void)state;
-	/* +32 quarter hours = UTC+8: 16:00 local is 08:00Z */
-	assert_int_equal(clock_parse_modem_time("25/12/03,16:00:00+32", &t), 0);
-	assert_int_equal(t, T2026 - 8 * 3600);
-	assert_int_equal(clock_parse_modem_time("\"25/12/03,08:00:00+00\"",
-						&t), 0);
-	assert_int_equal(t, T2026 - 8 * 3600);
-	assert_int_equal(clock_parse_modem_time("25/12/03,16:00:00+32,0", &t),
-			 0);
-	assert_int_equal(clock_parse_modem_time("25/12/03,03:00:00-20", &t), 0);
-	assert_int_equal(t, T2026 - 8 * 3600);
-	assert_int_equal(clock_parse_modem_time("25/12/03,08:00:00", &t), 0);
-	assert_int_equal(t, T2026 - 8 * 3600);
-	/* a leap day, and a modem clock that was never set */
-	assert_int_equal(clock_parse_modem_time("28/02/29,00:00:00+00", &t), 0);
-	assert_int_equal(t, 1835395200LL);
-	assert_int_equal(clock_parse_modem_time("80/01/06,00:00:00+00", &t),
-			 -EINVAL);
-	assert_int_equal(clock_parse_modem_time("04/01/01,00:00:00+00", &t),
-			 -EINVAL);
-	assert_int_equal(clock_parse_modem_time("25/13/03,16:00:00+32", &t),
-			 -EINVAL);
-	assert_int_equal(clock_parse_modem_time("25/02/30,16:00:00+32", &t),
-			 -EINVAL);
-	assert_int_equal(clock_parse_modem_time("25/12/03,16:00:00+99", &t),
-			 -EINVAL);
-	assert_int_equal(clock_parse_modem_time("25/12/03 16:00:00", &t),
-			 -EINVAL);
-	assert_int_equal(clock_parse_modem_time("", &t), -EINVAL);
-	assert_int_equal(clock_parse_modem_time("25/12/03,16:00:00+32x", &t),
-			 -EINVAL);
 }
 
 static void test_http_date(void **state)
@@ -191,7 +156,6 @@ int main(void)
 		cmocka_unit_test(test_within_tolerance_keeps_system),
 		cmocka_unit_test(test_sms_is_a_lower_bound),
 		cmocka_unit_test(test_trust_order_and_staleness),
-		cmocka_unit_test(test_modem_time),
 		cmocka_unit_test(test_http_date),
 		cmocka_unit_test(test_names_and_zone),
 	};
