@@ -62,7 +62,7 @@ TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka
 # make run); TEST_DEPS come with make check and the other test targets.
 RUN_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
-	   libmicrohttpd-dev libcrypt-dev scdoc
+	   libmicrohttpd-dev libcrypt-dev scdoc tzdata
 TEST_DEPS = libcmocka-dev python3 sqlite3 clang libclang-rt-14-dev valgrind
 DEB_DEPS = $(RUN_DEPS) $(TEST_DEPS)
 
