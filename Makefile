@@ -213,8 +213,12 @@ fuzz: test-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# gammu-smsd runs beside jifend for the ratios; the armhf build gives the
+# board's resident memory (measured under qemu-user)
+BENCH_DEPS = gammu-smsd
 bench: test-deps
-	@$(MAKE) --no-print-directory all
+	@tools/install-deps.sh $(BENCH_DEPS)
+	@$(MAKE) --no-print-directory all cross-armhf
 	@bench/run-bench.sh $(BUILD)
 
 # --- man pages: docs/man/NAME.SECTION.scd -> $(BUILD)/man/NAME.SECTION -----

@@ -6,7 +6,8 @@ measured; nothing here fails on a missed target.
     bench.py [--build DIR] [--quick] [--json FILE] [PART ...]
 
 PART is any of idle, idle-long, busy, busy-tmpfs, latency, callgrind,
-growth, gammu (default: all; bench/compare.py has the last three).  The real
+growth, gammu, rss-armhf (default: all; bench/compare.py has idle-long and
+the last three).  The real
 build/jifend runs against build/jifen-modemsim through the end-to-end
 fixture tests/e2e/jifen.py (class Village), each part in its own fresh
 temporary village.  See docs/PERFORMANCE.md for what each figure means.
@@ -38,7 +39,7 @@ def result(part, name, value, unit="", target="", ok=None):
 
 def print_table():
     order = ["idle-300s", "idle-10s", "idle-long", "busy", "busy-tmpfs",
-             "latency", "callgrind", "growth", "gammu"]
+             "latency", "callgrind", "growth", "gammu", "rss-armhf"]
     rows = sorted(RESULTS, key=lambda r: order.index(r[0])
                   if r[0] in order else len(order))
     last = None
@@ -576,7 +577,8 @@ def main():
     ap.add_argument("--json", help="write the figures here as JSON")
     ap.add_argument("parts", nargs="*",
                     default=["idle", "idle-long", "busy", "latency",
-                             "callgrind", "busy-tmpfs", "growth", "gammu"])
+                             "callgrind", "busy-tmpfs", "growth", "gammu",
+                             "rss-armhf"])
     args = ap.parse_args()
     os.environ["JIFEN_BUILD"] = os.path.abspath(args.build)
     sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
@@ -590,7 +592,8 @@ def main():
            "busy-tmpfs": bench_busy_tmpfs,
            "latency": bench_latency, "callgrind": bench_callgrind,
            "idle-long": compare.bench_idle_long,
-           "growth": compare.bench_growth, "gammu": compare.bench_gammu}
+           "growth": compare.bench_growth, "gammu": compare.bench_gammu,
+           "rss-armhf": compare.bench_rss_armhf}
     for part in args.parts:
         if part not in fns:
             ap.error("unknown part %s" % part)

@@ -272,6 +272,18 @@ def grow(db, households, records, phones_per=2):
 
 
 def bench_growth(jifen, args):
+    # its own temporary directory: building the large village takes a
+    # while, and nothing else may clean it up meanwhile
+    old, priv = tempfile.tempdir, tempfile.mkdtemp(prefix="jifen-bench-")
+    tempfile.tempdir = priv
+    try:
+        _growth(jifen, args)
+    finally:
+        tempfile.tempdir = old
+        shutil.rmtree(priv, ignore_errors=True)
+
+
+def _growth(jifen, args):
     quick = args.quick
     sizes = [(200, 2000), (1000, 100000) if quick else (10000, 1000000)]
     n = 30 if quick else 100
@@ -350,3 +362,82 @@ def bench_idle_long(jifen, args):
         bench.result("idle-long", "VmHWM", b["hwm"], "KiB")
     finally:
         v.close()
+
+
+# --- armhf resident memory, under qemu-user ------------------------------------
+
+def guest_rss(pid):
+    """Resident KiB of the emulated program inside qemu-arm-static: its
+    mappings are the ones below 4 GiB (qemu-user on a 64-bit host places
+    the 32-bit guest there: its heap, stack and the armhf files it
+    mapped, with the same page cache and fault-around as on a board);
+    qemu's own binary, heap and translation cache lie above."""
+    tot, take, by = 0, False, {}
+    name = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            p = line.split()
+            if "-" in p[0] and len(p) >= 5 and ":" in p[3]:
+                lo = int(p[0].split("-")[0], 16)
+                name = p[5] if len(p) > 5 else "[anon]"
+                take = lo < (1 << 32) and "qemu" not in name
+            elif take and p[0] == "Rss:":
+                tot += int(p[1])
+                key = os.path.basename(name)
+                by[key] = by.get(key, 0) + int(p[1])
+    return tot, by
+
+
+def bench_rss_armhf(jifen, args):
+    """jifend for 32-bit ARM (make cross-armhf) through a burst, its
+    resident memory measured inside qemu-user (guest_rss)."""
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    arm = os.path.join(top, "build-armhf")
+    if not os.path.exists(os.path.join(arm, "jifend")) or \
+            not shutil.which("qemu-arm-static"):
+        bench.result("rss-armhf", "skipped (make cross-armhf; "
+                     "qemu-user-static)", "-")
+        return
+    wrap = os.path.join(arm, "qemu")
+    subprocess.run([os.path.join(top, "tools", "qemu-wrap.sh"), arm, wrap],
+                   check=True, stdout=subprocess.DEVNULL)
+    import harness
+    old = harness.BUILD
+    harness.BUILD = wrap
+    n = 100 if args.quick else 400
+    try:
+        v = bench.make_village(jifen, n)
+        try:
+            pid = v.daemon.pid
+            start, _ = guest_rss(pid)
+            peak, peak_by = start, None
+            ctl = bench.Ctl(v.link + ".ctl")
+            try:
+                for r, text in enumerate(bench.TEXTS[:2]):
+                    for p in bench.phones(n):
+                        ctl.call({"cmd": "deliver", "from": "+86" + p,
+                                  "text": text})
+                    last = "+86" + bench.phones(n)[-1]
+                    while not ctl.call({"cmd": "wait_sent", "to": last,
+                                        "count": r + 1,
+                                        "timeout_ms": 500})["ok"]:
+                        cur, by = guest_rss(pid)
+                        if cur > peak:
+                            peak, peak_by = cur, by
+            finally:
+                ctl.close()
+            end, by = guest_rss(pid)
+            if end >= peak:
+                peak, peak_by = end, by
+        finally:
+            v.close()
+    finally:
+        harness.BUILD = old
+    bench.result("rss-armhf", "burst of %d texts under qemu-arm" % (2 * n),
+                 "", "", "(sampled every 0.5 s)")
+    bench.result("rss-armhf", "jifend (armhf) resident at READY", start,
+                 "KiB")
+    bench.result("rss-armhf", "jifend (armhf) resident, peak", peak, "KiB",
+                 "< 4096 KiB", peak < 4096)
+    for name, kib in sorted(peak_by.items(), key=lambda kv: -kv[1])[:8]:
+        bench.result("rss-armhf", "  %s" % name[:40], kib, "KiB")
