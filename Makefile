@@ -280,8 +280,13 @@ install: all
 	install -m 0755 $(BUILD)/jifenctl $(DESTDIR)$(PREFIX)/bin/jifenctl
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
 	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
+	for p in jifen-web jifen-sync; do \
+		[ -x $(BUILD)/$$p ] || continue; \
+		install -m 0755 $(BUILD)/$$p $(DESTDIR)$(PREFIX)/sbin/$$p; \
+	done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVDIR)
-	install -m 0644 packaging/jifend.service $(DESTDIR)$(UNITDIR)/jifend.service
+	install -m 0644 $(wildcard packaging/*.service packaging/*.socket \
+		packaging/*.timer) $(DESTDIR)$(UNITDIR)/
 	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)$(UDEVDIR)/70-jifen-modem.rules
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(BUILD)/man/jifen.conf.5 $(DESTDIR)$(MANDIR)/man5/
@@ -295,7 +300,9 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
 	rm -f $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jifen 2>/dev/null
-	rm -f $(DESTDIR)$(UNITDIR)/jifend.service
+	rm -f $(DESTDIR)$(PREFIX)/sbin/jifen-web $(DESTDIR)$(PREFIX)/sbin/jifen-sync
+	rm -f $(patsubst packaging/%,$(DESTDIR)$(UNITDIR)/%,$(wildcard \
+		packaging/*.service packaging/*.socket packaging/*.timer))
 	rm -f $(DESTDIR)$(UDEVDIR)/70-jifen-modem.rules
 	rm -f $(MAN_PAGES:%=$(DESTDIR)$(MANDIR)/man8/%) $(DESTDIR)$(MANDIR)/man5/jifen.conf.5
 
