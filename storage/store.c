@@ -191,6 +191,10 @@ static const char *const migrations[] = {
 	"INSERT OR IGNORE INTO household_rank_state VALUES(1, 1, 0, 0);"
 	"CREATE INDEX IF NOT EXISTS household_totals_rank"
 	"  ON household_totals(active, final);"
+	/* a household's sums read its index entries only: its records
+	 * lie scattered over a large table */
+	"CREATE INDEX IF NOT EXISTS records_household_points"
+	"  ON records(household, status, points);"
 	"INSERT OR REPLACE INTO household_totals(household, active, final)"
 	"  SELECT h.id, h.deleted = 0, (SELECT COALESCE(SUM(points), 0)"
 	"    FROM records r WHERE r.household = h.id AND r.status = 'final')"
