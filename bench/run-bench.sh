@@ -143,9 +143,19 @@ EOF
 	fi
 fi
 
+# --- jifen-web (issue 12): console page time, sizes, idle exit ---------------
+if [ "${BENCH_WEB:-1}" != 0 ] && [ -x "$build/jifen-web" ]; then
+	python3 bench/bench_web.py --build "$build" || rc=1
+fi
+
 # --- run-time figures (the real daemon against the simulator) ----------------
 set -- --build "$build"
 [ -n "$BENCH_QUICK" ] && set -- "$@" --quick
 # shellcheck disable=SC2086
 python3 bench/bench.py "$@" $BENCH_PARTS || rc=1
+
+# --- sync: 10,000 waiting events against the local test platform ------------
+if [ -x "$build/jifen-sync" ]; then
+	python3 bench/sync-bench.py "$build" "${BENCH_SYNC_EVENTS:-10000}" || rc=1
+fi
 exit $rc

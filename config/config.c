@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "util/hex.h"
+#include "util/utf8.h"
 
 /*
  * libconfig resolves @include relative to the include directory; one
@@ -63,7 +65,7 @@ struct key {
 
 static const char *const groups[] = {
 	"village", "modem", "storage", "sms", "loan", "committee", "sync",
-	"ussd", "daemon", "log",
+	"ussd", "daemon", "log", "web",
 };
 
 static const struct enum_name language_names[] = {
@@ -119,17 +121,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Parse 1..@maxdigits hex digits at *@p, stopping at @stop ('\0' or
  * ':').  Advances *@p past the digits.
@@ -156,43 +147,19 @@ static bool parse_hex(const char **p, int maxdigits, char stop,
 /* Strict UTF-8 without control characters (C0, DEL, C1). */
 static bool text_ok(const char *v, char *why, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)v;
+	size_t rest = strlen(v), n;
 
-	while (*s) {
+	while (rest) {
 		uint32_t cp;
-		int n, i;
 
-		if (*s < 0x80) {
-			if (*s < 0x20 || *s == 0x7f)
-				return why_set(why, len,
-					       "control character not allowed");
-			s++;
-			continue;
-		}
-		if (*s >= 0xc2 && *s <= 0xdf) {
-			n = 1;
-			cp = *s & 0x1f;
-		} else if (*s >= 0xe0 && *s <= 0xef) {
-			n = 2;
-			cp = *s & 0x0f;
-		} else if (*s >= 0xf0 && *s <= 0xf4) {
-			n = 3;
-			cp = *s & 0x07;
-		} else {
+		n = utf8_decode(v, rest, &cp);
+		if (!n)
 			return why_set(why, len, "invalid UTF-8");
-		}
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return why_set(why, len, "invalid UTF-8");
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return why_set(why, len, "invalid UTF-8");
-		if (cp >= 0x80 && cp <= 0x9f)
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 			return why_set(why, len,
 				       "control character not allowed");
-		s += n + 1;
+		v += n;
+		rest -= n;
 	}
 	return true;
 }
@@ -565,12 +532,16 @@ static const struct key keys[] = {
 	STR(sync, ca_file, check_text, false),
 	INT(sync, interval, 30, 86400),
 	STR(ussd, listen, check_listen, false),
+	BOOL(ussd, enabled),
 	STR(ussd, token, check_text, false),
 	STR(ussd, balance_code, check_ussd_code, false),
 	FLT(ussd, low_balance, 0, 1000000),
 	STR(daemon, user, check_user, false),
 	ENUM(log, level, level_names),
 	BOOL(log, personal_data),
+	/* jifen-web (SPEC sections 9 and 12) */
+	STR(web, listen, check_listen, false),
+	INT(web, idle_exit, 10, 86400),
 };
 
 #define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -975,6 +946,7 @@ void config_defaults(struct config *out)
 	out->committee.require_pin = false;
 	out->sync.interval = 900;
 	out->ussd.low_balance = 5.0;
+	out->web.idle_exit = 300;
 	out->log.level = CONFIG_LOG_INFO;
 	out->log.personal_data = false;
 }

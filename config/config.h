@@ -121,6 +121,8 @@ struct config {
 	} sync;
 	struct {
 		char listen[CONFIG_LISTEN_SIZE];	/* "" = off */
+		bool enabled;				/* false: jifen-web
+							 * refuses POST /ussd */
 		char token[CONFIG_TOKEN_SIZE];		/* "" */
 		char balance_code[CONFIG_USSD_CODE_SIZE]; /* "" = no check */
 		double low_balance;			/* 5.0 */
@@ -132,6 +134,15 @@ struct config {
 		enum config_log_level level;		/* info */
 		bool personal_data;			/* false: mask */
 	} log;
+	struct {
+		/* jifen-web: "HOST:PORT" when resident without -l; "" =
+		 * socket activation only (or ussd.listen). */
+		char listen[CONFIG_LISTEN_SIZE];
+		int idle_exit;				/* 300 s, 10..86400:
+							 * a socket-activated
+							 * jifen-web exits after
+							 * this long unused */
+	} web;
 	/*
 	 * Set by config_load() when the file is readable by other users
 	 * (it may hold modem.pin and ussd.token); "" otherwise.  Not an

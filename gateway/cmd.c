@@ -14,6 +14,8 @@
 
 #include "gateway/cmd.h"
 #include "gateway/text.h"
+#include "util/array.h"
+#include "util/utf8.h"
 
 #define NORM_MAX	1024
 
@@ -131,8 +133,6 @@ static const struct word digit_words[] = {
 	{ "3", CMD_LOG, "明细" },
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 static enum tok_class cp_class(uint32_t cp)
 {
 	if ((cp >= 'a' && cp <= 'z') || (cp >= 0xDF && cp <= 0xFF && cp != 0xF7))
@@ -154,13 +154,13 @@ static bool next_tok(const char *s, size_t n, size_t *pos, struct tok *t)
 	if (p >= n)
 		return false;
 	t->start = p;
-	c = text_utf8_next(s + p, n - p, &cp);
+	c = utf8_decode(s + p, n - p, &cp);
 	if (c == 0)
 		c = 1;	/* cannot happen in normalised text */
 	cls = cp_class(cp);
 	p += c;
 	while (p < n && s[p] != ' ') {
-		c = text_utf8_next(s + p, n - p, &cp);
+		c = utf8_decode(s + p, n - p, &cp);
 		if (c == 0 || cp_class(cp) != cls)
 			break;
 		p += c;
@@ -213,17 +213,11 @@ static bool skip_prefix(const char *s, size_t n, size_t *pos, const char *w)
 /* Whole message made only of '?' (ASCII or full-width) and spaces. */
 static bool question_only(const char *s, size_t len)
 {
-	size_t pos = 0, c;
+	size_t pos = 0;
 	bool seen = false;
 	uint32_t cp;
 
-	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
-		if (c == 0) {
-			pos++;
-			continue;
-		}
-		pos += c;
+	while (utf8_next(s, len, &pos, &cp)) {
 		if (cp == '?' || cp == 0xFF1F)
 			seen = true;
 		else if (!(cp == ' ' || cp == '\t' || cp == '\r' ||

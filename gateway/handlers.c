@@ -11,6 +11,7 @@
 
 #include "gateway/handlers.h"
 #include "gateway/loan.h"
+#include "storage/sync.h"
 #include "gateway/text.h"
 #include "storage/phone.h"
 
@@ -444,13 +445,33 @@ static void loan_policy_from(const struct config *cfg, struct loan_policy *p)
 	p->floor_rate = cfg->loan.floor_rate;
 }
 
+/*
+ * The platform's loan policy (sync, storage/sync.h) replaces the
+ * config's loan keys once it has sent one; *APPROVED tells the score.
+ */
+static void loan_policy_platform(struct store *st, struct loan_policy *p,
+				 bool *approved)
+{
+	struct store_loan_policy sp;
+
+	if (store_policy_get(st, &sp))
+		return;
+	p->base_rate = sp.base_rate;
+	p->mode = sp.mode ? LOAN_STEP : LOAN_LINEAR;
+	p->step_points = sp.step_points;
+	p->step_discount = sp.step_discount;
+	p->max_discount = sp.max_discount;
+	p->floor_rate = sp.floor_rate;
+	*approved = sp.score != 0;
+}
+
 static int do_rate(struct job *j)
 {
 	struct store_balance bal;
 	struct loan_policy pol;
 	struct loan_quote q;
 	char name[STORE_NAME_MAX], line[REPLY_BUF];
-	bool multi = j->ms.n > 1;
+	bool multi = j->ms.n > 1, approved;
 	struct reply_ctx one = j->rctx;
 	long score;
 	int i, rc;
@@ -458,13 +479,15 @@ static int do_rate(struct job *j)
 	if (multi)
 		one.max_parts = 1;
 	loan_policy_from(j->ctx->cfg, &pol);
+	approved = j->ctx->cfg->loan.score == CONFIG_SCORE_APPROVED;
+	loan_policy_platform(j->ctx->st, &pol, &approved);
 	for (i = 0; i < j->ms.n; i++) {
 		rc = store_household_balance(j->ctx->st, j->ms.m[i].household,
 					     &bal);
 		if (rc)
 			return rc;
 		score = (long)bal.final_points;
-		if (j->ctx->cfg->loan.score == CONFIG_SCORE_APPROVED)
+		if (approved)
 			score += (long)bal.publicity_points;
 		rc = loan_quote(&pol, score, (double)j->cmd.principal_yuan,
 				j->cmd.years, &q);
@@ -799,8 +822,24 @@ static int duplicate(const struct handler_ctx *ctx, const char *num,
 	return rc;
 }
 
-int handler_sms(const struct handler_ctx *ctx,
-		const struct store_inbox_msg *msg, struct handler_result *out)
+/* Copy a reply for an interactive front end, cut at a UTF-8 boundary. */
+static void reply_copy(char *buf, size_t len, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n >= len) {
+		n = len - 1;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+}
+
+/* handler_sms, or with RBUF set handler_sms_capture. */
+static int handle_msg(const struct handler_ctx *ctx,
+		      const struct store_inbox_msg *msg,
+		      struct handler_result *out, char *rbuf, size_t rlen)
 {
 	struct handler_result local;
 	struct handler_result *res = out ? out : &local;
@@ -849,7 +888,8 @@ int handler_sms(const struct handler_ctx *ctx,
 		goto out;
 	}
 	/* 2. the same text within 10 minutes is answered once */
-	rc = duplicate(ctx, j->num, msg, &seen);
+	seen = false;
+	rc = rbuf ? 0 : duplicate(ctx, j->num, msg, &seen);
 	if (rc)
 		goto out;
 	if (seen) {
@@ -884,9 +924,29 @@ int handler_sms(const struct handler_ctx *ctx,
 		if (rc < 0)
 			goto out;
 	}
+	if (rbuf) {		/* interactive front end: no SMS reply */
+		reply_copy(rbuf, rlen, j->reply);
+		goto out;
+	}
 	rc = outq_add(ctx->st, ctx->cfg, j->num, j->reply, STORE_OUT_REPLY,
 		      msg->id, ctx->now, &res->reply_id);
 out:
 	free(j);
 	return rc;
+}
+
+int handler_sms(const struct handler_ctx *ctx,
+		const struct store_inbox_msg *msg, struct handler_result *out)
+{
+	return handle_msg(ctx, msg, out, NULL, 0);
+}
+
+int handler_sms_capture(const struct handler_ctx *ctx,
+			const struct store_inbox_msg *msg,
+			struct handler_result *out, char *reply, size_t len)
+{
+	if (!reply || !len)
+		return -EINVAL;
+	reply[0] = '\0';
+	return handle_msg(ctx, msg, out, reply, len);
 }

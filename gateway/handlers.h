@@ -93,6 +93,18 @@ struct handler_result {
 int handler_sms(const struct handler_ctx *ctx,
 		const struct store_inbox_msg *msg, struct handler_result *out);
 
+/*
+ * The same for an interactive front end (USSD, jifen-web): the reply is
+ * written to REPLY (LEN bytes, cut at a character boundary) instead of
+ * being queued as an SMS, and the duplicate-SMS rule is skipped (a menu
+ * choice is not a network redelivery).  Everything else - rules,
+ * effects, notifications to others (queued) - is handler_sms's.  REPLY
+ * stays "" when the outcome is not HANDLER_REPLIED.
+ */
+int handler_sms_capture(const struct handler_ctx *ctx,
+			const struct store_inbox_msg *msg,
+			struct handler_result *out, char *reply, size_t len);
+
 /* Who reviews from the operator's console (jifenctl review). */
 #define HANDLER_BY_CONSOLE	"console"
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gateway/log.h"
+#include "util/utf8.h"
 
 static struct {
 	bool syslog;
@@ -50,23 +51,58 @@ bool log_enabled(int level)
 	return level <= lg.level;
 }
 
+/*
+ * One log line as it reaches stderr or syslog: control characters and
+ * bytes that are not UTF-8 (raw modem bytes, a villager's newline) are
+ * written as \xNN, so a line is always one line of valid UTF-8 that
+ * cannot forge another (issue 8, item 11).  Cut at the buffer's end.
+ */
+static void log_escape(const char *in, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, n;
+
+	while (*p && o + 5 < len) {
+		uint32_t cp;
+
+		n = *p >= 0x20 && *p != 0x7f ?
+		    utf8_decode((const char *)p, strnlen((const char *)p,
+							UTF8_MAX), &cp) : 0;
+		if (n == 0) {
+			snprintf(out + o, len - o, "\\x%02x", *p);
+			o += 4;
+			p++;
+			continue;
+		}
+		if (o + n >= len)
+			break;
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+}
+
+#define LOG_LINE_MAX	4096
+
 void log_vmsg(int level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {
 		"emerg", "alert", "crit", "error", "warning", "notice",
 		"info", "debug",
 	};
+	static char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	int saved = errno;	/* callers log, then return -errno */
 
 	if (!log_enabled(level))
 		return;
-	if (lg.syslog) {
-		vsyslog(level, fmt, ap);
-	} else {
-		fprintf(stderr, "%s: %s: ", lg.ident, names[level & 7]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_escape(raw, line, sizeof(line));
+	if (lg.syslog)
+		syslog(level, "%s", line);
+	else
+		fprintf(stderr, "%s: %s: %s\n", lg.ident, names[level & 7],
+			line);
 	errno = saved;
 }
 
@@ -126,20 +162,3 @@ const char *log_text(const char *text, char *buf, size_t len)
 	return buf;
 }
 
-int log_level_from_name(const char *name)
-{
-	static const struct {
-		const char *name;
-		int level;
-	} map[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO },
-		{ "notice", LOG_NOTICE }, { "warning", LOG_WARNING },
-		{ "error", LOG_ERR },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(map[i].name, name))
-			return map[i].level;
-	return -1;
-}

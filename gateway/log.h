@@ -43,7 +43,4 @@ void log_vmsg(int level, const char *fmt, va_list ap)
 const char *log_phone(const char *phone, char *buf, size_t len);
 const char *log_text(const char *text, char *buf, size_t len);
 
-/* Map "debug", "info", ... to a LOG_* level; -1 when unknown. */
-int log_level_from_name(const char *name);
-
 #endif

@@ -14,6 +14,7 @@
 #include "gateway/text.h"
 #include "modem/pdu.h"
 #include "storage/phone.h"
+#include "storage/status.h"
 
 #define OUTQ_PARTS_MAX	10	/* config caps sms.max_parts at 10 */
 
@@ -48,7 +49,7 @@ int outq_allowed(struct store *st, const char *to, int64_t now,
 		*verdict = OUTQ_BLOCK_SERVICE;
 		return 0;
 	}
-	rc = store_status_get(st, OUTQ_OWN_NUMBER_KEY, own, sizeof(own));
+	rc = store_status_get(st, STATUS_OWN_NUMBER, own, sizeof(own));
 	if (rc && rc != -ENOENT)
 		return rc;
 	if (!rc && !phone_normalize(own, ownn, sizeof(ownn)) &&

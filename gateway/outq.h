@@ -26,9 +26,6 @@
 #define OUTQ_LOOP_LIMIT		20
 #define OUTQ_LOOP_WINDOW	300
 
-/* Status key (store_status_set) holding the gateway's own number. */
-#define OUTQ_OWN_NUMBER_KEY	"own_number"
-
 enum outq_verdict {
 	OUTQ_ALLOWED = 0,
 	OUTQ_BLOCK_ALNUM,	/* not a phone number (alphanumeric sender) */
@@ -42,7 +39,7 @@ const char *outq_verdict_name(enum outq_verdict v);
 
 /*
  * May anything be sent to TO at NOW?  Never to alphanumeric senders,
- * service numbers, the gateway's own number (status key "own_number",
+ * service numbers, the gateway's own number (STATUS_OWN_NUMBER,
  * when set), nor to a number that already has OUTQ_LOOP_LIMIT messages
  * of any kind created in the last OUTQ_LOOP_WINDOW seconds
  * (store_outbox_count_to).  Returns 0 with *VERDICT set, or -errno from

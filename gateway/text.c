@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gateway/text.h"
+#include "util/utf8.h"
 
 #define CP_SEP	0xFFFFFFFEu	/* the character separates words */
 #define CP_DROP	0xFFFFFFFFu	/* the character vanishes */
@@ -137,108 +138,23 @@ static const struct {
 	{ 0x9EDE, 0x70B9 },	/* 點 -> 点 */
 };
 
-size_t text_utf8_next(const char *s, size_t len, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c, min;
-	size_t n, i;
-
-	if (len == 0)
-		return 0;
-	c = u[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		c &= 0x1F;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		c &= 0x0F;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (u[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-size_t text_utf8_put(uint32_t cp, char *out)
-{
-	unsigned char *o = (unsigned char *)out;
-
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xC0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp >= 0xD800 && cp <= 0xDFFF)
-		return 0;
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xE0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	if (cp > 0x10FFFF)
-		return 0;
-	o[0] = (unsigned char)(0xF0 | (cp >> 18));
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 size_t text_utf8_len(const char *s)
 {
-	size_t len = strlen(s), pos = 0, n = 0, c;
+	size_t len = strlen(s), pos = 0, n = 0;
 	uint32_t cp;
 
-	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
-		if (c == 0) {
-			pos++;
-			continue;
-		}
-		pos += c;
+	while (utf8_next(s, len, &pos, &cp))
 		n++;
-	}
 	return n;
 }
 
 size_t text_ucs2_units(const char *s)
 {
-	size_t len = strlen(s), pos = 0, n = 0, c;
+	size_t len = strlen(s), pos = 0, n = 0;
 	uint32_t cp;
 
-	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
-		if (c == 0) {
-			pos++;
-			continue;
-		}
-		pos += c;
+	while (utf8_next(s, len, &pos, &cp))
 		n += cp >= 0x10000 ? 2 : 1;
-	}
 	return n;
 }
 
@@ -278,7 +194,7 @@ size_t text_truncate_units(char *s, size_t max_units)
 	uint32_t cp;
 
 	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
+		c = utf8_decode(s + pos, len - pos, &cp);
 		if (c == 0) {
 			c = 1;
 			w = 1;
@@ -303,7 +219,7 @@ size_t text_copy(char *dst, size_t size, const char *src)
 		return 0;
 	len = strlen(src);
 	while (pos < len) {
-		c = text_utf8_next(src + pos, len - pos, &cp);
+		c = utf8_decode(src + pos, len - pos, &cp);
 		if (c == 0)
 			c = 1;
 		if (pos + c > size - 1)
@@ -382,7 +298,7 @@ static uint32_t peek_norm(const char *s, size_t len)
 	uint32_t cp, m;
 
 	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
+		c = utf8_decode(s + pos, len - pos, &cp);
 		if (c == 0) {
 			pos++;
 			continue;
@@ -411,7 +327,7 @@ int text_normalize(const char *in, size_t in_len, char *out, size_t out_size,
 	while (pos < in_len) {
 		size_t start = pos;
 
-		c = text_utf8_next(in + pos, in_len - pos, &cp);
+		c = utf8_decode(in + pos, in_len - pos, &cp);
 		if (c == 0) {
 			pos++;		/* invalid byte: dropped */
 			continue;
@@ -434,7 +350,7 @@ int text_normalize(const char *in, size_t in_len, char *out, size_t out_size,
 			}
 			continue;
 		}
-		k = text_utf8_put(m, enc);
+		k = utf8_encode(m, enc);
 		need = k + (sep ? 1 : 0);
 		if (k == 0)
 			continue;
@@ -501,7 +417,7 @@ int text_clean(const char *in, size_t in_len, char *out, size_t out_size)
 	if (!in)
 		in_len = 0;
 	while (pos < in_len) {
-		c = text_utf8_next(in + pos, in_len - pos, &cp);
+		c = utf8_decode(in + pos, in_len - pos, &cp);
 		if (c == 0) {
 			pos++;
 			continue;
@@ -515,7 +431,7 @@ int text_clean(const char *in, size_t in_len, char *out, size_t out_size)
 		}
 		if (lead && is_joiner_cp(cp))
 			continue;
-		k = text_utf8_put(cp, enc);
+		k = utf8_encode(cp, enc);
 		if (n + k + (space ? 1 : 0) > out_size - 1)
 			break;
 		if (space)

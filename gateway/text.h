@@ -14,21 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Decode the code point at @s (at most @len bytes) into *@cp.
- * Strict UTF-8: overlong forms, surrogates, values above U+10FFFF and
- * truncated sequences are invalid.  Returns the byte length (1..4) of a
- * valid sequence, or 0 when the byte at @s is invalid (the caller skips
- * one byte) or @len is 0.
- */
-size_t text_utf8_next(const char *s, size_t len, uint32_t *cp);
-
-/*
- * Encode @cp as UTF-8 into @out (room for 4 bytes).  Returns the byte
- * count (1..4), or 0 when @cp is not a Unicode scalar value.
- */
-size_t text_utf8_put(uint32_t cp, char *out);
-
 /* Number of code points in @s; invalid bytes are not counted. */
 size_t text_utf8_len(const char *s);
 

@@ -12,6 +12,7 @@
  */
 
 #include <signal.h>
+#include <stdbool.h>
 
 struct store;
 
@@ -25,5 +26,11 @@ struct store;
  * finds the work later (health check or start-up).
  */
 void wake_jifend(struct store *st);
+
+/* `jifenctl sync`: ask jifend to run jifen-sync now (jifend/syncrun.c);
+ * lifts a stop after 401/403.  Returns true when a daemon was
+ * signalled. */
+#define WAKE_SYNC_SIGNAL	(SIGRTMIN + 2)
+bool wake_jifend_sync(struct store *st);
 
 #endif

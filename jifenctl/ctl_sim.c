@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "jifenctl/ctl_sim.h"
+#include "storage/phone.h"
 
 #define SIM_DEFAULT_WAIT	20
 #define SIM_MAX_REPLY		(64 * 1024 * 1024)
@@ -169,18 +170,13 @@ static bool reply_ok(cJSON *reply, const char **err)
 	return false;
 }
 
-/* 13800000001 -> +8613800000001; the daemon answers the number as sent. */
+/*
+ * 13800000001 -> +8613800000001 (phone_normalize, as the daemon does);
+ * the daemon answers the number as sent.
+ */
 static void norm_number(const char *in, char *out, size_t size)
 {
-	size_t n = strlen(in), i;
-	bool digits = n > 0;
-
-	for (i = 0; i < n; i++)
-		if (!isdigit((unsigned char)in[i]))
-			digits = false;
-	if (digits && n == 11 && in[0] == '1')
-		snprintf(out, size, "+86%s", in);
-	else
+	if (phone_normalize(in, out, size) < 0)
 		snprintf(out, size, "%s", in);
 }
 

@@ -10,12 +10,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gateway/hhimport.h"
 #include "jifenctl/ctl_store.h"
+#include "storage/status.h"
 #include "storage/phone.h"
 #include "storage/village.h"
 
-#define CSV_MAX_BYTES (16 << 20)
-#define CSV_MAX_FIELDS 16
 
 static FILE *g_out;
 static FILE *g_err;
@@ -29,110 +29,6 @@ void ctl_store_streams(FILE *out, FILE *err)
 	g_err = err;
 }
 
-/* ---- CSV reader ------------------------------------------------------ */
-
-struct csv {
-	const char *p, *end;
-	int line;		/* current line (1-based) */
-	char *buf;		/* field storage of the current row */
-	size_t cap;
-};
-
-/*
- * Read one row into FIELDS (pointers into c->buf).  Returns 1 with *NF
- * and *LINE (the row's first line), 0 at end of file, -EINVAL for an
- * unterminated quote or too many fields (the rest of the file is lost
- * only for the unterminated quote), -ENOMEM.
- */
-static int csv_row(struct csv *c, char **fields, int *nf, int *line)
-{
-	size_t need = (size_t)(c->end - c->p) + CSV_MAX_FIELDS + 1, n = 0;
-	size_t starts[CSV_MAX_FIELDS];
-	bool quoted, too_many = false;
-	int k = 0, i;
-
-	/* skip blank lines */
-	while (c->p < c->end && (*c->p == '\n' || *c->p == '\r')) {
-		if (*c->p == '\n')
-			c->line++;
-		c->p++;
-	}
-	if (c->p >= c->end)
-		return 0;
-	if (need > c->cap) {
-		char *nb = realloc(c->buf, need);
-
-		if (!nb)
-			return -ENOMEM;
-		c->buf = nb;
-		c->cap = need;
-	}
-	*line = c->line;
-	for (;;) {
-		if (k < CSV_MAX_FIELDS)
-			starts[k] = n;
-		else
-			too_many = true;
-		quoted = c->p < c->end && *c->p == '"';
-		if (quoted) {
-			c->p++;
-			for (;;) {
-				if (c->p >= c->end)
-					return -EINVAL;
-				if (*c->p == '"') {
-					if (c->p + 1 < c->end && c->p[1] == '"') {
-						c->buf[n++] = '"';
-						c->p += 2;
-						continue;
-					}
-					c->p++;
-					break;
-				}
-				if (*c->p == '\n')
-					c->line++;
-				c->buf[n++] = *c->p++;
-			}
-		}
-		/* unquoted part (or text after a closing quote) */
-		while (c->p < c->end && *c->p != ',' && *c->p != '\n') {
-			if (*c->p != '\r')
-				c->buf[n++] = *c->p;
-			c->p++;
-		}
-		c->buf[n++] = '\0';
-		k++;
-		if (c->p < c->end && *c->p == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end) {	/* newline */
-			c->p++;
-			c->line++;
-		}
-		break;
-	}
-	if (too_many) {
-		*nf = k;
-		return -E2BIG;
-	}
-	for (i = 0; i < k; i++)
-		fields[i] = c->buf + starts[i];
-	*nf = k;
-	return 1;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
 static int read_file(const char *path, char **data, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -144,7 +40,7 @@ static int read_file(const char *path, char **data, size_t *len)
 	for (;;) {
 		if (n + 65536 > cap) {
 			cap = cap ? cap * 2 : 65536;
-			if (cap > CSV_MAX_BYTES + 65536) {
+			if (cap > HHIMPORT_MAX_BYTES + 65536) {
 				free(buf);
 				fclose(f);
 				return -EFBIG;
@@ -173,182 +69,59 @@ static int read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-/* ---- import -------------------------------------------------------- */
-
-static const char *const header[] = { "household", "name", "phone", "role",
-				      "pin" };
-
-static int parse_role(const char *s, enum store_role *r)
-{
-	if (!*s || !strcasecmp(s, "villager") || !strcmp(s, "村民")) {
-		*r = STORE_VILLAGER;
-		return 0;
-	}
-	if (!strcasecmp(s, "committee") || !strcmp(s, "村委") ||
-	    !strcmp(s, "委员")) {
-		*r = STORE_COMMITTEE;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static bool pin_ok(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 4 || n > 8)
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-struct import_counts {
-	long added, updated, rejected;
-};
-
-/* Validate and store one row; -EINVAL with WHY for a bad row. */
-static int import_row(struct store *st, char **f, int nf, int ncols,
-		      int64_t now, struct import_counts *ic, char *why,
-		      size_t wlen)
-{
-	char num[PHONE_MAX];
-	const char *hh, *name, *phone, *role, *pin;
-	enum store_role r;
-	bool created = false, hcreated = false;
-	int rc;
-
-	if (nf != ncols) {
-		snprintf(why, wlen, "expected %d columns, got %d", ncols, nf);
-		return -EINVAL;
-	}
-	hh = trim(f[0]);
-	name = trim(f[1]);
-	phone = trim(f[2]);
-	role = trim(f[3]);
-	pin = ncols > 4 ? trim(f[4]) : "";
-	if (!*hh) {
-		snprintf(why, wlen, "empty household");
-		return -EINVAL;
-	}
-	if (strlen(hh) >= STORE_ID_MAX) {
-		snprintf(why, wlen, "household id too long");
-		return -EINVAL;
-	}
-	if (*phone && (phone_normalize(phone, num, sizeof(num)) ||
-		       !phone_is_e164(num) || phone_is_service(num))) {
-		snprintf(why, wlen, "bad phone '%s'", phone);
-		return -EINVAL;
-	}
-	if (parse_role(role, &r)) {
-		snprintf(why, wlen, "bad role '%s' (villager or committee)",
-			 role);
-		return -EINVAL;
-	}
-	if (*pin && !pin_ok(pin)) {
-		snprintf(why, wlen, "PIN must be 4-8 digits");
-		return -EINVAL;
-	}
-	rc = store_household_upsert(st, hh, *name ? name : NULL, now,
-				    &hcreated);
-	if (rc)
-		return rc;
-	if (*phone) {
-		rc = store_phone_bind(st, num, hh, NULL, r, pin, now, &created);
-		if (rc)
-			return rc;
-	} else {
-		created = hcreated;
-	}
-	if (created)
-		ic->added++;
-	else
-		ic->updated++;
-	return 0;
-}
-
 static int import_usage(void)
 {
 	fputs("jifenctl: usage: import FILE.csv\n", ERR);
 	return 2;
 }
 
+struct import_report {
+	const char *path;
+};
+
+static void import_rejected(int line, const char *why, void *data)
+{
+	struct import_report *r = data;
+
+	fprintf(ERR, "%s:%d: %s\n", r->path, line, why);
+}
+
 int ctl_import(struct store *st, int argc, char **argv)
 {
-	struct import_counts ic = { 0, 0, 0 };
-	char *fields[CSV_MAX_FIELDS], why[160];
+	struct hhimport_ops ops = { .rejected = import_rejected };
+	struct hhimport_counts ic;
+	struct import_report rep;
 	const char *path;
-	struct csv c;
 	char *data = NULL;
 	size_t len = 0;
 	int64_t now = ctl_now(st);
-	int rc, nf, line, ncols, i;
+	int rc, line = 1;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return import_usage();
 	path = argv[1];
+	rep.path = path;
 	rc = read_file(path, &data, &len);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: %s: %s\n", path, strerror(-rc));
 		return 1;
 	}
-	memset(&c, 0, sizeof(c));
-	c.p = data;
-	c.end = data + len;
-	c.line = 1;
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
-		c.p += 3;
-	rc = csv_row(&c, fields, &nf, &line);
-	if (rc <= 0 || nf < 4 || nf > 5) {
-		fprintf(ERR, "jifenctl: import: %s:1: expected header "
-			"household,name,phone,role,pin\n", path);
-		rc = 1;
-		goto out;
-	}
-	for (i = 0; i < nf; i++) {
-		if (strcasecmp(trim(fields[i]), header[i])) {
-			fprintf(ERR, "jifenctl: import: %s:%d: expected header "
-				"household,name,phone,role,pin\n", path, line);
-			rc = 1;
-			goto out;
-		}
-	}
-	ncols = nf;
 	rc = store_begin(st);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: database: %s\n", strerror(-rc));
 		rc = 1;
 		goto out;
 	}
-	for (;;) {
-		rc = csv_row(&c, fields, &nf, &line);
-		if (rc == 0)
-			break;
-		if (rc == -E2BIG) {
-			fprintf(ERR, "%s:%d: too many columns\n", path, line);
-			ic.rejected++;
-			continue;
-		}
-		if (rc == -EINVAL) {
-			fprintf(ERR, "%s:%d: unterminated quoted field\n", path,
-				line);
-			ic.rejected++;
-			break;
-		}
-		if (rc < 0)
-			goto fail;
-		why[0] = '\0';
-		rc = import_row(st, fields, nf, ncols, now, &ic, why,
-				sizeof(why));
-		if (rc == -EINVAL && why[0]) {
-			fprintf(ERR, "%s:%d: %s\n", path, line, why);
-			ic.rejected++;
-			continue;
-		}
-		if (rc)
-			goto fail;
+	rc = hhimport_csv(st, data, len, now, &ops, &rep, &ic, &line);
+	if (rc == -EBADMSG) {
+		store_rollback(st);
+		fprintf(ERR, "jifenctl: import: %s:%d: expected header "
+			"household,name,phone,role,pin\n", path, line);
+		rc = 1;
+		goto out;
 	}
+	if (rc)
+		goto fail;
 	rc = store_commit(st);
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: commit failed: %s; nothing "
@@ -366,12 +139,9 @@ fail:
 		line, strerror(-rc));
 	rc = 1;
 out:
-	free(c.buf);
 	free(data);
 	return rc;
 }
-
-/* ---- records -------------------------------------------------------- */
 
 static void iso(int64_t t, char *buf, size_t len)
 {
@@ -675,9 +445,9 @@ int64_t ctl_now(struct store *st)
 	char *end;
 	long long o;
 
-	if (store_status_get(st, "clock.source", src, sizeof(src)) < 0 ||
+	if (store_status_get(st, STATUS_CLOCK_SOURCE, src, sizeof(src)) < 0 ||
 	    !strcmp(src, "system") ||
-	    store_status_get(st, "clock.offset", off, sizeof(off)) < 0)
+	    store_status_get(st, STATUS_CLOCK_OFFSET, off, sizeof(off)) < 0)
 		return now;
 	o = strtoll(off, &end, 10);
 	return end == off || *end ? now : now + o;

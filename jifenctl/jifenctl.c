@@ -28,7 +28,10 @@
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_sync.h"
+#include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
+#include "storage/status.h"
 #include "storage/store.h"
 
 static void usage(FILE *f)
@@ -49,7 +52,12 @@ static void usage(FILE *f)
 	      "  pdu decode [--no-smsc] HEX\n"
 	      "  pdu encode [--ucs2] NUMBER TEXT\n"
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
-	      "  sim status\n", f);
+	      "  sim status\n"
+	      "  init                                 create the database (storage.path)\n"
+	      "  backup FILE                          consistent copy of the database\n"
+	      "  sync [--wait] [--rejected]           sync with the platform now\n"
+	      "  bundle export|import FILE            sync by USB stick\n"
+	      "  web passwd                           set the console's clerk password\n", f);
 }
 
 /* The configuration file to use (see the comment at the top). */
@@ -104,9 +112,10 @@ static void uptime(struct store *st, char *out, size_t len)
 	struct timespec ts;
 	long long t, d;
 
-	if (store_status_get(st, "modem.state", state, sizeof(state)) < 0 ||
-	    !strcmp(state, "STOPPED") ||
-	    store_status_get(st, "started_mono", started, sizeof(started)) < 0 ||
+	if (store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
+	    !strcmp(state, STATUS_STOPPED) ||
+	    store_status_get(st, STATUS_STARTED_MONO, started,
+			     sizeof(started)) < 0 ||
 	    clock_gettime(CLOCK_MONOTONIC, &ts) < 0 ||
 	    (t = (long long)ts.tv_sec - strtoll(started, NULL, 10)) < 0) {
 		snprintf(out, len, "not running");
@@ -167,6 +176,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 					n.records_pending);
 		cJSON_AddStringToObject(c.obj, "last_sync", buf);
 		cJSON_AddStringToObject(c.obj, "uptime", up);
+		ctl_sync_status(st, c.obj);
 		s = cJSON_PrintUnformatted(c.obj);
 		if (s)
 			puts(s);
@@ -182,9 +192,64 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		printf("%-22s %ld\n", "records.pending", n.records_pending);
 		printf("%-22s %s\n", "sync.last", buf);
 		printf("%-22s %s\n", "uptime", up);
+		ctl_sync_status(st, NULL);
 	}
 	return 0;
 }
+
+/* --- reliability (issue 8): explicit creation, backups ------------------ */
+
+/*
+ * Only `init` and `import` may create the database: every other command
+ * refuses a missing one (a deleted database must not come back empty),
+ * and `status` also runs quick_check so it names a corrupt one.
+ */
+static unsigned ctl_open_flags(const char *cmd)
+{
+	if (!strcmp(cmd, "init") || !strcmp(cmd, "import"))
+		return STORE_CREATE;
+	if (!strcmp(cmd, "status"))
+		return STORE_CHECK;
+	return 0;
+}
+
+static int ctl_init(struct store *st, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "jifenctl: usage: init\n");
+		return 2;
+	}
+	printf("database %s ready (schema %d)\n", store_path(st),
+	       store_schema_version(st));
+	return 0;
+}
+
+static int ctl_backup(struct store *st, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2 || !argv[1][0]) {
+		fprintf(stderr, "jifenctl: usage: backup FILE\n");
+		return 2;
+	}
+	err = store_backup(st, argv[1]);
+	if (err == -EUCLEAN) {
+		fprintf(stderr, "jifenctl: backup: database is corrupt: not "
+			"backed up (restore an older backup, docs/"
+			"OPERATIONS.md)\n");
+		return 1;
+	}
+	if (err < 0) {
+		fprintf(stderr, "jifenctl: backup %s: %s\n", argv[1],
+			strerror(-err));
+		return 1;
+	}
+	printf("backup of %s written to %s\n", store_path(st), argv[1]);
+	return 0;
+}
+
+/* --- end of the reliability block ------------------------------------------ */
 
 int main(int argc, char **argv)
 {
@@ -223,7 +288,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync")) {
+	    strcmp(cmd, "sync") && strcmp(cmd, "bundle") &&
+	    strcmp(cmd, "web") && strcmp(cmd, "init") &&
+	    strcmp(cmd, "backup")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -236,24 +303,28 @@ int main(int argc, char **argv)
 	clock_use_zone(cfg.village.timezone);
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
-	if (!strcmp(cmd, "sync")) {
-		fprintf(stderr, "jifenctl: sync: the sync client is not part "
-			"of this version (see docs/ARCHITECTURE.md)\n");
-		return 1;
-	}
-	st = store_open(cfg.storage.path, &e);
+	st = store_open_flags(cfg.storage.path, ctl_open_flags(cmd), err,
+			      sizeof(err), &e);
 	if (!st) {
-		fprintf(stderr, "jifenctl: cannot open database %s: %s\n",
-			cfg.storage.path, e == -EPROTO ?
-			"schema newer than this program" : strerror(-e));
+		fprintf(stderr, "jifenctl: %s\n", err);
 		return 1;
 	}
-	if (!strcmp(cmd, "import"))
+	if (!strcmp(cmd, "init"))
+		rc = ctl_init(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "backup"))
+		rc = ctl_backup(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "import"))
 		rc = ctl_import(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "record"))
 		rc = ctl_record(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "sync"))
+		rc = ctl_sync(st, &cfg, path, argc - i, argv + i);
+	else if (!strcmp(cmd, "bundle"))
+		rc = ctl_bundle(st, &cfg, path, argc - i, argv + i);
+	else if (!strcmp(cmd, "web"))		/* jifen-web (issue 12) */
+		rc = ctl_web(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "review")) {
 		rc = ctl_review(st, &cfg, argc - i, argv + i);
 		if (rc == 0)

@@ -17,12 +17,13 @@
 
 #include "jifend/fault.h"
 #include "gateway/log.h"
+#include "jifend/gw.h"
 #include "modem/port.h"
 
 #define FAULT_MAX_ITEMS	8
 #define FAULT_FILE_MAX	1024
 
-enum fault_hook { FAULT_STEP, FAULT_READ, FAULT_WRITE };
+enum fault_hook { FAULT_STEP, FAULT_READ, FAULT_WRITE, FAULT_CLOCK };
 
 struct fault_item {
 	enum fault_hook hook;
@@ -101,6 +102,12 @@ static int fault_parse_item(const char *s, size_t len, struct fault_item *it)
 				    c2 + 1, (size_t)(end - c2 - 1),
 				    &it->err) ? 0 : -EINVAL;
 	}
+	if ((size_t)(c1 - s) == 5 && strncmp(s, "clock", 5) == 0) {
+		/* clock:SECONDS:ahead - the wall clock SECONDS ahead */
+		it->hook = FAULT_CLOCK;
+		return (size_t)(end - c2 - 1) == 5 &&
+		       strncmp(c2 + 1, "ahead", 5) == 0 ? 0 : -EINVAL;
+	}
 	if ((size_t)(c1 - s) == 4 && strncmp(s, "read", 4) == 0)
 		it->hook = FAULT_READ;
 	else if ((size_t)(c1 - s) == 5 && strncmp(s, "write", 5) == 0)
@@ -114,9 +121,10 @@ static int fault_parse_item(const char *s, size_t len, struct fault_item *it)
 }
 
 /*
- * fault_arm - parse every item first, then arm them all; see fault.h.
+ * Parse and arm one fault list (the syntax in fault.h): every item is
+ * parsed first, then all are armed.  0 or -EINVAL.
  */
-int fault_arm(struct store *st, const char *spec)
+static int fault_arm(struct store *st, const char *spec)
 {
 	struct fault_item items[FAULT_MAX_ITEMS];
 	const char *p = spec, *comma;
@@ -134,7 +142,8 @@ int fault_arm(struct store *st, const char *spec)
 		rc = fault_parse_item(p, len, &items[n]);
 		if (rc) {
 			log_err("fault: malformed item \"%.*s\" (want "
-				"step|read|write:N:ERR); nothing armed",
+				"step|read|write:N:ERR or clock:N:ahead); "
+				"nothing armed",
 				(int)len, p);
 			return rc;
 		}
@@ -155,6 +164,9 @@ int fault_arm(struct store *st, const char *spec)
 		case FAULT_WRITE:
 			port_fault_after(PORT_FAULT_WRITE, items[i].n,
 					 items[i].err);
+			break;
+		case FAULT_CLOCK:
+			gw_fault_clock(items[i].n);
 			break;
 		}
 	}

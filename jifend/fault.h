@@ -16,6 +16,9 @@
  *           SQLITE_IOERR, SQLITE_BUSY, ... instead of running, once
  *   read:N:eio|enodev|epipe    the Nth port_read() from now fails
  *   write:N:eio|enodev|epipe   the Nth port_write() from now fails
+ *   clock:N:ahead  the gateway's wall clock runs N seconds ahead of the
+ *           system clock from now on (0: back to the system clock), for
+ *           clock-jump tests (gw_fault_clock)
  * e.g. JIFEN_FAULT="step:7:ioerr" or "write:5:eio,read:9:eio".  N >= 1;
  * N = 0 disarms that hook.  A later item for the same hook replaces
  * the earlier one (each hook holds one armed fault).
@@ -48,11 +51,5 @@
  * are armed anyway); -EINVAL when $JIFEN_FAULT is malformed.
  */
 int fault_init(struct store *st, struct loop *loop);
-
-/*
- * Parse and arm one fault list (the syntax above).  Everything is
- * checked before anything is armed.  0 or -EINVAL.
- */
-int fault_arm(struct store *st, const char *spec);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,13 @@
 
 #include "jifend/gw.h"
 #include "gateway/clock.h"
+#include "gateway/balance.h"
 #include "gateway/handlers.h"
 #include "gateway/log.h"
 #include "modem/modem.h"
 #include "storage/msgq.h"
 #include "storage/phone.h"
+#include "storage/status.h"
 #include "storage/village.h"
 
 #define GW_CONCAT_DEADLINE_S	600	/* SPEC §8: 10 minutes */
@@ -28,9 +31,6 @@
 #define GW_RETRY_MIN_MS		100	/* first retry after a store error */
 #define GW_PRUNE_S		86400
 #define GW_KEEP_DAYS		90
-/* status key jifen-sync writes: the sync server's Date (Unix seconds or
- * the HTTP-date), updated_at = the system clock when it was received */
-#define GW_SYNC_DATE_KEY	"sync.server_date"
 
 struct gw {
 	struct store *st;
@@ -48,18 +48,44 @@ struct gw {
 	/* one-shot deadlines, CLOCK_MONOTONIC ms, -1 when unarmed */
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
+	int64_t t_balance;		/* next SIM balance check (USSD) */
 	struct modem_status last_status;
+	/* reliability (docs/ROBUSTNESS.md) */
+	struct loop *loop;		/* quit when the database is lost */
+	bool dead;			/* database gone or corrupt: stop */
+	int *rel;			/* SIM indexes to hand up again ... */
+	size_t nrel, rel_cap;
+	int64_t t_release;		/* ... at this deadline (backoff) */
+	unsigned rel_fails;
+	int64_t t_backup;		/* daily automatic backup */
+	int64_t clock_off;		/* wall - monotonic ms, for jumps */
+	void (*work_hook)(void *data);	/* after each gw_work (sync) */
+	void *work_hook_data;
 	/* the time the gateway believes (gateway/clock.h) */
 	struct clock *clock;
 	struct clock_reading clock_written;	/* last in the status table */
 	int64_t sync_date_seen;			/* its updated_at, 0: none */
 };
 
+/* Test hook (gw_fault_clock): seconds added to the wall clock. */
+static int64_t gw_clock_skew;
+
+void gw_fault_clock(int64_t seconds)
+{
+	gw_clock_skew = seconds;
+}
+
+/* The system clock (with the test hook's skew). */
+static int64_t sys_now(void)
+{
+	return (int64_t)time(NULL) + gw_clock_skew;
+}
+
 /* The wall-clock time to date things with: the system clock, or the
  * network's time when the system clock is unset or wrong (SPEC §13). */
 static int64_t wall_now(const struct gw *gw)
 {
-	return clock_now(gw->clock, (int64_t)time(NULL), loop_now());
+	return clock_now(gw->clock, sys_now(), loop_now());
 }
 
 /* Monotonic deadline for wall-clock time @t (seconds). */
@@ -85,7 +111,7 @@ static void arm(int64_t *slot, int64_t when)
 static void gw_clock_status(struct gw *gw)
 {
 	struct clock_reading r, *w = &gw->clock_written;
-	int64_t sys = (int64_t)time(NULL), d;
+	int64_t sys = sys_now(), d;
 	char buf[32];
 
 	clock_reading(gw->clock, sys, loop_now(), &r);
@@ -98,17 +124,17 @@ static void gw_clock_status(struct gw *gw)
 			   "the system clock agrees with the network" :
 			   clock_source_name(r.source),
 			   (long long)r.offset);
-	store_status_set(gw->st, "clock.source", clock_source_name(r.source),
+	store_status_set(gw->st, STATUS_CLOCK_SOURCE, clock_source_name(r.source),
 			 r.now);
 	snprintf(buf, sizeof(buf), "%lld", (long long)r.offset);
-	store_status_set(gw->st, "clock.offset", buf, r.now);
+	store_status_set(gw->st, STATUS_CLOCK_OFFSET, buf, r.now);
 	*w = r;
 }
 
 /* The network said it is @utc (Unix seconds) now. */
 static void gw_clock_learn(struct gw *gw, enum clock_source src, int64_t utc)
 {
-	if (clock_learn(gw->clock, src, utc, (int64_t)time(NULL), loop_now()))
+	if (clock_learn(gw->clock, src, utc, sys_now(), loop_now()))
 		gw_clock_status(gw);
 }
 
@@ -124,7 +150,7 @@ static int gw_find_sync_date(const char *key, const char *value,
 	char *end;
 	long long v;
 
-	if (strcmp(key, GW_SYNC_DATE_KEY))
+	if (strcmp(key, STATUS_SYNC_SERVER_DATE))
 		return 0;
 	v = strtoll(value, &end, 10);
 	if (end == value || *end) {
@@ -139,13 +165,13 @@ static int gw_find_sync_date(const char *key, const char *value,
 
 /*
  * jifen-sync records the server's Date header in the status table
- * (GW_SYNC_DATE_KEY, written with the system clock of that moment); a
+ * (STATUS_SYNC_SERVER_DATE, written with the system clock of that moment); a
  * new one is a time sample.  Looked at with the health checks.
  */
 static void gw_clock_from_sync(struct gw *gw)
 {
 	struct sync_date sd = { 0, 0 };
-	int64_t sys = (int64_t)time(NULL);
+	int64_t sys = sys_now();
 
 	if (store_status_list(gw->st, gw_find_sync_date, &sd) < 0 ||
 	    !sd.at || sd.at == gw->sync_date_seen)
@@ -181,6 +207,103 @@ static void gw_retry_later(struct gw *gw)
 	gw->t_work = loop_now() + ms;
 }
 
+/*
+ * The database is gone (deleted or replaced under us) or corrupt:
+ * nothing more may be taken off the SIM.  Say so in the log and, where
+ * the file can still be written, in `jifenctl status`, and stop with a
+ * failure exit so the supervisor notices (a restart refuses a missing
+ * or corrupt database with the same line).
+ */
+static void gw_die(struct gw *gw, const char *why)
+{
+	if (gw->dead)
+		return;
+	gw->dead = true;
+	log_msg(LOG_CRIT, "%s: no more messages are taken off the SIM; stopping "
+		 "(docs/OPERATIONS.md: restore from a backup)", why);
+	if (!store_file_gone(gw->st))
+		store_status_set(gw->st, STATUS_DATABASE, why, wall_now(gw));
+	if (gw->loop)
+		loop_quit(gw->loop);
+}
+
+/*
+ * Is the database still sound?  Checked before anything is deleted from
+ * the SIM and after store errors: a deleted or replaced file (its link
+ * count, cheap) and, after SQLite reported corruption, quick_check.
+ */
+static bool gw_store_sound(struct gw *gw)
+{
+	char why[256];
+
+	if (gw->dead)
+		return false;
+	if (store_file_gone(gw->st)) {
+		snprintf(why, sizeof(why), "database %s was deleted or "
+			 "replaced while running", store_path(gw->st));
+		gw_die(gw, why);
+		return false;
+	}
+	if (store_corruption_seen(gw->st) &&
+	    store_quick_check(gw->st, why, sizeof(why)) == -EUCLEAN) {
+		gw_die(gw, why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A batch could not be committed (the database is busy, full or
+ * failing): its SIM indexes are handed back to the modem engine, which
+ * lists them again, after 1 s, 2 s, 4 s ... 5 min - never a 1 s loop.
+ */
+#define GW_RELEASE_MIN_MS	1000
+#define GW_RELEASE_MAX_MS	300000
+
+static int64_t gw_release_later(struct gw *gw, const struct modem_sms *msgs,
+				size_t n)
+{
+	int64_t ms = GW_RELEASE_MIN_MS;
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < n; i++) {
+		if (msgs[i].index < 0)
+			continue;
+		if (gw->nrel == gw->rel_cap) {
+			size_t cap = gw->rel_cap ? gw->rel_cap * 2 : 16;
+			int *r = realloc(gw->rel, cap * sizeof(*r));
+
+			if (!r) {
+				/* cannot hold it back: the modem re-lists */
+				modem_release(gw->modem, msgs[i].index);
+				continue;
+			}
+			gw->rel = r;
+			gw->rel_cap = cap;
+		}
+		gw->rel[gw->nrel++] = msgs[i].index;
+	}
+	for (k = 0; k < gw->rel_fails && ms < GW_RELEASE_MAX_MS; k++)
+		ms *= 2;
+	if (ms > GW_RELEASE_MAX_MS)
+		ms = GW_RELEASE_MAX_MS;
+	gw->rel_fails++;
+	if (gw->t_release < 0)
+		gw->t_release = loop_now() + ms;
+	return gw->t_release - loop_now();
+}
+
+static void gw_release_due(struct gw *gw)
+{
+	size_t i;
+
+	gw->t_release = -1;
+	for (i = 0; i < gw->nrel; i++)
+		modem_release(gw->modem, gw->rel[i]);
+	gw->nrel = 0;
+}
+
 static void gw_modem_log(int level, const char *fmt, va_list ap, void *data)
 {
 	(void)data;
@@ -204,19 +327,141 @@ static void gw_sender(const struct sms_pdu *p, char *out, size_t len)
 		snprintf(out, len, "%s", p->addr);
 }
 
+/* One member of a batch that cannot be stored as what it claims to be:
+ * kept in the audit log (with its PDU) and deleted, never retried. */
+static int gw_audit_bad(struct gw *gw, const struct modem_sms *s,
+			const char *action, const char *why, int64_t now)
+{
+	char detail[700];
+	int err;
+
+	snprintf(detail, sizeof(detail), "index %d: %s; pdu %.600s", s->index,
+		 why, s->pdu_hex ? s->pdu_hex : "");
+	err = store_audit(gw->st, now, "modem", action, detail);
+	if (err < 0)
+		return err;
+	log_notice("deleting %s PDU at SIM index %d (%s)",
+		   !strcmp(action, "sms.non_text") ? "non-text" :
+		   "undecodable", s->index, why);
+	return 0;
+}
+
+static bool gw_repair(struct gw *gw, const struct modem_sms *s,
+		      char *sender, size_t slen, int64_t now, int *err);
+
+/*
+ * Store one member of a batch inside the batch's transaction.  Only
+ * trouble with the database itself (busy, full, I/O) fails the batch;
+ * a member the store refuses (an empty sender, a report for no known
+ * number) is audited instead, so one bad message never holds up the
+ * others (SPEC §10).
+ */
+static int gw_store_one(struct gw *gw, const struct modem_sms *s,
+			char *sender, size_t slen, int64_t now)
+{
+	const struct sms_pdu *p = &s->pdu;
+	struct store_inbox_part part;
+	char why[96];
+	int err;
+
+	switch (s->kind) {
+	case MODEM_SMS_TEXT:
+		gw_sender(p, sender, slen);
+		if (!sender[0])
+			return gw_audit_bad(gw, s, "sms.undecodable",
+					    "no sender address", now);
+		memset(&part, 0, sizeof(part));
+		part.sender = sender;
+		/* an unreadable stamp (lenient decode) still tells two
+		 * messages apart for the dedup key: its raw octets */
+		part.scts = p->scts.present ? p->scts.iso : p->scts.raw;
+		part.scts_epoch = p->scts.present ? p->scts.epoch : 0;
+		if (p->concat.present) {
+			part.ref = p->concat.ref;
+			part.total = p->concat.total;
+			part.seq = p->concat.seq;
+		}
+		part.text = p->text;
+		part.alphabet = pdu_alphabet_name(p->alphabet);
+		part.msg_class = p->msg_class;
+		part.pdu = s->pdu_hex;
+		err = store_inbox_add(gw->st, &part, 1, now, NULL);
+		if (err < 0 && !gw_store_trouble(err)) {
+			snprintf(why, sizeof(why), "refused by the inbox: %s",
+				 strerror(-err));
+			err = gw_audit_bad(gw, s, "sms.undecodable", why, now);
+		}
+		return err;
+	case MODEM_SMS_STATUS_REPORT:
+		gw_sender(p, sender, slen);
+		err = store_outbox_report(gw->st, sender, p->message_ref,
+					  p->status, now, NULL);
+		if (err == -ENOENT)
+			return 0;	/* for a message we no longer know */
+		if (err < 0 && !gw_store_trouble(err)) {
+			snprintf(why, sizeof(why), "status report refused: %s",
+				 strerror(-err));
+			err = gw_audit_bad(gw, s, "sms.undecodable", why, now);
+		}
+		return err;
+	case MODEM_SMS_UNDECODABLE:
+		if (gw_repair(gw, s, sender, slen, now, &err))
+			return err;
+		/* fall through */
+	case MODEM_SMS_NON_TEXT:
+		return gw_audit_bad(gw, s, s->kind == MODEM_SMS_NON_TEXT ?
+				    "sms.non_text" : "sms.undecodable",
+				    s->why ? s->why : "not text", now);
+	}
+	return 0;
+}
+
+/*
+ * A PDU the engine could not decode may still carry a readable text: a
+ * non-BCD time stamp, an odd UCS-2 length, a user data length past the
+ * end (issue 8, item 12).  The timestamp is not needed to answer, so
+ * such a message is decoded leniently, stored as text (answered like
+ * any other) and the repair noted in the audit log.  True when it was
+ * (*ERR the result), false when it stays undecodable.
+ */
+static bool gw_repair(struct gw *gw, const struct modem_sms *s,
+		      char *sender, size_t slen, int64_t now, int *err)
+{
+	struct modem_sms fixed = *s;
+	char detail[160];
+	const char *what = NULL;
+
+	if (!s->pdu_hex ||
+	    pdu_decode_hex_lenient(s->pdu_hex, true, &fixed.pdu, &what) < 0 ||
+	    fixed.pdu.type != PDU_TYPE_DELIVER || fixed.pdu.dst_port >= 0 ||
+	    fixed.pdu.alphabet == PDU_ALPHA_8BIT || !fixed.pdu.repairs)
+		return false;
+	fixed.kind = MODEM_SMS_TEXT;
+	fixed.why = NULL;
+	*err = gw_store_one(gw, &fixed, sender, slen, now);
+	if (*err < 0)
+		return true;
+	snprintf(detail, sizeof(detail), "index %d: %s (was: %s)", s->index,
+		 what ? what : "repaired", s->why ? s->why : "-");
+	*err = store_audit(gw->st, now, "modem", "sms.repaired", detail);
+	log_notice("SIM index %d decoded leniently: %s", s->index,
+		   what ? what : "repaired");
+	return true;
+}
+
 /*
  * Commit one batch from the modem: text parts into the inbox, delivery
  * reports onto the outbox, everything else into the audit log.  Only
- * after the commit are the messages deleted from the SIM.
+ * after the commit, and only while the database file is still the one
+ * on disk, are the messages deleted from the SIM.
  */
 static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 		      size_t n, void *data)
 {
 	struct gw *gw = data;
-	struct store_inbox_part *parts;
-	char (*senders)[PHONE_MAX + 48];
-	int64_t now;
-	size_t i, np = 0;
+	char sender[PHONE_MAX + 48];
+	int64_t now, next;
+	size_t i, ntext = 0;
 	int err;
 
 	/* service-centre timestamps: a lower bound of the time (clock.h) */
@@ -231,103 +476,157 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 	}
 	now = wall_now(gw);
 
-	parts = calloc(n, sizeof(*parts));
-	senders = calloc(n, sizeof(*senders));
-	if (!parts || !senders) {
-		log_err("out of memory for %zu received messages", n);
-		goto out;
-	}
+	if (!gw_store_sound(gw))
+		return;		/* held by the engine: never deleted */
 	/*
 	 * The one durable commit of the pipeline: these messages leave the
-	 * SIM once it returns.  Everything after it (handling, replies,
-	 * sent marks) commits lazily: a power cut can only make the gateway
-	 * redo that work (at worst a repeated answer), never lose an SMS.
+	 * SIM once it returns.  Everything after it (handling, replies)
+	 * commits lazily: a power cut can only make the gateway redo that
+	 * work, never lose an SMS.
 	 */
 	for (i = 0; i < n; i++)
 		if (msgs[i].kind == MODEM_SMS_TEXT)
+			ntext++;
+	/* a lost delivery report or audit row costs nothing: lazy; an
+	 * undecodable PDU may be repaired into a text (gw_repair) */
+	for (i = 0; i < n; i++)
+		if (msgs[i].kind == MODEM_SMS_TEXT ||
+		    msgs[i].kind == MODEM_SMS_UNDECODABLE)
 			break;
-	/* a lost delivery report or audit row costs nothing: lazy */
 	store_set_durable(gw->st, i < n);
 	err = store_begin(gw->st);
 	if (err < 0)
-		goto fail;
+		goto fail_nocommit;
 	for (i = 0; i < n; i++) {
-		const struct modem_sms *s = &msgs[i];
-		const struct sms_pdu *p = &s->pdu;
-		char detail[160];
-
-		switch (s->kind) {
-		case MODEM_SMS_TEXT:
-			gw_sender(p, senders[i], sizeof(senders[i]));
-			parts[np].sender = senders[i];
-			parts[np].scts = p->scts.present ? p->scts.iso : "";
-			parts[np].scts_epoch = p->scts.present ?
-				p->scts.epoch : 0;
-			if (p->concat.present) {
-				parts[np].ref = p->concat.ref;
-				parts[np].total = p->concat.total;
-				parts[np].seq = p->concat.seq;
-			}
-			parts[np].text = p->text;
-			parts[np].alphabet = pdu_alphabet_name(p->alphabet);
-			parts[np].msg_class = p->msg_class;
-			parts[np].pdu = s->pdu_hex;
-			np++;
-			break;
-		case MODEM_SMS_STATUS_REPORT:
-			gw_sender(p, senders[i], sizeof(senders[i]));
-			err = store_outbox_report(gw->st, senders[i],
-						  p->message_ref, p->status,
-						  now, NULL);
-			if (err < 0 && err != -ENOENT)
-				goto fail;
-			break;
-		case MODEM_SMS_NON_TEXT:
-		case MODEM_SMS_UNDECODABLE:
-			snprintf(detail, sizeof(detail), "index %d: %s",
-				 s->index, s->why ? s->why : "not text");
-			err = store_audit(gw->st, now, "modem",
-					  s->kind == MODEM_SMS_NON_TEXT ?
-					  "sms.non_text" : "sms.undecodable",
-					  detail);
-			if (err < 0)
-				goto fail;
-			log_notice("deleting %s PDU at SIM index %d (%s)",
-				   s->kind == MODEM_SMS_NON_TEXT ?
-				   "non-text" : "undecodable", s->index,
-				   s->why ? s->why : "-");
-			break;
-		}
-	}
-	if (np) {
-		err = store_inbox_add(gw->st, parts, np, now, NULL);
+		err = gw_store_one(gw, &msgs[i], sender, sizeof(sender), now);
 		if (err < 0)
 			goto fail;
 	}
 	err = store_commit(gw->st);
 	if (err < 0)
 		goto fail_nocommit;
-	/* durable: now the SIM copies may go */
+	store_set_durable(gw->st, false);
+	/* a commit into a deleted file is no commit: keep the SIM copies */
+	if (!gw_store_sound(gw))
+		return;
 	for (i = 0; i < n; i++)
 		if (msgs[i].index >= 0)
 			modem_delete(m, msgs[i].index);
-	store_set_durable(gw->st, false);
-	log_debug("committed %zu received PDUs (%zu text)", n, np);
+	gw->rel_fails = 0;
+	log_debug("committed %zu received PDUs (%zu text)", n, ntext);
 	gw->t_work = loop_now();
-	goto out;
+	return;
 fail:
 	store_rollback(gw->st);
 fail_nocommit:
 	store_set_durable(gw->st, false);
-	/* not deleted: the modem lists them again shortly */
-	log_err("cannot store %zu received messages: %s; they stay on the SIM",
-		n, strerror(-err));
-	for (i = 0; i < n; i++)
-		modem_release(m, msgs[i].index);
-out:
-	free(parts);
-	free(senders);
+	if (!gw_store_sound(gw))
+		return;
+	/* not deleted: handed back to the modem after a backoff */
+	next = gw_release_later(gw, msgs, n);
+	log_err("cannot store %zu received messages: %s; they stay on the "
+		"SIM, next try in %llds", n, strerror(-err),
+		(long long)(next + 999) / 1000);
 }
+
+/* --- SIM balance by USSD, once a day (SPEC section 9) ------------------ */
+
+#define GW_BALANCE_FIRST_MS	2000		/* after bring-up */
+#define GW_BALANCE_RETRY_MS	(3600 * 1000)	/* after a failed check */
+#define GW_BALANCE_BUSY_MS	(60 * 1000)	/* modem busy or not ready */
+
+/* Arm the next check from the last one in the store (a restart does not
+ * ask again before a day has passed), or soon after bring-up. */
+static void gw_balance_arm(struct gw *gw)
+{
+	char buf[32];
+	int64_t last, next;
+
+	if (!gw->cfg->ussd.balance_code[0]) {
+		gw->t_balance = -1;
+		return;
+	}
+	if (gw->t_balance >= 0)
+		return;
+	if (store_status_get(gw->st, STATUS_MODEM_BALANCE_AT, buf, sizeof(buf)) == 0 &&
+	    (last = strtoll(buf, NULL, 10)) > 0) {
+		next = last + BALANCE_INTERVAL;
+		gw->t_balance = mono_at(gw, next);
+		if (gw->t_balance < loop_now() + GW_BALANCE_FIRST_MS)
+			gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
+	} else {
+		gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
+	}
+}
+
+static void gw_on_balance(int err, const char *text, void *data)
+{
+	struct gw *gw = data;
+	int64_t now = wall_now(gw);
+	char buf[32];
+	double amount;
+	int rc, sent = 0;
+
+	if (err || balance_parse(text, &amount)) {
+		log_warn("SIM balance check (%s) failed: %s",
+			 gw->cfg->ussd.balance_code,
+			 err ? strerror(-err) : "no amount in the answer");
+		store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, err ?
+				 strerror(-err) : "no amount in the answer",
+				 now);
+		gw->t_balance = loop_now() + GW_BALANCE_RETRY_MS;
+		return;
+	}
+	gw->t_balance = loop_now() + (int64_t)BALANCE_INTERVAL * 1000;
+	rc = store_begin(gw->st);
+	if (rc)
+		goto fail;
+	snprintf(buf, sizeof(buf), "%.2f", amount);
+	rc = store_status_set(gw->st, STATUS_MODEM_BALANCE, buf, now);
+	snprintf(buf, sizeof(buf), "%lld", (long long)now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_AT, buf, now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_TEXT, text, now);
+	if (!rc)
+		rc = store_status_set(gw->st, STATUS_MODEM_BALANCE_ERROR, "", now);
+	if (!rc && amount < gw->cfg->ussd.low_balance)
+		rc = balance_alert(gw->st, gw->cfg, amount, now, &sent);
+	if (rc) {
+		store_rollback(gw->st);
+		goto fail;
+	}
+	rc = store_commit(gw->st);
+	if (rc)
+		goto fail;
+	log_info("SIM balance %.2f%s", amount, sent ? ": below "
+		 "ussd.low_balance, committee alerted" : "");
+	if (sent)
+		arm(&gw->t_work, loop_now());
+	return;
+fail:
+	log_err("SIM balance: store: %s", strerror(-rc));
+	gw->t_balance = loop_now() + GW_BALANCE_BUSY_MS;
+}
+
+static void gw_balance_check(struct gw *gw)
+{
+	int rc;
+
+	gw->t_balance = -1;
+	if (!gw->cfg->ussd.balance_code[0])
+		return;
+	rc = modem_ussd(gw->modem, gw->cfg->ussd.balance_code, gw_on_balance,
+			gw);
+	if (rc == -EAGAIN) {	/* not ready: armed again when READY */
+		log_debug("SIM balance check waits for the modem");
+	} else if (rc) {	/* another USSD in flight: a minute later */
+		log_debug("SIM balance check postponed: %s", strerror(-rc));
+		gw->t_balance = loop_now() + GW_BALANCE_BUSY_MS;
+	}
+}
+
+/* --- end of SIM balance ---------------------------------------------------- */
 
 static void gw_on_state(struct modem *m, enum modem_state old,
 			enum modem_state state, void *data)
@@ -336,8 +635,10 @@ static void gw_on_state(struct modem *m, enum modem_state old,
 
 	(void)m;
 	(void)old;		/* the engine logs the transition */
-	if (state == MODEM_READY)
+	if (state == MODEM_READY) {
 		gw->t_work = loop_now();
+		gw_balance_arm(gw);
+	}
 	gw_write_status(gw);
 }
 
@@ -385,7 +686,14 @@ static void gw_on_sent(int err, int mr, const struct at_error *e,
 
 	gw->sending = false;
 	if (!err) {
+		/*
+		 * Durable before the next part goes out: a power cut then
+		 * repeats at most the one part in flight, never a run of
+		 * parts whose lazy "sent" marks were lost (docs/STORAGE.md).
+		 */
+		store_set_durable(gw->st, true);
 		rc = store_outbox_part_sent(gw->st, gw->send_part, mr, now);
+		store_set_durable(gw->st, false);
 		if (rc < 0) {
 			/* it went out: never send it again, record it later */
 			log_err("cannot record sent part %lld: %s; retrying",
@@ -446,8 +754,10 @@ static void gw_send_next(struct gw *gw)
 	if (gw->sending)
 		return;
 	if (gw->unrecorded) {
+		store_set_durable(gw->st, true);
 		err = store_outbox_part_sent(gw->st, gw->unrecorded_part,
 					     gw->unrecorded_mr, wall_now(gw));
+		store_set_durable(gw->st, false);
 		if (err < 0) {
 			gw_retry_later(gw);
 			return;
@@ -654,6 +964,50 @@ static int gw_handle_batch(struct gw *gw, int64_t now)
 	return n;
 }
 
+/* The believed wall clock (wall_now) minus the monotonic clock, ms:
+ * constant unless the clock is set or a time source corrects it. */
+static int64_t gw_clock_offset(const struct gw *gw)
+{
+	return wall_now(gw) * 1000 - loop_now();
+}
+
+#define GW_CLOCK_JUMP_MS	60000
+
+/*
+ * SPEC §13: a clock set back (it ran two years ahead, then NTP or the
+ * operator corrected it) must not leave stored times in the future:
+ * "seen since" and "count from" queries would count them for years
+ * (repeated questions unanswered, capped numbers muted) and retries
+ * would wait for years.  Stored times ahead of now are clamped to now,
+ * at start-up and whenever the wall clock moved back against the
+ * monotonic clock.
+ */
+static void gw_clock_check(struct gw *gw, int64_t now)
+{
+	int64_t off = gw_clock_offset(gw);
+	long n = 0;
+	int err;
+
+	if (gw->clock_off != INT64_MIN &&
+	    off > gw->clock_off - GW_CLOCK_JUMP_MS) {
+		if (off > gw->clock_off)
+			gw->clock_off = off;	/* forward: nothing stored ahead */
+		return;
+	}
+	if (gw->clock_off != INT64_MIN)
+		log_warn("the wall clock went back by %llds: clamping stored "
+			 "times", (long long)(gw->clock_off - off) / 1000);
+	err = store_clamp_future(gw->st, now, &n);
+	if (err < 0) {
+		log_err("clamping stored times: %s", strerror(-err));
+		return;		/* tried again on the next round */
+	}
+	gw->clock_off = off;
+	if (n)
+		log_notice("%ld stored times were ahead of the clock: set to "
+			   "now", n);
+}
+
 /* Everything the store says is due: inbox, 公示, outbox. */
 static void gw_work(struct gw *gw)
 {
@@ -661,6 +1015,9 @@ static void gw_work(struct gw *gw)
 	int i, n;
 
 	gw->t_work = -1;
+	if (!gw_store_sound(gw))
+		return;
+	gw_clock_check(gw, now);
 	gw_finalize(gw, now);
 	n = gw_handle_batch(gw, now);
 	if (n < 0) {
@@ -677,6 +1034,14 @@ static void gw_work(struct gw *gw)
 	t = gw_store_wakeup(gw);
 	if (t >= 0)
 		arm(&gw->t_work, mono_at(gw, t <= now ? now : t));
+	if (gw->work_hook)
+		gw->work_hook(gw->work_hook_data);
+}
+
+void gw_set_work_hook(struct gw *gw, void (*fn)(void *data), void *data)
+{
+	gw->work_hook = fn;
+	gw->work_hook_data = data;
 }
 
 struct gw *gw_new(struct store *st, const struct config *cfg)
@@ -691,6 +1056,10 @@ struct gw *gw_new(struct store *st, const struct config *cfg)
 	gw->t_work = -1;
 	gw->t_prune = -1;
 	gw->clock = clock_new();
+	gw->t_release = -1;
+	gw->t_backup = -1;
+	gw->clock_off = INT64_MIN;
+	gw->t_balance = -1;
 	gw_modem_config(gw, &mc);
 	gw->modem = modem_new(&mc);
 	if (!gw->modem || !gw->clock) {
@@ -708,7 +1077,18 @@ void gw_free(struct gw *gw)
 		return;
 	modem_free(gw->modem);
 	clock_free(gw->clock);
+	free(gw->rel);
 	free(gw);
+}
+
+void gw_set_loop(struct gw *gw, struct loop *loop)
+{
+	gw->loop = loop;
+}
+
+bool gw_failed(const struct gw *gw)
+{
+	return gw->dead;
 }
 
 int gw_start(struct gw *gw)
@@ -716,17 +1096,18 @@ int gw_start(struct gw *gw)
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now(gw));
-	store_status_set(gw->st, "started_at", buf, wall_now(gw));
+	store_status_set(gw->st, STATUS_STARTED_AT, buf, wall_now(gw));
 	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
-	store_status_set(gw->st, "pid", buf, wall_now(gw));
+	store_status_set(gw->st, STATUS_PID, buf, wall_now(gw));
 	/* uptime from the machine's monotonic clock, which a wrong or
 	 * jumping wall clock cannot disturb (jifenctl status) */
 	snprintf(buf, sizeof(buf), "%lld", (long long)(loop_now() / 1000));
-	store_status_set(gw->st, "started_mono", buf, wall_now(gw));
+	store_status_set(gw->st, STATUS_STARTED_MONO, buf, wall_now(gw));
 	gw_clock_from_sync(gw);
 	gw_clock_status(gw);
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
+	gw->t_backup = loop_now();	/* today's, unless it exists */
 	store_set_durable(gw->st, false);	/* see gw_on_sms() */
 	return modem_start(gw->modem, loop_now());
 }
@@ -743,6 +1124,10 @@ void gw_reconfigure(struct gw *gw)
 	gw_modem_config(gw, &mc);
 	modem_set_config(gw->modem, &mc, loop_now());
 	gw->t_work = loop_now();
+	if (!gw->cfg->ussd.balance_code[0])
+		gw->t_balance = -1;
+	else if (gw_modem_ready(gw))
+		gw_balance_arm(gw);
 }
 
 void gw_write_status(struct gw *gw)
@@ -753,25 +1138,25 @@ void gw_write_status(struct gw *gw)
 
 	modem_get_status(gw->modem, &s);
 	gw->last_status = s;
-	store_status_set(gw->st, "modem.state", modem_state_name(s.state),
+	store_status_set(gw->st, STATUS_MODEM_STATE, modem_state_name(s.state),
 			 now);
-	store_status_set(gw->st, "modem.manufacturer", s.manufacturer, now);
-	store_status_set(gw->st, "modem.model", s.model, now);
-	store_status_set(gw->st, "modem.sim", s.sim_state, now);
+	store_status_set(gw->st, STATUS_MODEM_MANUFACTURER, s.manufacturer, now);
+	store_status_set(gw->st, STATUS_MODEM_MODEL, s.model, now);
+	store_status_set(gw->st, STATUS_MODEM_SIM, s.sim_state, now);
 	snprintf(buf, sizeof(buf), "%d", s.signal_csq);
-	store_status_set(gw->st, "modem.signal_csq", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_SIGNAL_CSQ, buf, now);
 	snprintf(buf, sizeof(buf), "%d", s.reg_stat);
-	store_status_set(gw->st, "modem.registration", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_REGISTRATION, buf, now);
 	snprintf(buf, sizeof(buf), "%d/%d", s.sms_used, s.sms_total);
-	store_status_set(gw->st, "modem.sms_storage", buf, now);
-	store_status_set(gw->st, "modem.last_error", s.last_error, now);
+	store_status_set(gw->st, STATUS_MODEM_SMS_STORAGE, buf, now);
+	store_status_set(gw->st, STATUS_MODEM_LAST_ERROR, s.last_error, now);
 	snprintf(buf, sizeof(buf), "%u", s.reopens);
-	store_status_set(gw->st, "modem.reopens", buf, now);
+	store_status_set(gw->st, STATUS_MODEM_REOPENS, buf, now);
 	/* outq_allowed() never answers it (no auto-reply loop); "" unknown */
 	if (!s.own_number[0] ||
 	    phone_normalize(s.own_number, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
-	store_status_set(gw->st, "own_number", buf, now);
+	store_status_set(gw->st, STATUS_OWN_NUMBER, buf, now);
 }
 
 /* Status changed in a way worth writing (not on every wakeup). */
@@ -785,6 +1170,45 @@ static bool gw_status_changed(const struct gw *gw)
 	       s.reg_stat != o->reg_stat || s.sms_used != o->sms_used ||
 	       strcmp(s.sim_state, o->sim_state) ||
 	       strcmp(s.last_error, o->last_error);
+}
+
+#define GW_BACKUPS_KEPT	7
+
+/*
+ * The daily automatic backup (docs/OPERATIONS.md): a copy next to the
+ * database, PATH.backup-YYYYMMDD, the newest GW_BACKUPS_KEPT kept.  A
+ * one-shot deadline re-armed for shortly after the next UTC midnight;
+ * a failure is retried in an hour.
+ */
+static void gw_backup(struct gw *gw)
+{
+	int64_t now = wall_now(gw), next;
+	char path[512];
+	int err;
+
+	if (!gw_store_sound(gw))
+		return;
+	err = store_backup_rotate(gw->st, now, GW_BACKUPS_KEPT, path,
+				  sizeof(path));
+	if (err == -EUCLEAN) {
+		/* the check before the copy found it: keep the old copies */
+		gw_die(gw, "database is corrupt (quick_check before the daily "
+		       "backup)");
+		return;
+	}
+	if (err < 0) {
+		log_err("daily backup %s: %s; retrying in an hour", path,
+			strerror(-err));
+		store_status_set(gw->st, STATUS_BACKUP_LAST_ERROR, strerror(-err),
+				 now);
+		gw->t_backup = loop_now() + 3600 * 1000;
+		return;
+	}
+	log_info("daily backup: %s", path);
+	store_status_set(gw->st, STATUS_BACKUP_LAST, path, now);
+	store_status_set(gw->st, STATUS_BACKUP_LAST_ERROR, "", now);
+	next = now - now % 86400 + 86400 + 300;
+	gw->t_backup = mono_at(gw, next);
 }
 
 /* --- loop source ------------------------------------------------------ */
@@ -819,6 +1243,12 @@ static int64_t gw_src_deadline(void *data)
 
 	if (gw->t_work >= 0 && (d < 0 || gw->t_work < d))
 		d = gw->t_work;
+	if (gw->t_release >= 0 && (d < 0 || gw->t_release < d))
+		d = gw->t_release;
+	if (gw->t_backup >= 0 && (d < 0 || gw->t_backup < d))
+		d = gw->t_backup;
+	if (gw->t_balance >= 0 && (d < 0 || gw->t_balance < d))
+		d = gw->t_balance;
 	return d;
 }
 
@@ -854,6 +1284,12 @@ static void gw_src_timeout(void *data, int64_t now)
 			gw->t_prune = now + (int64_t)GW_PRUNE_S * 1000;
 		}
 	}
+	if (gw->t_release >= 0 && gw->t_release <= now)
+		gw_release_due(gw);
+	if (gw->t_backup >= 0 && gw->t_backup <= now)
+		gw_backup(gw);
+	if (gw->t_balance >= 0 && gw->t_balance <= now)
+		gw_balance_check(gw);
 	if (gw->t_work >= 0 && gw->t_work <= now)
 		gw_work(gw);
 }

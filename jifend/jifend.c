@@ -31,6 +31,8 @@
 #include "gateway/log.h"
 #include "jifend/loop.h"
 #include "jifend/notify.h"
+#include "jifend/syncrun.h"
+#include "storage/status.h"
 #include "storage/store.h"
 #ifdef JIFEN_FAULTS
 #include "jifend/fault.h"
@@ -58,6 +60,7 @@ struct daemon {
 	struct config cfg;
 	struct loop *loop;
 	struct gw *gw;
+	struct syncrun *sync;
 	int sigfd;
 };
 
@@ -101,6 +104,7 @@ static void reload(struct daemon *d)
 	d->cfg = next;
 	apply_log_config(&d->cfg);
 	gw_reconfigure(d->gw);
+	syncrun_reconfigure(d->sync);
 	log_notice("configuration reloaded from %s", d->config_path);
 }
 
@@ -138,6 +142,10 @@ static void sig_dispatch(void *data, short revents, int64_t now)
 		default:
 			if ((int)si.ssi_signo == WAKE_SIGNAL) {
 				gw_kick(d->gw);
+				break;
+			}
+			if ((int)si.ssi_signo == SYNC_SIGNAL) {
+				syncrun_request(d->sync);
 				break;
 			}
 			log_notice("signal %u: stopping", si.ssi_signo);
@@ -193,6 +201,7 @@ static void daemon_sigset(sigset_t *set)
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, WAKE_SIGNAL);
+	sigaddset(set, SYNC_SIGNAL);
 }
 
 /*
@@ -235,7 +244,9 @@ static bool dir_holds_only_db(const char *dir, const char *base)
 			continue;
 		if (strncmp(name, base, n) != 0 ||
 		    (name[n] && strcmp(name + n, "-wal") &&
-		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal")))
+		     strcmp(name + n, "-shm") && strcmp(name + n, "-journal") &&
+		     strcmp(name + n, ".lock") &&
+		     strncmp(name + n, ".backup-", 8)))
 			only = false;
 	}
 	closedir(d);
@@ -249,7 +260,7 @@ static bool dir_holds_only_db(const char *dir, const char *base)
  */
 static int drop_privileges(const char *user, const char *db)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
+	static const char *const sfx[] = { "", "-wal", "-shm", ".lock" };
 	struct passwd *pw;
 	struct stat sb;
 	char path[CONFIG_PATH_SIZE + 8], dir[CONFIG_PATH_SIZE];
@@ -368,17 +379,22 @@ int main(int argc, char **argv)
 	if (d.cfg.warning[0])
 		log_warn("%s", d.cfg.warning);
 
-	st = store_open(d.cfg.storage.path, &e);
+	/*
+	 * Never create a database here (a deleted one would come back
+	 * empty), one daemon per database, and a corrupt one is refused
+	 * before anything is taken off the SIM (docs/ROBUSTNESS.md).
+	 */
+	st = store_open_flags(d.cfg.storage.path, STORE_LOCK | STORE_CHECK,
+			      err, sizeof(err), &e);
 	if (!st) {
-		log_err("cannot open database %s: %s", d.cfg.storage.path,
-			e == -EPROTO ? "schema newer than this program" :
-			strerror(-e));
+		log_err("%s", err);
 		goto out;
 	}
 	store_cache_limit(st, JIFEND_DB_CACHE_KIB);
 	d.loop = loop_new();
 	d.gw = gw_new(st, &d.cfg);
-	if (!d.loop || !d.gw) {
+	d.sync = syncrun_new(st, &d.cfg, d.config_path);
+	if (!d.loop || !d.gw || !d.sync) {
 		log_err("out of memory");
 		goto out;
 	}
@@ -389,6 +405,9 @@ int main(int argc, char **argv)
 	}
 	loop_add(d.loop, &sig_ops, &d);
 	loop_add(d.loop, &gw_source_ops, d.gw);
+	gw_set_loop(d.gw, d.loop);
+	loop_add(d.loop, &syncrun_source_ops, d.sync);
+	gw_set_work_hook(d.gw, syncrun_journal_hook, d.sync);
 	d.wd.interval_ms = notify_watchdog_ms();
 	d.wd.last_ms = loop_now();
 	loop_add(d.loop, &wd_ops, &d.wd);
@@ -397,7 +416,12 @@ int main(int argc, char **argv)
 	if (fault_init(st, d.loop) < 0)
 		goto out;
 #endif
-	gw_start(d.gw);
+	if (gw_start(d.gw) == -EBUSY) {
+		log_err("modem %s is in use by another program (another "
+			"jifend?): not started", d.cfg.modem.device);
+		goto out;
+	}
+	syncrun_start(d.sync);
 	if (drop_privileges(d.cfg.daemon.user, d.cfg.storage.path) < 0)
 		goto out;
 	log_notice("started: village %s, modem %s, database %s",
@@ -406,11 +430,15 @@ int main(int argc, char **argv)
 	e = loop_run(d.loop);
 	if (e < 0)
 		log_err("event loop: %s", strerror(-e));
-	else
+	else if (!gw_failed(d.gw))
 		rc = 0;
-	gw_write_status(d.gw);
-	store_status_set(st, "modem.state", "STOPPED", (int64_t)time(NULL));
+	if (!store_file_gone(st)) {
+		gw_write_status(d.gw);
+		store_status_set(st, STATUS_MODEM_STATE, STATUS_STOPPED,
+				 (int64_t)time(NULL));
+	}
 out:
+	syncrun_free(d.sync);
 	gw_free(d.gw);
 	loop_free(d.loop);
 	store_close(st);

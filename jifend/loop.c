@@ -21,7 +21,6 @@ struct loop {
 	struct loop_source src[LOOP_MAX_SOURCES];
 	unsigned n;
 	bool quit;
-	unsigned long wakeups;
 };
 
 int64_t loop_now(void)
@@ -56,11 +55,6 @@ int loop_add(struct loop *loop, const struct loop_source_ops *ops,
 void loop_quit(struct loop *loop)
 {
 	loop->quit = true;
-}
-
-unsigned long loop_wakeups(const struct loop *loop)
-{
-	return loop->wakeups;
 }
 
 /* Earliest deadline over all sources, or -1. */
@@ -134,7 +128,6 @@ int loop_run(struct loop *loop)
 				timeout = (int)(deadline - now);
 		}
 		rc = poll(pfd, (nfds_t)nfds, timeout);
-		loop->wakeups++;
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;

@@ -45,7 +45,4 @@ int loop_add(struct loop *loop, const struct loop_source_ops *ops,
 int loop_run(struct loop *loop);
 void loop_quit(struct loop *loop);
 
-/* Number of times poll() returned (for the idle-wakeup benchmark). */
-unsigned long loop_wakeups(const struct loop *loop);
-
 #endif

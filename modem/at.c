@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/array.h"
+
 #define AT_LINE_MAX		1024	/* longer lines are truncated */
 #define AT_MAX_LINES		1024	/* response lines kept per command */
 #define AT_RESYNC_TIMEOUT_MS	2000	/* wait for OK to a resync "AT" */
@@ -227,8 +229,6 @@ static const struct code_text cms_table[] = {
 	{ 500, "unknown error" },
 };
 
-#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static const char *table_text(const struct code_text *t, size_t n, int code)
 {
 	size_t i;
@@ -272,10 +272,10 @@ const char *at_error_text(const struct at_error *err)
 	case AT_ERR_CANCELLED:
 		return "cancelled";
 	case AT_ERR_CME:
-		s = table_text(cme_table, N_ELEM(cme_table), err->code);
+		s = table_text(cme_table, ARRAY_SIZE(cme_table), err->code);
 		return s ? s : "unknown error";
 	case AT_ERR_CMS:
-		s = table_text(cms_table, N_ELEM(cms_table), err->code);
+		s = table_text(cms_table, ARRAY_SIZE(cms_table), err->code);
 		if (s)
 			return s;
 		if (err->code >= 0 && err->code <= 127)
@@ -319,7 +319,7 @@ static bool final_lookup(const char *line, struct at_error *err)
 	long v;
 	size_t i;
 
-	for (i = 0; i < N_ELEM(final_table); i++) {
+	for (i = 0; i < ARRAY_SIZE(final_table); i++) {
 		f = &final_table[i];
 		if (!f->prefix) {
 			if (strcmp(line, f->text) == 0)
@@ -329,7 +329,7 @@ static bool final_lookup(const char *line, struct at_error *err)
 		if (starts_with(line, f->text))
 			break;
 	}
-	if (i == N_ELEM(final_table))
+	if (i == ARRAY_SIZE(final_table))
 		return false;
 
 	err->type = f->type;
@@ -350,9 +350,9 @@ static bool final_lookup(const char *line, struct at_error *err)
 		return true;
 	}
 	if (f->type == AT_ERR_CME)
-		err->code = table_code(cme_table, N_ELEM(cme_table), p);
+		err->code = table_code(cme_table, ARRAY_SIZE(cme_table), p);
 	else
-		err->code = table_code(cms_table, N_ELEM(cms_table), p);
+		err->code = table_code(cms_table, ARRAY_SIZE(cms_table), p);
 	return true;
 }
 
@@ -583,7 +583,7 @@ static bool urc_registered(const struct at_chat *chat, const char *line,
 
 static void urc_line(struct at_chat *chat, const char *line)
 {
-	bool pdu = in_table(pdu_urc_table, N_ELEM(pdu_urc_table), line);
+	bool pdu = in_table(pdu_urc_table, ARRAY_SIZE(pdu_urc_table), line);
 
 	urc_registered(chat, line, &pdu);
 	if (pdu) {
@@ -602,7 +602,7 @@ static bool for_command(const struct at_chat *chat, const char *line)
 	bool pdu = false;
 
 	if (!chat->cur->prefixes)
-		return !in_table(unsolicited_table, N_ELEM(unsolicited_table),
+		return !in_table(unsolicited_table, ARRAY_SIZE(unsolicited_table),
 				 line) &&
 		       !urc_registered(chat, line, &pdu);
 	for (p = chat->cur->prefixes; *p; p++)
@@ -720,7 +720,7 @@ static void handle_line(struct at_chat *chat, const char *line,
 	if (chat->rs == RS_NONE && chat->cur &&
 	    chat->cur_state == CUR_WAIT_RESP && for_command(chat, line)) {
 		add_line(chat, line);
-		if (in_table(pdu_resp_table, N_ELEM(pdu_resp_table), line))
+		if (in_table(pdu_resp_table, ARRAY_SIZE(pdu_resp_table), line))
 			chat->pe = PE_RESP;
 		return;
 	}

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "modem/gsm7.h"
+#include "util/utf8.h"
 
 /* TS 23.038 6.2.1: the default alphabet, septet -> Unicode. */
 static const uint16_t gsm7_default[128] = {
@@ -45,77 +46,6 @@ static const struct {
 };
 
 #define N_EXT (sizeof(gsm7_ext) / sizeof(gsm7_ext[0]))
-
-int gsm7_utf8_decode(const char *s, size_t len, uint32_t *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t c, min;
-	size_t need, i;
-
-	if (!len)
-		return -EILSEQ;
-	c = p[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return -EILSEQ;
-	}
-	if (len < need + 1)
-		return -EILSEQ;
-	for (i = 1; i <= need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -EILSEQ;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -EILSEQ;
-	*cp = c;
-	return (int)need + 1;
-}
-
-size_t gsm7_utf8_encode(uint32_t cp, char *out)
-{
-	unsigned char *o = (unsigned char *)out;
-
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp >= 0xd800 && cp <= 0xdfff)
-		return 0;
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	if (cp <= 0x10ffff) {
-		o[0] = (unsigned char)(0xf0 | (cp >> 18));
-		o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 4;
-	}
-	return 0;
-}
 
 int gsm7_from_cp(uint32_t cp, uint8_t septets[2])
 {
@@ -199,7 +129,7 @@ int gsm7_unpack(const uint8_t *in, size_t in_len, size_t skip, size_t n,
 static int put_cp(uint32_t cp, char *out, size_t out_size, size_t *pos)
 {
 	char tmp[4];
-	size_t k = gsm7_utf8_encode(cp, tmp), i;
+	size_t k = utf8_encode(cp, tmp), i;
 
 	if (*pos + k + 1 > out_size)
 		return -ENOSPC;

@@ -17,21 +17,6 @@
 #define GSM7_INVALID	0xffffffffu
 
 /*
- * Decode one UTF-8 sequence from @s (at most @len bytes) into *@cp.
- * Strict: rejects overlong forms, surrogates (U+D800..DFFF), values
- * above U+10FFFF and truncated sequences.  Returns the number of bytes
- * consumed (1..4), or -EILSEQ.
- */
-int gsm7_utf8_decode(const char *s, size_t len, uint32_t *cp);
-
-/*
- * Encode code point @cp as UTF-8 into @out (room for 4 bytes).
- * Returns the number of bytes written (1..4), or 0 when @cp is not a
- * Unicode scalar value.
- */
-size_t gsm7_utf8_encode(uint32_t cp, char *out);
-
-/*
  * Map @cp to the GSM default alphabet: fills @septets with one septet,
  * or with ESC plus the extension septet (€ [ ] { } ^ ~ \ | form feed).
  * Returns 1 or 2, or 0 when @cp has no GSM 7-bit representation.

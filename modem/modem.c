@@ -99,13 +99,6 @@ bool modem_is_hex(const char *s, size_t *len)
 	return n > 0;
 }
 
-int modem_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return (tolower((unsigned char)c) - 'a') + 10;
-}
-
 const char *modem_state_name(enum modem_state state)
 {
 	switch (state) {
@@ -276,7 +269,8 @@ static void check_storage(struct modem *m)
 		m->cfg.storage_low(m, used, total, m->cfg.data);
 }
 
-void modem_reg_update(struct modem *m, int stat)
+/* Registration changed to @stat (+CREG) while configured. */
+static void modem_reg_update(struct modem *m, int stat)
 {
 	bool reg = stat == 1 || stat == 5;
 
@@ -428,7 +422,7 @@ static int register_urcs(struct modem *m)
 	rc = modem_nitz_register_urcs(m);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < N_ELEM(urcs); i++) {
+	for (i = 0; i < ARRAY_SIZE(urcs); i++) {
 		rc = at_chat_register_urc(m->chat, urcs[i].prefix, false,
 					  urcs[i].fn, m);
 		if (rc < 0)
@@ -599,7 +593,7 @@ static void process_lost(struct modem *m)
 	go_lost(m, reason);
 }
 
-static void try_open(struct modem *m)
+static int try_open(struct modem *m)
 {
 	struct port *port;
 	int rc;
@@ -615,7 +609,7 @@ static void try_open(struct modem *m)
 			  m->device, strerror(-rc), m->backoff_ms);
 		modem_set_state(m, MODEM_LOST);
 		arm_reopen(m);
-		return;
+		return rc;
 	}
 	m->port = port;
 	if (m->was_lost)
@@ -626,6 +620,7 @@ static void try_open(struct modem *m)
 	m->rx.n_held = 0;
 	m->rx.sweeping = false;
 	modem_init_begin(m);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -717,14 +712,17 @@ void modem_free(struct modem *m)
 
 int modem_start(struct modem *m, int64_t now_ms)
 {
+	int rc;
+
 	if (m->started)
 		return -EALREADY;
 	m->started = true;
 	m->now = now_ms;
-	try_open(m);
+	rc = try_open(m);
 	flush(m);
 	process_lost(m);
-	return 0;
+	/* another program holds the port (port_open's flock): say so */
+	return rc == -EBUSY ? -EBUSY : 0;
 }
 
 int modem_set_config(struct modem *m, const struct modem_config *cfg,

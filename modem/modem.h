@@ -172,7 +172,10 @@ void modem_free(struct modem *m);
  * modem_start - open the port and begin the bring-up.  A port that
  * cannot be opened is not fatal: the engine goes LOST, logs why and
  * retries with backoff (1 s, 2 s ... 60 s), because USB modems come and
- * go.  Returns 0, or -EALREADY when already started.
+ * go.  Returns 0, or -EALREADY when already started, or -EBUSY when
+ * another program holds the port (port_open() locks it): the engine
+ * retries as for any failed open, but a daemon starting up may rather
+ * stop with a clear line.
  */
 int modem_start(struct modem *m, int64_t now_ms);
 

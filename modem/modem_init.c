@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "modem/modem_priv.h"
+#include "util/hex.h"
 
 static const char *const huawei_init[] = {
 	"AT^CURC=0",		/* stop periodic ^RSSI/^BOOT/^MODE noise */
@@ -137,7 +138,7 @@ static int cnmi_pick(const struct modem *m, int from)
 	size_t i;
 	int k;
 
-	for (i = (size_t)from; i < N_ELEM(cnmi_candidates); i++) {
+	for (i = (size_t)from; i < ARRAY_SIZE(cnmi_candidates); i++) {
 		for (k = 0; k < 5; k++)
 			if (m->init.cnmi_ranges && m->init.cnmi_bits[k] &&
 			    !(m->init.cnmi_bits[k] & (UINT32_C(1) <<
@@ -210,7 +211,7 @@ static void find_quirk(struct modem *m)
 	for (j = 0; j <= len; j++)
 		low[j] = (char)tolower((unsigned char)m->st.manufacturer[j]);
 	m->quirk = NULL;
-	for (i = 0; i < N_ELEM(quirks); i++)
+	for (i = 0; i < ARRAY_SIZE(quirks); i++)
 		if (strstr(low, quirks[i].match))
 			m->quirk = &quirks[i];
 }
@@ -234,8 +235,8 @@ static void cnum_number(const struct modem *m, const char *raw, int toa,
 			    !isxdigit((unsigned char)raw[i + 2]) ||
 			    !isxdigit((unsigned char)raw[i + 3]))
 				break;
-			num[len] = (char)(modem_hexval(raw[i + 2]) << 4 |
-					  modem_hexval(raw[i + 3]));
+			num[len] = (char)(hex_val(raw[i + 2]) << 4 |
+					  hex_val(raw[i + 3]));
 			if (!isdigit((unsigned char)num[len]) &&
 			    !(len == 0 && num[len] == '+'))
 				break;
@@ -648,7 +649,7 @@ static void cpms_result(struct modem *m, const struct at_result *res)
 	} else if (sim_busy(&res->err) &&
 		   ++m->init.step_tries < STEP_RETRIES) {
 		step_later(m, RETRY_MS);
-	} else if ((size_t)++m->init.step_arg < N_ELEM(storages)) {
+	} else if ((size_t)++m->init.step_arg < ARRAY_SIZE(storages)) {
 		m->init.step_tries = 0;
 		modem_init_step_run(m);
 	} else {
@@ -776,7 +777,7 @@ static const struct init_step steps[] = {
 			    cnmi_result },
 };
 
-_Static_assert(N_ELEM(steps) == ST_DONE, "one table row per step");
+_Static_assert(ARRAY_SIZE(steps) == ST_DONE, "one table row per step");
 
 /*
  * Completion of every bring-up command: drop stale answers (an older

@@ -79,7 +79,7 @@ int modem_nitz_register_urcs(struct modem *m)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < N_ELEM(prefixes); i++) {
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		rc = at_chat_register_urc(m->chat, prefixes[i], false, on_nitz,
 					  m);
 		if (rc < 0)

@@ -28,6 +28,7 @@
 
 #include "modem/at.h"
 #include "modem/modem.h"
+#include "util/array.h"
 
 struct port;
 
@@ -58,7 +59,6 @@ struct port;
 #define REBOOT_CHECK_MS		60000	/* at most one AT+CNMI? a minute */
 #define STORAGE_WARN_PCT	80
 
-#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Bring-up steps, in order: the rows of the table in modem_init.c. */
 enum step {
@@ -94,6 +94,12 @@ struct held {
 	bool reading;
 	bool renotified;	/* +CMTI for it while its delete ran */
 	int64_t handed_ms;
+	/* deleting only what was stored (modem_sms.c, issue 8) */
+	uint64_t pdu_hash;	/* of the PDU handed up for this index */
+	bool confirm;		/* read by AT+CMGR: a listing must show it */
+	bool committed;		/* the owner asked for the delete */
+	bool deleting;		/* AT+CMGD in flight */
+	bool listed;		/* seen by the sweep being processed */
 };
 
 /*
@@ -176,6 +182,8 @@ struct modem {
 		bool sweeping;
 		int64_t redeliver_before;
 		int64_t resweep_at;	/* modem_release(): sweep again */
+		bool resweep_after;	/* sweep again when this one ends */
+		unsigned del_backoff_ms; /* after a failed AT+CMGD */
 	} rx;
 
 	/* the one USSD request (modem_ussd.c) */
@@ -207,8 +215,6 @@ static inline void modem_copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* Value of one hex digit (the caller checked it is one). */
-int modem_hexval(char c);
 /* True when @s is a non-empty run of hex digits; *@len its length. */
 bool modem_is_hex(const char *s, size_t *len);
 /* The first line of @res that starts with @prefix, or NULL. */
@@ -228,8 +234,6 @@ __attribute__((format(printf, 2, 3)))
 void modem_request_lost(struct modem *m, const char *fmt, ...);
 /* Past the consecutive timeout limit: request the reopen. */
 void modem_check_timeouts(struct modem *m);
-/* Registration changed to @stat (+CREG) while configured. */
-void modem_reg_update(struct modem *m, int stat);
 /* "+CREG: <n>,<stat>[,...]" (response); one number is read as stat. */
 bool modem_parse_creg(const char *line, int *stat);
 

@@ -7,6 +7,14 @@
  * An index handed up stays "held" until the owner deletes or releases
  * it, so a sweep or a repeated +CMTI never hands it up twice within a
  * health interval.  Nothing is deleted unless the owner asks.
+ *
+ * Nothing is deleted that was not the message stored (issue 8): a
+ * message read with AT+CMGR after a +CMTI is handed up at once, but its
+ * AT+CMGD waits for a listing (AT+CMGL, index and PDU in one answer)
+ * showing the same PDU at that index - a modem that answered AT+CMGR=5
+ * with another index's PDU must not make message 5 deleted unread.  A
+ * failed AT+CMGD is retried from the next listing (again only while the
+ * index holds the same PDU), listed again after 1 s, 2 s, 4 s ... 60 s.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,6 +63,30 @@ static void held_remove(struct modem *m, int index)
 	if (!h)
 		return;
 	*h = m->rx.held[--m->rx.n_held];
+}
+
+/* FNV-1a of a PDU's hex, case-insensitive: what was handed up where. */
+static uint64_t pdu_hash(const char *hex)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; hex && *hex; hex++) {
+		h ^= (unsigned char)(*hex >= 'a' && *hex <= 'f' ?
+				     *hex - 'a' + 'A' : *hex);
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void delete_index(struct modem *m, struct held *h);
+
+/* A sweep is wanted: now, or when the one in flight has ended. */
+static void sweep_soon(struct modem *m)
+{
+	if (m->rx.sweeping)
+		m->rx.resweep_after = true;
+	else
+		modem_sms_sweep(m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -131,6 +163,8 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 		modem_log(m, MODEM_LOG_ERR, "modem: sweep: no memory");
 		return;
 	}
+	for (i = 0; i < m->rx.n_held; i++)
+		m->rx.held[i].listed = false;
 	for (i = 0; i < res->n_lines; i++) {
 		const char *pdu = NULL;
 		struct at_iter it;
@@ -149,6 +183,27 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 			continue;
 		}
 		h = held_find(m, index);
+		if (h && h->committed) {
+			h->listed = true;
+			if (h->deleting)
+				continue;
+			if (h->pdu_hash == pdu_hash(pdu)) {
+				/* stored, and still what is there: delete */
+				delete_index(m, h);
+				continue;
+			}
+			/*
+			 * Not the message that was stored for this index: the
+			 * modem answered AT+CMGR with another message, or the
+			 * slot was reused.  Never delete it; hand it up.
+			 */
+			modem_log(m, MODEM_LOG_WARNING,
+				  "modem: index %d holds another message than "
+				  "the one stored for it: not deleted, read "
+				  "again", index);
+			held_remove(m, index);
+			h = NULL;
+		}
 		if (h && (h->reading ||
 			  h->handed_ms >= m->rx.redeliver_before))
 			continue;
@@ -156,7 +211,9 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 			break;
 		h = held_find(m, index);
 		h->reading = false;
+		h->confirm = false;	/* index and PDU in one answer */
 		h->handed_ms = m->now;
+		h->pdu_hash = pdu_hash(pdu);
 		msgs[n].index = index;
 		msgs[n].storage = m->st.storage;
 		msgs[n].pdu_hex = pdu;
@@ -164,8 +221,21 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 		classify(&msgs[n]);
 		n++;
 	}
+	/* committed, not listed, no delete in flight: gone from the SIM */
+	for (i = 0; i < m->rx.n_held;) {
+		struct held *h = &m->rx.held[i];
+
+		if (h->committed && !h->deleting && !h->listed)
+			held_remove(m, h->index);
+		else
+			i++;
+	}
 	deliver(m, msgs, n);
 	free(msgs);
+	if (m->rx.resweep_after) {
+		m->rx.resweep_after = false;
+		modem_sms_sweep(m);
+	}
 }
 
 void modem_sms_sweep(struct modem *m)
@@ -225,6 +295,8 @@ static void read_done(struct modem *m, const struct at_result *res,
 	classify(&msg);
 	h->reading = false;
 	h->handed_ms = m->now;
+	h->pdu_hash = pdu_hash(msg.pdu_hex);
+	h->confirm = true;	/* deleted once a listing agrees */
 	deliver(m, &msg, 1);
 }
 
@@ -332,7 +404,7 @@ int modem_sms_register_urcs(struct modem *m)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < N_ELEM(urcs); i++) {
+	for (i = 0; i < ARRAY_SIZE(urcs); i++) {
 		rc = at_chat_register_urc(m->chat, urcs[i].prefix,
 					  urcs[i].pdu, urcs[i].fn, m);
 		if (rc < 0)
@@ -354,17 +426,50 @@ static void delete_done(struct modem *m, const struct at_result *res,
 	if (modem_cmd_cancelled(m, res))
 		return;
 	h = held_find(m, c->arg);
+	if (res->err.type != AT_ERR_NONE && h) {
+		/*
+		 * Still on the SIM (as far as we know): list the storage
+		 * again soon, with backoff, and delete it from there while
+		 * it holds the same PDU - not at the next health check.
+		 */
+		unsigned ms = m->rx.del_backoff_ms ?
+			      m->rx.del_backoff_ms * 2 : BACKOFF_MIN_MS;
+
+		if (ms > BACKOFF_MAX_MS)
+			ms = BACKOFF_MAX_MS;
+		m->rx.del_backoff_ms = ms;
+		h->deleting = false;
+		if (m->rx.resweep_at < 0 || m->rx.resweep_at > m->now + ms)
+			m->rx.resweep_at = m->now + ms;
+		modem_log(m, MODEM_LOG_WARNING,
+			  "modem: AT+CMGD=%d failed: %s; listing again in "
+			  "%u ms", c->arg, at_error_text(&res->err), ms);
+		return;
+	}
+	if (res->err.type == AT_ERR_NONE)
+		m->rx.del_backoff_ms = 0;
+	else
+		modem_log(m, MODEM_LOG_WARNING, "modem: AT+CMGD=%d failed: %s",
+			  c->arg, at_error_text(&res->err));
 	again = h && h->renotified;
 	held_remove(m, c->arg);
 	if (again)
 		read_index(m, c->arg);
-	if (res->err.type != AT_ERR_NONE)
-		modem_log(m, MODEM_LOG_WARNING, "modem: AT+CMGD=%d failed: %s",
-			  c->arg, at_error_text(&res->err));
+}
+
+/* Queue AT+CMGD for a held index the owner committed. */
+static void delete_index(struct modem *m, struct held *h)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "AT+CMGD=%d", h->index);
+	if (modem_cmd(m, delete_done, h->index, text, NULL, T_CMD) == 0)
+		h->deleting = true;
 }
 
 int modem_delete(struct modem *m, int index)
 {
+	struct held *h;
 	char text[24];
 
 	if (index == -1)
@@ -373,6 +478,19 @@ int modem_delete(struct modem *m, int index)
 		return -EINVAL;
 	if (!m->port)
 		return -ENOTCONN;
+	h = held_find(m, index);
+	if (h && !h->reading) {
+		h->committed = true;
+		if (h->deleting)
+			return 0;
+		if (h->confirm) {
+			/* read by AT+CMGR: a listing must agree first */
+			sweep_soon(m);
+			return 0;
+		}
+		delete_index(m, h);
+		return h->deleting ? 0 : -ENOMEM;
+	}
 	snprintf(text, sizeof(text), "AT+CMGD=%d", index);
 	return modem_cmd(m, delete_done, index, text, NULL, T_CMD);
 }

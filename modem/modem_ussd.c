@@ -10,6 +10,7 @@
 
 #include "modem/gsm7.h"
 #include "modem/modem_priv.h"
+#include "util/hex.h"
 
 void modem_ussd_finish(struct modem *m, int err, const char *text)
 {
@@ -41,16 +42,16 @@ static void ussd_decode(const struct modem *m, const char *s, int dcs,
 	if (modem_is_hex(s, &len) && len / 2 <= sizeof(bytes)) {
 		if (dcs_ucs2(dcs) && len % 4 == 0) {
 			for (i = 0; i < len / 2; i++)
-				bytes[i] = (uint8_t)(modem_hexval(s[2 * i]) << 4 |
-						     modem_hexval(s[2 * i + 1]));
+				bytes[i] = (uint8_t)(hex_val(s[2 * i]) << 4 |
+						     hex_val(s[2 * i + 1]));
 			if (gsm7_utf16be_to_utf8(bytes, len / 2, out,
 						 size) >= 0)
 				return;
 		} else if (m->quirk && m->quirk->ussd_packed &&
 			   !dcs_ucs2(dcs) && len % 2 == 0) {
 			for (i = 0; i < len / 2; i++)
-				bytes[i] = (uint8_t)(modem_hexval(s[2 * i]) << 4 |
-						     modem_hexval(s[2 * i + 1]));
+				bytes[i] = (uint8_t)(hex_val(s[2 * i]) << 4 |
+						     hex_val(s[2 * i + 1]));
 			n = len / 2 * 8 / 7;
 			if (gsm7_unpack(bytes, len / 2, 0, n, septets) == 0) {
 				/* a trailing CR is padding (23.038 6.1.2.3.1) */

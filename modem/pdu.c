@@ -22,12 +22,19 @@
  *  - The filler nibble after an odd-length address is not checked; an
  *    0xF nibble inside the digits is an error.
  *  - Octets after the user data are ignored.
+ *  - pdu_decode_lenient() repairs what does not stop the text from being
+ *    read (a villager's SMS is answered even if a network mangled its
+ *    time stamp): an unreadable timestamp is left absent, a user data
+ *    length past the end takes the octets present, an odd UCS-2 length
+ *    drops the last octet.  Every repair is flagged in out->repairs.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "modem/gsm7.h"
 #include "modem/pdu.h"
+#include "util/hex.h"
+#include "util/utf8.h"
 
 #define GSM7_MAX_SEPTETS	160
 #define UD_MAX_OCTETS		140
@@ -45,6 +52,8 @@ struct rd {
 	const uint8_t *p;
 	size_t len;
 	size_t pos;
+	bool lenient;		/* pdu_decode_lenient(): repair, see there */
+	unsigned *repairs;	/* PDU_REPAIR_* made */
 };
 
 static bool rd_has(const struct rd *r, size_t n)
@@ -233,6 +242,17 @@ static void format_iso(char *iso, int y, int mo, int d, int h, int mi,
 }
 
 /* TP-SCTS / TP-DT, 23.040 9.2.3.11. */
+/* A timestamp that cannot be read: an error, or absent when lenient. */
+static int time_bad(struct rd *r, struct pdu_time *t, const char **why,
+		    const char *msg)
+{
+	if (!r->lenient)
+		return fail(why, -EBADMSG, msg);
+	t->present = false;	/* raw[] stays: it still tells messages apart */
+	*r->repairs |= PDU_REPAIR_TIMESTAMP;
+	return 0;
+}
+
 static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 {
 	const uint8_t *p;
@@ -242,18 +262,23 @@ static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 		return fail(why, -EBADMSG, "truncated timestamp");
 	p = r->p + r->pos;
 	r->pos += 7;
+	for (i = 0; i < 7; i++) {
+		t->raw[2 * i] = "0123456789ABCDEF"[p[i] >> 4];
+		t->raw[2 * i + 1] = "0123456789ABCDEF"[p[i] & 15];
+	}
+	t->raw[14] = '\0';
 	for (i = 0; i < 6; i++) {
 		v[i] = bcd(p[i]);
 		if (v[i] < 0)
-			return fail(why, -EBADMSG, "bad BCD digit in timestamp");
+			return time_bad(r, t, why, "bad BCD digit in timestamp");
 	}
 	v[0] += v[0] >= 90 ? 1900 : 2000;
 	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
 	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
 	    v[5] > 59)
-		return fail(why, -EBADMSG, "timestamp out of range");
+		return time_bad(r, t, why, "timestamp out of range");
 	if ((p[6] >> 4) > 9)
-		return fail(why, -EBADMSG, "bad BCD digit in time zone");
+		return time_bad(r, t, why, "bad BCD digit in time zone");
 	tzq = (p[6] & 0x07) * 10 + (p[6] >> 4);
 	if (p[6] & 0x08)
 		tzq = -tzq;
@@ -446,8 +471,16 @@ static int rd_user_data(struct rd *r, struct sms_pdu *out, const char **why)
 				    "user data length over 140 octets");
 		ud_octets = udl;
 	}
-	if (!rd_has(r, ud_octets))
-		return fail(why, -EBADMSG, "user data length exceeds PDU");
+	if (!rd_has(r, ud_octets)) {
+		if (!r->lenient || r->pos >= r->len)
+			return fail(why, -EBADMSG,
+				    "user data length exceeds PDU");
+		/* lenient: the text that is there */
+		ud_octets = r->len - r->pos;
+		udl = out->alphabet == PDU_ALPHA_GSM7 ? ud_octets * 8 / 7 :
+						       ud_octets;
+		*r->repairs |= PDU_REPAIR_UDL;
+	}
 	ud = r->p + r->pos;
 	r->pos += ud_octets;
 
@@ -480,6 +513,11 @@ static int rd_user_data(struct rd *r, struct sms_pdu *out, const char **why)
 		out->data_len = udl - hdr_octets;
 		memcpy(out->data, ud + hdr_octets, out->data_len);
 	} else {
+		if ((udl - hdr_octets) % 2 && r->lenient) {
+			/* lenient: the characters before the odd octet */
+			udl--;
+			*r->repairs |= PDU_REPAIR_UCS2_ODD;
+		}
 		err = gsm7_utf16be_to_utf8(ud + hdr_octets, udl - hdr_octets,
 					   out->text, sizeof(out->text));
 		if (err == -EBADMSG)
@@ -593,16 +631,17 @@ static int decode_report(struct rd *r, struct sms_pdu *out, const char **why)
 	return 0;
 }
 
-int pdu_decode(const uint8_t *buf, size_t len, bool has_smsc,
-	       struct sms_pdu *out, const char **why)
+static int decode(const uint8_t *buf, size_t len, bool has_smsc,
+		  bool lenient, struct sms_pdu *out, const char **why)
 {
-	struct rd r = { buf, len, 0 };
+	struct rd r = { buf, len, 0, lenient, NULL };
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->msg_class = -1;
 	out->vp_minutes = -1;
 	out->dst_port = -1;
+	r.repairs = &out->repairs;
 	if (!buf)
 		return fail(why, -EINVAL, "no PDU");
 	if (has_smsc) {
@@ -628,19 +667,47 @@ int pdu_decode(const uint8_t *buf, size_t len, bool has_smsc,
 	}
 }
 
-static int hexval(char c)
+int pdu_decode(const uint8_t *buf, size_t len, bool has_smsc,
+	       struct sms_pdu *out, const char **why)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return decode(buf, len, has_smsc, false, out, why);
 }
 
-int pdu_decode_hex(const char *hex, bool has_smsc, struct sms_pdu *out,
-		   const char **why)
+int pdu_decode_lenient(const uint8_t *buf, size_t len, bool has_smsc,
+		       struct sms_pdu *out, const char **why)
+{
+	int err = decode(buf, len, has_smsc, true, out, why);
+
+	/* only an SMS-DELIVER is repaired: a report or a stored SUBMIT
+	 * with a broken field stays an error */
+	if (!err && out->repairs && out->type != PDU_TYPE_DELIVER) {
+		out->repairs = 0;
+		return decode(buf, len, has_smsc, false, out, why);
+	}
+	if (!err && why)
+		*why = out->repairs ? pdu_repair_text(out->repairs) : NULL;
+	return err;
+}
+
+const char *pdu_repair_text(unsigned repairs)
+{
+	static const char *const text[8] = {
+		"",
+		"unreadable timestamp",
+		"user data length past the end",
+		"unreadable timestamp, user data length past the end",
+		"odd UCS-2 length",
+		"unreadable timestamp, odd UCS-2 length",
+		"user data length past the end, odd UCS-2 length",
+		("unreadable timestamp, user data length past the end, "
+		 "odd UCS-2 length"),
+	};
+
+	return text[repairs & 7];
+}
+
+static int decode_hex(const char *hex, bool has_smsc, bool lenient,
+		      struct sms_pdu *out, const char **why)
 {
 	uint8_t buf[PDU_MAX_OCTETS];
 	size_t n, i;
@@ -657,13 +724,27 @@ int pdu_decode_hex(const char *hex, bool has_smsc, struct sms_pdu *out,
 	if (n % 2)
 		return fail(why, -EINVAL, "odd hex length");
 	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return fail(why, -EINVAL, "bad hex digit");
 		buf[i] = (uint8_t)(hi << 4 | lo);
 	}
+	if (lenient)
+		return pdu_decode_lenient(buf, n / 2, has_smsc, out, why);
 	return pdu_decode(buf, n / 2, has_smsc, out, why);
+}
+
+int pdu_decode_hex(const char *hex, bool has_smsc, struct sms_pdu *out,
+		   const char **why)
+{
+	return decode_hex(hex, has_smsc, false, out, why);
+}
+
+int pdu_decode_hex_lenient(const char *hex, bool has_smsc,
+			   struct sms_pdu *out, const char **why)
+{
+	return decode_hex(hex, has_smsc, true, out, why);
 }
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -747,9 +828,9 @@ static int enc_alnum(const char *s, uint8_t *out, size_t *len,
 	while (slen) {
 		uint32_t cp;
 		uint8_t two_s[2];
-		int used = gsm7_utf8_decode(s, slen, &cp);
+		size_t used = utf8_decode(s, slen, &cp);
 
-		if (used < 0)
+		if (!used)
 			return fail(why, -EILSEQ, "invalid UTF-8 in sender");
 		k = gsm7_from_cp(cp, two_s);
 		if (!k)
@@ -816,10 +897,10 @@ static int scan_text(const char *text, bool force_ucs2,
 	while (len) {
 		uint32_t cp;
 		uint8_t s[2];
-		int used = gsm7_utf8_decode(text, len, &cp);
+		size_t used = utf8_decode(text, len, &cp);
 		int k;
 
-		if (used < 0)
+		if (!used)
 			return fail(why, -EILSEQ, "invalid UTF-8 in text");
 		if (fits) {
 			k = gsm7_from_cp(cp, s);
@@ -851,7 +932,7 @@ static void take_part(const char **s, enum pdu_alphabet alpha, size_t cap,
 	while (len) {
 		uint32_t cp;
 		uint8_t sep[2];
-		int used = gsm7_utf8_decode(*s, len, &cp);
+		size_t used = utf8_decode(*s, len, &cp);
 		size_t k;
 
 		if (alpha == PDU_ALPHA_GSM7) {

@@ -46,6 +46,7 @@ struct pdu_time {
 	int64_t epoch;		/* UTC seconds since 1970 */
 	int tz_quarters;	/* signed quarter hours east of UTC */
 	char iso[PDU_ISO_MAX];	/* local time with offset, ISO 8601 */
+	char raw[15];		/* the 7 octets in hex, also when unreadable */
 };
 
 /*
@@ -81,7 +82,13 @@ struct sms_pdu {
 	char text[PDU_TEXT_MAX];	/* UTF-8, NUL-terminated; "" for 8-bit */
 	uint8_t data[PDU_DATA_MAX];	/* 8-bit user data (UDH removed) */
 	size_t data_len;
+	unsigned repairs;		/* PDU_REPAIR_*: lenient decode only */
 };
+
+/* What pdu_decode_lenient() repaired (sms_pdu.repairs). */
+#define PDU_REPAIR_TIMESTAMP	0x1	/* unreadable SCTS: scts.present false */
+#define PDU_REPAIR_UDL		0x2	/* UDL past the end: the octets present */
+#define PDU_REPAIR_UCS2_ODD	0x4	/* odd UCS-2 length: last octet dropped */
 
 /*
  * Decode one PDU as delivered by AT+CMGL/AT+CMGR/+CMT/+CDS in PDU mode.
@@ -94,6 +101,23 @@ int pdu_decode(const uint8_t *buf, size_t len, bool has_smsc,
 /* Same, from a hex string (upper or lower case, no spaces). */
 int pdu_decode_hex(const char *hex, bool has_smsc, struct sms_pdu *out,
 		   const char **why);
+
+/*
+ * Like pdu_decode()/pdu_decode_hex(), but an SMS-DELIVER whose text can
+ * still be read is decoded with repairs (PDU_REPAIR_* in out->repairs,
+ * their description in *why, NULL when none were needed): a timestamp
+ * with non-BCD digits or out of range is left absent, a user data length
+ * past the end of the PDU takes the octets present, an odd UCS-2 length
+ * drops the last octet.  Everything else (a truncated header, an address
+ * or a user data header that lies) is still an error, as in pdu_decode().
+ */
+int pdu_decode_lenient(const uint8_t *buf, size_t len, bool has_smsc,
+		       struct sms_pdu *out, const char **why);
+int pdu_decode_hex_lenient(const char *hex, bool has_smsc,
+			   struct sms_pdu *out, const char **why);
+
+/* "unreadable timestamp, odd UCS-2 length" for PDU_REPAIR_* bits (static). */
+const char *pdu_repair_text(unsigned repairs);
 
 /* One encoded part, ready for AT+CMGS=<tpdu_len> followed by @hex. */
 struct pdu_part {

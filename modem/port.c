@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -418,6 +420,26 @@ static const struct port_ops serial_ops = {
 /* ------------------------------------------------------------------ */
 /* Public API                                                           */
 
+/*
+ * One program per modem (SPEC §10): an exclusive flock() on the device
+ * (advisory, among programs that ask, as jifend does; gone with the
+ * process) and, on real devices, TIOCEXCL (refuses further opens by anyone without
+ * CAP_SYS_ADMIN until close).  -EBUSY when another holder exists.
+ */
+static int port_take(struct port *port)
+{
+	if (flock(port->fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : 0;
+	/*
+	 * Real devices only: not every driver supports it (the flock is
+	 * the rule), and a pty's other side may hold the slave open, which
+	 * would keep it exclusive after our close.
+	 */
+	if (port->ops == &serial_ops)
+		ioctl(port->fd, TIOCEXCL);
+	return 0;
+}
+
 /* port_open - resolve, choose the back end, open; see port.h. */
 int port_open(const char *device, int baud, struct port **out)
 {
@@ -445,6 +467,11 @@ int port_open(const char *device, int baud, struct port **out)
 	rc = port->ops->open(port, baud);
 	if (rc)
 		goto fail;
+	rc = port_take(port);
+	if (rc) {
+		port->ops->close(port);
+		goto fail;
+	}
 	*out = port;
 	return 0;
 

@@ -22,6 +22,36 @@ static const char sql_in_add[] =
 	" concat_total, concat_seq, text, alphabet, class, pdu, received_at)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
+/*
+ * A second, different copy of a part number the inbox already holds for
+ * the same concatenated message (sender, reference, total) within the
+ * last hour is kept (audit) but stored as processed at once: it is never
+ * reassembled twice nor answered on its own (the first copy wins).
+ */
+static const char sql_in_copy[] =
+	"UPDATE inbox SET processed_at = ?2 WHERE id = ?1 AND EXISTS("
+	" SELECT 1 FROM inbox o WHERE o.sender = ?3 AND o.concat_ref = ?4"
+	" AND o.concat_total = ?5 AND o.concat_seq = ?6 AND o.id != ?1"
+	" AND o.received_at >= ?2 - 3600)";
+
+static int absorb_copy(struct store *st, const char *sender, int ref,
+		       int total, int seq, int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	s = store_stmt(st, sql_in_copy, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, sqlite3_last_insert_rowid(st->db));
+	sqlite3_bind_int64(s, 2, now);
+	store_bind_text(s, 3, sender);
+	sqlite3_bind_int(s, 4, ref);
+	sqlite3_bind_int(s, 5, total);
+	sqlite3_bind_int(s, 6, seq);
+	return store_exec_stmt(st, s);
+}
+
 int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
 		    size_t n, int64_t now, enum store_inbox_result *results)
 {
@@ -66,6 +96,11 @@ int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
 		if (results)
 			results[i] = sqlite3_changes(st->db) ?
 					     STORE_INBOX_NEW : STORE_INBOX_DUP;
+		if (total && sqlite3_changes(st->db)) {
+			rc = absorb_copy(st, sender, ref, total, seq, now);
+			if (rc)
+				break;
+		}
 	}
 	return store_tx_end(st, rc);
 }
@@ -398,13 +433,6 @@ static const char *const kind_names[] = { "reply", "notify", "alert" };
 static const char *const state_names[] = {
 	"queued", "sending", "sent", "failed", "cancelled",
 };
-
-const char *store_out_state_name(enum store_out_state s)
-{
-	if ((unsigned)s > STORE_OUT_CANCELLED)
-		return "?";
-	return state_names[s];
-}
 
 static int out_state_parse(const char *s)
 {
@@ -778,4 +806,32 @@ int store_outbox_info(struct store *st, long long id,
 	}
 	sqlite3_reset(s);
 	return rc;
+}
+
+/* ---- clock jumps ---------------------------------------------------------- */
+
+static const char sql_clamp_inbox[] =
+	"UPDATE inbox SET received_at = ?1 WHERE received_at > ?1";
+static const char sql_clamp_msgs[] =
+	"UPDATE inbox_msgs SET received_at = ?1 WHERE received_at > ?1";
+static const char sql_clamp_msgs_done[] =
+	"UPDATE inbox_msgs SET processed_at = ?1 WHERE processed_at > ?1";
+static const char sql_clamp_outbox[] =
+	"UPDATE outbox SET created_at = ?1 WHERE created_at > ?1";
+static const char sql_clamp_not_before[] =
+	"UPDATE outbox SET not_before = ?1 WHERE not_before > ?1 + 86400"
+	" AND state IN ('queued','sending')";
+static const char sql_clamp_retry[] =
+	"UPDATE outbox_parts SET next_attempt_at = ?1"
+	" WHERE state = 'queued' AND next_attempt_at > ?1 + 86400";
+
+int store_clamp_future(struct store *st, int64_t now, long *changed)
+{
+	const char *const sqls[] = {
+		sql_clamp_inbox, sql_clamp_msgs, sql_clamp_msgs_done,
+		sql_clamp_outbox, sql_clamp_not_before, sql_clamp_retry,
+	};
+
+	return store_exec_all(st, sqls, sizeof(sqls) / sizeof(sqls[0]), now,
+			      changed);
 }

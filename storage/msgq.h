@@ -77,6 +77,9 @@ struct store_inbox_msg {
  * be in flight; parts arrive in any order.  A late part of a group that
  * was already processed forms a new group on its own and so is handed
  * out, incomplete, after the deadline, never reprocessed with the rest.
+ * A second copy of a part NUMBER (same sender, ref, total and seq,
+ * another text or time stamp, within an hour) is stored processed by
+ * store_inbox_add(): never answered on its own.
  * -ENOENT: nothing ready.  On 0 the caller must release *OUT.
  */
 int store_inbox_next_ready(struct store *st, int64_t now, int deadline_s,
@@ -126,8 +129,6 @@ enum store_out_kind { STORE_OUT_REPLY = 0, STORE_OUT_NOTIFY = 1,
 enum store_out_state { STORE_OUT_QUEUED = 0, STORE_OUT_SENDING = 1,
 		       STORE_OUT_SENT = 2, STORE_OUT_FAILED = 3,
 		       STORE_OUT_CANCELLED = 4 };
-
-const char *store_out_state_name(enum store_out_state s);
 
 /* One encoded part as the gateway made it (same PDU on every retry, so
  * the concat reference stays the same).  Borrowed for the call. */
@@ -226,5 +227,15 @@ struct store_out_info {
 };
 int store_outbox_info(struct store *st, long long id,
 		      struct store_out_info *out);
+
+/*
+ * store_clamp_future - SPEC §13: after the wall clock was set back, set
+ * every stored time that is still ahead of NOW to NOW: inbox and
+ * handled-message arrival times (the "seen since" and "count from"
+ * queries), outbox creation times (caps, loop guard), and outbox retry
+ * and quiet-hour times more than a day ahead.  *CHANGED (may be NULL)
+ * gets the number of rows changed.  0 or -errno.
+ */
+int store_clamp_future(struct store *st, int64_t now, long *changed);
 
 #endif

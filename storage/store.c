@@ -4,12 +4,15 @@
  * fault hook, key/values, counts and retention.  See store.h and
  * docs/STORAGE.md.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -170,8 +173,70 @@ static const char *const migrations[] = {
 	/* 1 -> 2: the next part to send without sorting the whole queue */
 	"CREATE INDEX outbox_parts_queued ON outbox_parts(msg, seq)"
 	"  WHERE state = 'queued';",
+	/* 2 -> 3: jifen-web sessions, login codes, login attempts */
+	"CREATE TABLE IF NOT EXISTS web_sessions("
+	"  token TEXT PRIMARY KEY,"
+	"  who TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK(role IN ('clerk','committee')),"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS web_codes("
+	"  phone TEXT PRIMARY KEY,"
+	"  code TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  tries INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS web_logins("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS web_logins_key ON web_logins(key, at);",
+	/* 3 -> 4: sync (issue 10): events keep columns instead of a JSON
+	 * body (jifen-sync builds the JSON), rejected events are kept,
+	 * imported bundles remembered, the platform's loan policy */
+	"ALTER TABLE events ADD COLUMN ref TEXT;"
+	"ALTER TABLE events ADD COLUMN household TEXT;"
+	"ALTER TABLE events ADD COLUMN points INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE events ADD COLUMN state TEXT;"
+	"ALTER TABLE events ADD COLUMN actor TEXT;"
+	"ALTER TABLE events ADD COLUMN text TEXT;"
+	"UPDATE events SET"
+	"  ref = COALESCE(json_extract(body, '$.record'),"
+	"                 json_extract(body, '$.matter')),"
+	"  household = json_extract(body, '$.household'),"
+	"  points = COALESCE(json_extract(body, '$.points'), 0),"
+	"  state = COALESCE(json_extract(body, '$.status'),"
+	"                   json_extract(body, '$.decision')),"
+	"  actor = COALESCE(json_extract(body, '$.by'),"
+	"                   json_extract(body, '$.phone')),"
+	"  text = COALESCE(json_extract(body, '$.reason'),"
+	"                  json_extract(body, '$.text')),"
+	"  body = ''"
+	"  WHERE json_valid(body);"
+	"CREATE TABLE sync_rejected("
+	"  id TEXT PRIMARY KEY,"
+	"  type TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  ref TEXT, household TEXT, points INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT, actor TEXT, text TEXT,"
+	"  reason TEXT NOT NULL,"
+	"  rejected_at INTEGER NOT NULL);"
+	"CREATE TABLE sync_bundles("
+	"  id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE TABLE loan_policy("
+	"  id INTEGER PRIMARY KEY CHECK(id = 1),"
+	"  base_rate REAL NOT NULL,"
+	"  mode TEXT NOT NULL CHECK(mode IN ('linear','step')),"
+	"  step_points INTEGER NOT NULL,"
+	"  step_discount REAL NOT NULL,"
+	"  max_discount REAL NOT NULL,"
+	"  floor_rate REAL NOT NULL,"
+	"  score TEXT NOT NULL CHECK(score IN ('final','approved')),"
+	"  updated_at INTEGER NOT NULL);",
 	/*
-	 * 2 -> 3 (appliance): each household's final points kept by
+	 * 4 -> 5 (appliance): each household's final points kept by
 	 * triggers, and each household's rank in the village computed once
 	 * per change of any total (not per 积分: the old query summed every
 	 * household's records for every message; docs/STORAGE.md).
@@ -314,12 +379,23 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql, int *rc)
 	return s;
 }
 
+static bool rc_corrupt(int r)
+{
+	return (r & 0xff) == SQLITE_CORRUPT || (r & 0xff) == SQLITE_NOTADB;
+}
+
 int store_step(struct store *st, sqlite3_stmt *s)
 {
+	int r;
+
 	st->steps++;
 	if (st->fault_n > 0 && --st->fault_n == 0)
-		return st->fault_err;
-	return sqlite3_step(s);
+		r = st->fault_err;
+	else
+		r = sqlite3_step(s);
+	if (rc_corrupt(r))
+		st->corrupt = true;
+	return r;
 }
 
 int store_exec_stmt(struct store *st, sqlite3_stmt *s)
@@ -556,33 +632,156 @@ static int migrate(sqlite3 *db)
 	return 0;
 }
 
-struct store *store_open(const char *path, int *err)
-{
-	struct store *st;
-	int rc, r, fd;
+static void set_why(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
+static void set_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/* SQLite error @r at open: -errno, with the corrupt cases -EUCLEAN. */
+static int open_error(struct store *st, int r, char *why, size_t len)
+{
+	if (rc_corrupt(r)) {
+		set_why(why, len, "database is corrupt: %s",
+			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(r));
+		return -EUCLEAN;
+	}
+	set_why(why, len, "%s", st->db ? sqlite3_errmsg(st->db) :
+		sqlite3_errstr(r));
+	return store_errno(r) ? store_errno(r) : -EIO;
+}
+
+/*
+ * One daemon per database: an exclusive flock() on PATH.lock, held for
+ * the life of the handle (released by the kernel when the process dies,
+ * so a kill -9 never leaves a stale lock).  A separate file because
+ * SQLite's own POSIX locks live on the database and a second descriptor
+ * on it must not play with locks.  The holder's pid goes into the file
+ * so a refused second start can name it.
+ */
+static int take_lock(struct store *st, char *why, size_t len)
+{
+	char lpath[PATH_MAX], pid[32];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(lpath, sizeof(lpath), "%s.lock", st->path) >=
+	    (int)sizeof(lpath))
+		return -ENAMETOOLONG;
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		set_why(why, len, "cannot open lock file %s: %s", lpath,
+			strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			set_why(why, len, "database %s is in use by another "
+				"jifend (pid %s, lock %s)", st->path,
+				pid[0] ? pid : "?", lpath);
+			return -EBUSY;
+		}
+		set_why(why, len, "cannot lock %s: %s", lpath, strerror(e));
+		return -e;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	/* the pid is only for the message above: failures do not matter */
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+	}
+	st->lock_fd = fd;
+	return 0;
+}
+
+/* A database file with content, or a -wal with content beside it. */
+static bool has_content(const char *path, const struct stat *sb)
+{
+	char wal[PATH_MAX];
+	struct stat wb;
+
+	if (sb->st_size > 0)
+		return true;
+	if (snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal))
+		return false;
+	return stat(wal, &wb) == 0 && wb.st_size > 0;
+}
+
+struct store *store_open_flags(const char *path, unsigned flags, char *why,
+			       size_t why_len, int *err)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int rc, r;
+
+	if (why && why_len)
+		why[0] = '\0';
 	if (!path || !*path) {
 		rc = -EINVAL;
+		set_why(why, why_len, "no database path");
 		goto out;
 	}
-	rc = make_parent(path);
-	if (rc)
-		goto out;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	close(fd);
 	st = calloc(1, sizeof(*st));
-	if (!st) {
+	if (!st || !(st->path = strdup(path))) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	r = sqlite3_open_v2(path, &st->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	st->file_fd = -1;
+	st->lock_fd = -1;
+	if (flags & STORE_CREATE) {
+		rc = make_parent(path);
+		if (rc) {
+			set_why(why, why_len, "cannot create the directory "
+				"of %s: %s", path, strerror(-rc));
+			goto fail;
+		}
+	}
+	st->file_fd = open(path, O_RDONLY | O_CLOEXEC |
+			   ((flags & STORE_CREATE) ? O_CREAT : 0), 0600);
+	if (st->file_fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			set_why(why, why_len, "no database at %s (create one "
+				"with 'jifenctl init' or 'jifenctl import "
+				"FILE.csv'; restore a lost one from a backup, "
+				"docs/OPERATIONS.md)", path);
+		else
+			set_why(why, why_len, "cannot open database %s: %s",
+				path, strerror(-rc));
+		goto fail;
+	}
+	if (fstat(st->file_fd, &sb) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (!(flags & STORE_CREATE) && !has_content(path, &sb)) {
+		rc = -ENOENT;
+		set_why(why, why_len, "database %s is empty (truncated?): "
+			"refused; restore it from a backup (docs/"
+			"OPERATIONS.md) or create one with 'jifenctl init'",
+			path);
+		goto fail;
+	}
+	if (flags & STORE_LOCK) {
+		rc = take_lock(st, why, why_len);
+		if (rc)
+			goto fail;
+	}
+	r = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL);
 	if (r != SQLITE_OK) {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
+		rc = open_error(st, r, why, why_len);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -593,22 +792,46 @@ struct store *store_open(const char *path, int *err)
 			 "PRAGMA foreign_keys = ON;",
 			 NULL, NULL, NULL);
 	if (r != SQLITE_OK) {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
+		rc = open_error(st, r, why, why_len);
 		goto fail;
 	}
 	st->durable = true;
+	if (flags & STORE_CHECK) {
+		rc = store_quick_check(st, why, why_len);
+		if (rc)
+			goto fail;
+	}
 	rc = migrate(st->db);
-	if (rc)
+	if (rc) {
+		if (rc == -EPROTO)
+			set_why(why, why_len, "database %s: schema newer than "
+				"this program", path);
+		else
+			set_why(why, why_len, "database %s: %s", path,
+				sqlite3_errmsg(st->db));
+		if (rc == -EIO && rc_corrupt(sqlite3_extended_errcode(st->db)))
+			rc = -EUCLEAN;
 		goto fail;
+	}
 	if (err)
 		*err = 0;
 	return st;
 fail:
+	if (why && why_len && !why[0])
+		set_why(why, why_len, "cannot open database %s: %s", path,
+			strerror(-rc));
 	store_close(st);
+	st = NULL;
 out:
+	free(st);
 	if (err)
 		*err = rc;
 	return NULL;
+}
+
+struct store *store_open(const char *path, int *err)
+{
+	return store_open_flags(path, STORE_CREATE, NULL, 0, err);
 }
 
 /* --- memory (appliance, issue 13) ------------------------------------ */
@@ -634,7 +857,239 @@ void store_close(struct store *st)
 	for (i = 0; i < st->nstmt; i++)
 		sqlite3_finalize(st->stmts[i].stmt);
 	sqlite3_close(st->db);
+	/* after SQLite: closing a descriptor drops its POSIX locks */
+	if (st->file_fd >= 0)
+		close(st->file_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st->path);
 	free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+bool store_file_gone(struct store *st)
+{
+	struct stat fd_sb, path_sb;
+
+	if (st->file_fd < 0)
+		return false;
+	if (fstat(st->file_fd, &fd_sb) < 0)
+		return true;
+	if (fd_sb.st_nlink == 0)
+		return true;
+	if (stat(st->path, &path_sb) < 0)
+		return errno == ENOENT || errno == ENOTDIR;
+	return path_sb.st_dev != fd_sb.st_dev || path_sb.st_ino != fd_sb.st_ino;
+}
+
+bool store_corruption_seen(struct store *st)
+{
+	return st->corrupt;
+}
+
+int store_quick_check(struct store *st, char *why, size_t why_len)
+{
+	sqlite3_stmt *s;
+	const char *row;
+	int r, rc = 0;
+
+	r = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(3)", -1, &s, NULL);
+	if (r != SQLITE_OK)
+		return open_error(st, r, why, why_len);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		row = (const char *)sqlite3_column_text(s, 0);
+		if (!row || strcmp(row, "ok")) {
+			set_why(why, why_len, "database is corrupt: %s",
+				row ? row : "quick_check failed");
+			rc = -EUCLEAN;
+		}
+	} else {
+		rc = open_error(st, r, why, why_len);
+	}
+	sqlite3_finalize(s);
+	if (rc == -EUCLEAN || rc_corrupt(r))
+		st->corrupt = true;
+	else if (!rc)
+		st->corrupt = false;
+	return rc;
+}
+
+/* ---- backups ------------------------------------------------------------ */
+
+static int fsync_path(const char *path, int oflag)
+{
+	int fd = open(path, oflag | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int store_backup(struct store *st, const char *dest)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	sqlite3 *out = NULL;
+	sqlite3_backup *b;
+	int r, rc, fd;
+
+	if (!dest || !*dest)
+		return -EINVAL;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* a copy of a corrupt database is no backup: and the rotation
+	 * would drop a good old one for it */
+	rc = store_quick_check(st, NULL, 0);
+	if (rc)
+		return rc;
+	unlink(tmp);
+	/* personal data: 0600 whatever the caller's umask */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	r = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE, NULL);
+	if (r != SQLITE_OK)
+		goto sqlfail;
+	b = sqlite3_backup_init(out, "main", st->db, "main");
+	if (!b) {
+		r = sqlite3_errcode(out);
+		goto sqlfail;
+	}
+	/* all pages in one step: a consistent snapshot (a read
+	 * transaction on the source; jifend's writes wait at most for it) */
+	do {
+		r = sqlite3_backup_step(b, -1);
+		if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (r == SQLITE_BUSY || r == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (r != SQLITE_DONE)
+		goto sqlfail;
+	/* the copy is a plain rollback-journal file: one file to keep */
+	r = sqlite3_exec(out, "PRAGMA journal_mode = DELETE;", NULL, NULL,
+			 NULL);
+	if (r != SQLITE_OK)
+		goto sqlfail;
+	r = sqlite3_close(out);
+	out = NULL;
+	if (r != SQLITE_OK)
+		goto sqlfail;
+	rc = fsync_path(tmp, O_RDONLY);
+	if (rc)
+		goto fail;
+	if (rename(tmp, dest) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	snprintf(dir, sizeof(dir), "%s", dest);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		fsync_path(dir, O_RDONLY | O_DIRECTORY);
+	}
+	return 0;
+sqlfail:
+	rc = store_errno(r) ? store_errno(r) : -EIO;
+	if (out)
+		sqlite3_close(out);
+fail:
+	unlink(tmp);
+	return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int store_backup_rotate(struct store *st, int64_t now, int keep, char *out,
+			size_t out_len)
+{
+	char dir[PATH_MAX], dest[PATH_MAX + 32], prefix[NAME_MAX + 16];
+	char day[16], **names = NULL;
+	const char *base;
+	size_t n = 0, cap = 0, plen, i;
+	struct dirent *e;
+	struct tm tm;
+	time_t t = (time_t)now;
+	DIR *d;
+	int rc = 0;
+
+	if (keep < 1)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%s", st->path);
+	base = strrchr(st->path, '/');
+	if (base) {
+		dir[base - st->path] = '\0';
+		if (!dir[0])
+			snprintf(dir, sizeof(dir), "/");
+		base++;
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+		base = st->path;
+	}
+	snprintf(prefix, sizeof(prefix), "%s.backup-", base);
+	plen = strlen(prefix);
+	if (!gmtime_r(&t, &tm))
+		return -EINVAL;
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	snprintf(dest, sizeof(dest), "%s/%s%s", dir, prefix, day);
+	if (out && out_len)
+		snprintf(out, out_len, "%s", dest);
+	if (access(dest, F_OK) < 0) {
+		rc = store_backup(st, dest);
+		if (rc)
+			return rc;
+	}
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char **nn;
+
+		if (strncmp(e->d_name, prefix, plen) ||
+		    strlen(e->d_name) != plen + 8 ||
+		    strspn(e->d_name + plen, "0123456789") != 8)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				rc = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		names[n] = strdup(e->d_name);
+		if (!names[n]) {
+			rc = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!rc && n > (size_t)keep) {
+		/* YYYYMMDD sorts by date: the oldest come first */
+		qsort(names, n, sizeof(*names), cmp_name);
+		for (i = 0; i + (size_t)keep < n; i++) {
+			snprintf(dest, sizeof(dest), "%s/%s", dir, names[i]);
+			if (unlink(dest) < 0 && errno != ENOENT)
+				rc = -errno;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 int store_query_int64(struct store *st, const char *sql, int64_t *out)
@@ -875,34 +1330,40 @@ static const char sql_prune_outbox[] =
 static const char sql_prune_hints[] =
 	"DELETE FROM hints WHERE day < strftime('%Y-%m-%d', ?1, 'unixepoch')";
 
-int store_prune(struct store *st, int64_t now, int keep_days, long *deleted)
+int store_exec_all(struct store *st, const char *const *sqls, size_t n,
+		   int64_t arg, long *changes)
 {
-	const char *const sqls[] = { sql_prune_inbox, sql_prune_msgs,
-				     sql_prune_outbox, sql_prune_hints };
-	int64_t cutoff;
 	sqlite3_stmt *s;
 	long total = 0;
 	size_t i;
 	int rc;
 
-	if (keep_days < 0)
-		return -EINVAL;
-	cutoff = now - (int64_t)keep_days * 86400;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+	for (i = 0; i < n; i++) {
 		s = store_stmt(st, sqls[i], &rc);
 		if (!s)
 			break;
-		sqlite3_bind_int64(s, 1, cutoff);
+		sqlite3_bind_int64(s, 1, arg);
 		rc = store_exec_stmt(st, s);
 		if (rc)
 			break;
 		total += sqlite3_changes(st->db);
 	}
 	rc = store_tx_end(st, rc);
-	if (!rc && deleted)
-		*deleted = total;
+	if (!rc && changes)
+		*changes = total;
 	return rc;
+}
+
+int store_prune(struct store *st, int64_t now, int keep_days, long *deleted)
+{
+	const char *const sqls[] = { sql_prune_inbox, sql_prune_msgs,
+				     sql_prune_outbox, sql_prune_hints };
+
+	if (keep_days < 0)
+		return -EINVAL;
+	return store_exec_all(st, sqls, sizeof(sqls) / sizeof(sqls[0]),
+			      now - (int64_t)keep_days * 86400, deleted);
 }

@@ -12,6 +12,8 @@
  *                     matters, audit log, event journal
  *   storage/msgq.h    inbox (dedup, reassembly) and outbox (parts,
  *                     retries, delivery reports)
+ *   storage/sync.h    what sync keeps: rejected events, imported
+ *                     bundles, the platform's loan policy, journal size
  * every function is prefixed store_ and takes the handle first.
  *
  * Conventions:
@@ -39,7 +41,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after open). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Open (creating if needed) the database at PATH, creating a missing
@@ -50,6 +52,67 @@ struct store;
  * means the file's schema is newer than this code (refused, untouched).
  */
 struct store *store_open(const char *path, int *err);
+
+/* --- reliability: explicit creation, one daemon, integrity, backups --- */
+
+/* store_open_flags() flags. */
+#define STORE_CREATE	0x1	/* create a missing (or empty) database */
+#define STORE_LOCK	0x2	/* one daemon per database: flock(PATH.lock) */
+#define STORE_CHECK	0x4	/* PRAGMA quick_check before use */
+
+/*
+ * store_open_flags - open PATH with FLAGS (above).  store_open() is
+ * store_open_flags(PATH, STORE_CREATE, ...).  Without STORE_CREATE a
+ * missing or empty file is -ENOENT (never silently replaced by a new
+ * empty database).  -EBUSY: STORE_LOCK and another process holds the
+ * lock (WHY names its pid).  -EUCLEAN: the file is not a database or
+ * quick_check failed (WHY says what SQLite found).  WHY (may be NULL)
+ * gets one line for every error.
+ */
+struct store *store_open_flags(const char *path, unsigned flags, char *why,
+			       size_t why_len, int *err);
+
+/*
+ * store_file_gone - the database file was deleted or replaced under the
+ * open handle (its link count is 0 or PATH is now another file): every
+ * commit from now on goes to a file nobody will open again.  jifend
+ * checks this before deleting anything from the SIM.
+ */
+bool store_file_gone(struct store *st);
+
+/*
+ * store_corruption_seen - an SQLite call returned SQLITE_CORRUPT or
+ * SQLITE_NOTADB since the open (or the last store_quick_check).
+ */
+bool store_corruption_seen(struct store *st);
+
+/*
+ * store_quick_check - PRAGMA quick_check.  0 when it says "ok",
+ * -EUCLEAN with its first finding in WHY, or -errno when it cannot run
+ * (a corrupt header also gives -EUCLEAN).  Clears the corruption flag
+ * when the check passes.
+ */
+int store_quick_check(struct store *st, char *why, size_t why_len);
+
+/*
+ * store_backup - a consistent copy of the open database into DEST with
+ * SQLite's online backup API (other processes may write meanwhile):
+ * quick_check first (-EUCLEAN: corrupt, nothing written), then written
+ * to DEST.tmp, fsynced, renamed over DEST.  0 or -errno.
+ */
+int store_backup(struct store *st, const char *dest);
+
+/*
+ * store_backup_rotate - the daily automatic backup: copy into
+ * DIR/BASE.backup-YYYYMMDD (the database's directory and name, DAY the
+ * UTC date of NOW) unless it exists, then delete all but the newest
+ * KEEP such files.  0 or -errno; the written path in OUT (may be NULL).
+ */
+int store_backup_rotate(struct store *st, int64_t now, int keep, char *out,
+			size_t out_len);
+
+/* The path the store was opened with (borrowed). */
+const char *store_path(const struct store *st);
 
 /*
  * store_cache_limit - hold at most @kib KiB of database pages in this

@@ -28,6 +28,11 @@ struct store {
 	long fault_n;		/* steps until the injected fault, 0 off */
 	int fault_err;
 	long steps;
+	/* reliability (store_open_flags): the file behind the handle */
+	char *path;
+	int file_fd;		/* O_RDONLY on the database, for fstat */
+	int lock_fd;		/* flock(PATH.lock) with STORE_LOCK, or -1 */
+	bool corrupt;		/* SQLITE_CORRUPT/NOTADB seen */
 	int nstmt;
 	struct store_stmt_slot stmts[STORE_STMT_MAX];
 };
@@ -49,6 +54,11 @@ int store_step(struct store *st, sqlite3_stmt *s);
 /* Step a statement that returns no rows and reset it: 0 or -errno. */
 int store_exec_stmt(struct store *st, sqlite3_stmt *s);
 
+/* Run the N statements SQLS (no rows, one int64 parameter ?1 = ARG) in
+ * one atomic unit; *CHANGES (may be NULL) gets the rows they changed. */
+int store_exec_all(struct store *st, const char *const *sqls, size_t n,
+		   int64_t arg, long *changes);
+
 /* Run SQL (no rows) via the cache: 0 or -errno. */
 int store_exec(struct store *st, const char *sql);
 
@@ -69,5 +79,10 @@ void store_copy(char *buf, size_t len, const char *src);
 
 /* Normalise a number if it is one, else copy as is (alphanumeric). */
 void store_norm_sender(const char *in, char *out, size_t len);
+
+struct store_event;
+/* Read the 9 event columns id, type, at, ref, household, points, state,
+ * actor, text starting at column COL into E (borrowed strings). */
+void store_event_read(sqlite3_stmt *s, int col, struct store_event *e);
 
 #endif

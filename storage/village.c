@@ -3,7 +3,6 @@
  * Village data: households, phones, PINs, records, reviews, balances,
  * matters, audit log, event journal.  See village.h.
  */
-#include <cjson/cJSON.h>
 #include <crypt.h>
 #include <errno.h>
 #include <stdio.h>
@@ -37,16 +36,17 @@ static bool empty(const char *s)
 /* ---- event journal, audit ----------------------------------------------- */
 
 static const char sql_event_add[] =
-	"INSERT INTO events(id, type, at, body) VALUES(?1, ?2, ?3, ?4)";
+	"INSERT INTO events(id, type, at, body, ref, household, points, state,"
+	" actor, text) VALUES(?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9)";
 
-int store_event_add(struct store *st, const char *type, const char *body,
+int store_event_add(struct store *st, const struct store_event *e,
 		    int64_t now, char *id_out)
 {
 	char id[STORE_UUID_LEN], at[32];
 	sqlite3_stmt *s;
 	int rc;
 
-	if (empty(type) || empty(body))
+	if (!e || empty(e->type) || strlen(e->type) >= STORE_EVTYPE_MAX)
 		return -EINVAL;
 	rc = store_uuid(id);
 	if (rc)
@@ -56,40 +56,42 @@ int store_event_add(struct store *st, const char *type, const char *body,
 	if (!s)
 		return rc;
 	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, type);
+	store_bind_text(s, 2, e->type);
 	store_bind_text(s, 3, at);
-	store_bind_text(s, 4, body);
+	store_bind_text(s, 4, e->ref);
+	store_bind_text(s, 5, empty(e->household) ? NULL : e->household);
+	sqlite3_bind_int64(s, 6, e->points);
+	store_bind_text(s, 7, e->state);
+	store_bind_text(s, 8, e->actor);
+	store_bind_text(s, 9, e->text);
 	rc = store_exec_stmt(st, s);
 	if (!rc && id_out)
 		memcpy(id_out, id, STORE_UUID_LEN);
 	return rc;
 }
 
-/* Serialise BODY (consumed) and append it as an event. */
-static int event_json(struct store *st, const char *type, cJSON *body,
-		      int64_t now)
-{
-	char *txt;
-	int rc;
-
-	if (!body)
-		return -ENOMEM;
-	txt = cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	if (!txt)
-		return -ENOMEM;
-	rc = store_event_add(st, type, txt, now, NULL);
-	cJSON_free(txt);
-	return rc;
-}
-
 static const char sql_events_unsent[] =
-	"SELECT id, type, at, body FROM events ORDER BY seq LIMIT ?1";
+	"SELECT id, type, at, ref, household, points, state, actor, text"
+	" FROM events ORDER BY seq LIMIT ?1";
 static const char sql_event_del[] = "DELETE FROM events WHERE id = ?1";
+
+void store_event_read(sqlite3_stmt *s, int col, struct store_event *e)
+{
+	e->id = (const char *)sqlite3_column_text(s, col);
+	e->type = (const char *)sqlite3_column_text(s, col + 1);
+	e->at = (const char *)sqlite3_column_text(s, col + 2);
+	e->ref = (const char *)sqlite3_column_text(s, col + 3);
+	e->household = (const char *)sqlite3_column_text(s, col + 4);
+	e->points = sqlite3_column_int64(s, col + 5);
+	e->state = (const char *)sqlite3_column_text(s, col + 6);
+	e->actor = (const char *)sqlite3_column_text(s, col + 7);
+	e->text = (const char *)sqlite3_column_text(s, col + 8);
+}
 
 int store_events_unsent(struct store *st, int max, store_event_cb cb,
 			void *data)
 {
+	struct store_event e;
 	sqlite3_stmt *s;
 	int rc = 0, r;
 
@@ -98,10 +100,8 @@ int store_events_unsent(struct store *st, int max, store_event_cb cb,
 		return rc;
 	sqlite3_bind_int(s, 1, max > 0 ? max : -1);
 	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		rc = cb((const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			(const char *)sqlite3_column_text(s, 2),
-			(const char *)sqlite3_column_text(s, 3), data);
+		store_event_read(s, 0, &e);
+		rc = cb(&e, data);
 		if (rc)
 			break;
 	}
@@ -132,8 +132,6 @@ int store_events_delete(struct store *st, const char *const *ids, size_t n)
 
 static const char sql_audit_add[] =
 	"INSERT INTO audit(at, actor, action, detail) VALUES(?1, ?2, ?3, ?4)";
-static const char sql_audit_list[] =
-	"SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1";
 
 int store_audit(struct store *st, int64_t now, const char *actor,
 		const char *action, const char *detail)
@@ -151,30 +149,6 @@ int store_audit(struct store *st, int64_t now, const char *actor,
 	store_bind_text(s, 3, action);
 	store_bind_text(s, 4, detail ? detail : "");
 	return store_exec_stmt(st, s);
-}
-
-int store_audit_list(struct store *st, int limit, store_audit_cb cb,
-		     void *data)
-{
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_audit_list, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		rc = cb(sqlite3_column_int64(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			(const char *)sqlite3_column_text(s, 2),
-			(const char *)sqlite3_column_text(s, 3), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
 }
 
 /* ---- households --------------------------------------------------------- */
@@ -269,6 +243,9 @@ out:
 	return rc;
 }
 
+static int store_household_clear_phones(struct store *st,
+					const char *household);
+
 int store_household_delete(struct store *st, const char *id, int64_t now)
 {
 	sqlite3_stmt *s;
@@ -292,7 +269,9 @@ out:
 	return store_tx_end(st, rc);
 }
 
-int store_household_clear_phones(struct store *st, const char *household)
+/* Remove every membership of HOUSEHOLD (sync replaces member lists). */
+static int store_household_clear_phones(struct store *st,
+					const char *household)
 {
 	sqlite3_stmt *s;
 	int rc = 0;
@@ -697,8 +676,8 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 		     long long *no, char *gid_out)
 {
 	char gid[STORE_ID_MAX], detail[256];
+	struct store_event ev = { .type = "record.new" };
 	sqlite3_stmt *s;
-	cJSON *ev;
 	long long n = 0;
 	int rc;
 
@@ -734,17 +713,13 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	if (rc)
 		goto out;
 	n = sqlite3_last_insert_rowid(st->db);
-	ev = cJSON_CreateObject();
-	if (ev) {
-		cJSON_AddStringToObject(ev, "record", gid);
-		cJSON_AddStringToObject(ev, "household", r->household);
-		cJSON_AddNumberToObject(ev, "points", (double)r->points);
-		cJSON_AddStringToObject(ev, "reason", r->reason);
-		cJSON_AddStringToObject(ev, "by", r->by ? r->by : "");
-		cJSON_AddStringToObject(ev, "status",
-					store_rstatus_name(r->status));
-	}
-	rc = event_json(st, "record.new", ev, r->now);
+	ev.ref = gid;
+	ev.household = r->household;
+	ev.points = r->points;
+	ev.text = r->reason;
+	ev.actor = r->by ? r->by : "";
+	ev.state = store_rstatus_name(r->status);
+	rc = store_event_add(st, &ev, r->now, NULL);
 	if (rc)
 		goto out;
 	snprintf(detail, sizeof(detail), "no=%lld household=%s points=%lld %s",
@@ -870,9 +845,9 @@ static int review_apply(struct store *st, const struct store_record *rec,
 {
 	const char *dname = decision == STORE_APPROVE ? "approved" :
 							"rejected";
+	struct store_event ev = { .type = "record.review" };
 	char detail[256];
 	sqlite3_stmt *s;
-	cJSON *ev;
 	int rc = 0;
 
 	s = store_stmt(st, sql_rec_review, &rc);
@@ -904,14 +879,11 @@ static int review_apply(struct store *st, const struct store_record *rec,
 	rc = store_audit(st, now, by, "record.review", detail);
 	if (rc)
 		return rc;
-	ev = cJSON_CreateObject();
-	if (ev) {
-		cJSON_AddStringToObject(ev, "record", rec->gid);
-		cJSON_AddStringToObject(ev, "decision", dname);
-		cJSON_AddStringToObject(ev, "by", by);
-		cJSON_AddStringToObject(ev, "reason", reason ? reason : "");
-	}
-	return event_json(st, "record.review", ev, now);
+	ev.ref = rec->gid;
+	ev.state = dname;
+	ev.actor = by;
+	ev.text = reason ? reason : "";
+	return store_event_add(st, &ev, now, NULL);
 }
 
 int store_record_review(struct store *st, long long no,
@@ -1135,9 +1107,9 @@ int store_matter_add(struct store *st, const char *household,
 		     long long *ticket, char *gid_out)
 {
 	char gid[STORE_UUID_LEN], num[PHONE_MAX], detail[96];
+	struct store_event ev = { .type = "matter.new" };
 	sqlite3_stmt *s;
 	long long n = 0;
-	cJSON *ev;
 	int rc;
 
 	if (empty(text))
@@ -1163,17 +1135,11 @@ int store_matter_add(struct store *st, const char *household,
 	if (rc)
 		goto out;
 	n = sqlite3_last_insert_rowid(st->db);
-	ev = cJSON_CreateObject();
-	if (ev) {
-		cJSON_AddStringToObject(ev, "matter", gid);
-		if (empty(household))
-			cJSON_AddNullToObject(ev, "household");
-		else
-			cJSON_AddStringToObject(ev, "household", household);
-		cJSON_AddStringToObject(ev, "phone", num);
-		cJSON_AddStringToObject(ev, "text", text);
-	}
-	rc = event_json(st, "matter.new", ev, now);
+	ev.ref = gid;
+	ev.household = household;
+	ev.actor = num;
+	ev.text = text;
+	rc = store_event_add(st, &ev, now, NULL);
 	if (rc)
 		goto out;
 	snprintf(detail, sizeof(detail), "ticket=%lld", n);

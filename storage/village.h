@@ -77,9 +77,6 @@ int store_phone_bind(struct store *st, const char *phone,
 int store_phone_unbind(struct store *st, const char *phone,
 		       const char *household);
 
-/* Remove every membership of HOUSEHOLD (sync replaces member lists). */
-int store_household_clear_phones(struct store *st, const char *household);
-
 typedef int (*store_member_cb)(const struct store_member *m, void *data);
 
 /* Memberships of PHONE (households of deleted households are skipped),
@@ -255,27 +252,46 @@ int store_matter_add(struct store *st, const char *household,
 int store_audit(struct store *st, int64_t now, const char *actor,
 		const char *action, const char *detail);
 
-typedef int (*store_audit_cb)(int64_t at, const char *actor,
-			      const char *action, const char *detail,
-			      void *data);
-/* Newest first, at most LIMIT rows (<= 0: all). */
-int store_audit_list(struct store *st, int limit, store_audit_cb cb,
-		     void *data);
-
 /* ---- event journal (SPEC §7) ---------------------------------------- */
 
 /*
- * Event rows: ID (UUID, idempotency key), TYPE ("record.new",
- * "record.review", "matter.new"), AT (ISO 8601 UTC) and BODY, a JSON
- * object text with the type's own fields (not id/type/at: the sync
- * client adds those).  Events are written by the functions above; this
- * appends a custom one (e.g. a later event type) with BODY a JSON object.
+ * Event rows (SPEC section 7): ID (UUID, the idempotency key), TYPE, AT
+ * (ISO 8601 UTC) and the columns the sync client needs to build the
+ * type's JSON fields (jifen-sync/event.c owns the wire format; the store
+ * holds no JSON).  Which column means what, per type:
+ *
+ *   type            ref          household  points  state     actor  text
+ *   record.new      record gid   household  points  status    by     reason
+ *   record.review   record gid   -          -       decision  by     reason
+ *   matter.new      matter gid   household  -       -         phone  text
+ *
+ * A new event type uses the same columns (e.g. record.objection: ref,
+ * actor, text) and adds one row to the table in jifen-sync/event.c.
+ * Strings are borrowed; NULL or "" household is stored as NULL.
  */
-int store_event_add(struct store *st, const char *type, const char *body,
+#define STORE_EVTYPE_MAX 32
+
+struct store_event {
+	const char *id;		/* filled by the store */
+	const char *type;	/* "record.new", ... (< STORE_EVTYPE_MAX) */
+	const char *at;		/* filled by the store */
+	const char *ref;
+	const char *household;
+	long long points;
+	const char *state;
+	const char *actor;
+	const char *text;
+};
+
+/* Append event E (its id and at are ignored: a fresh UUID and NOW are
+ * used); ID_OUT (may be NULL, STORE_UUID_LEN bytes) gets the id.  Events
+ * are written by the functions above in their own transaction. */
+int store_event_add(struct store *st, const struct store_event *e,
 		    int64_t now, char *id_out);
 
-typedef int (*store_event_cb)(const char *id, const char *type,
-			      const char *at, const char *body, void *data);
+/* CB gets a borrowed event: every string may be NULL except id, type
+ * and at. */
+typedef int (*store_event_cb)(const struct store_event *e, void *data);
 /* Oldest MAX unsent events, oldest first. */
 int store_events_unsent(struct store *st, int max, store_event_cb cb,
 			void *data);

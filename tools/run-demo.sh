@@ -15,6 +15,8 @@ modem   = { device = "$demo/modem"; health_interval = 300; };
 storage = { path = "$demo/jifen.db"; };
 sms     = { quiet_hours = ""; };
 log     = { level = "info"; personal_data = true; };
+ussd    = { enabled = true; token = "demo-token"; };
+web     = { listen = "127.0.0.1:${JIFEN_WEB_PORT:-8380}"; };
 CONF
 chmod 600 "$conf"
 ctl="$top/$build/jifenctl -c $conf"
@@ -28,11 +30,15 @@ $ctl record add H04 450 "历年积分(纸质台账)" --final >/dev/null
 $ctl record add H01 5 "清扫房前屋后" >/dev/null
 $ctl record add H02 10 "帮助邻居秋收" >/dev/null
 $ctl record add H04 -5 "焚烧秸秆" >/dev/null
+# the console's clerk password (jifenctl web passwd reads it twice)
+webpw=${JIFEN_WEB_PASSWORD:-demo-clerk-1}
+printf '%s\n%s\n' "$webpw" "$webpw" | $ctl web passwd >/dev/null
 
 "$top/$build/jifen-modemsim" --link "$demo/modem" --profile huawei \
 	>"$demo/modemsim.out" 2>"$demo/modemsim.log" &
 sim=$!
-trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null' EXIT INT TERM
+web=""
+trap 'kill $sim $web 2>/dev/null; wait $sim $web 2>/dev/null' EXIT INT TERM
 i=0
 until grep -q '^ready' "$demo/modemsim.out" 2>/dev/null; do
 	i=$((i + 1))
@@ -43,6 +49,28 @@ until grep -q '^ready' "$demo/modemsim.out" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
+
+# jifen-web next to the daemon: the console and the USSD callback, on
+# web.listen (port 8380), or on a free port when that one is taken
+start_web() {
+	"$top/$build/jifen-web" -c "$conf" "$@" >"$demo/jifen-web.out" \
+		2>"$demo/jifen-web.log" &
+	web=$!
+	i=0
+	until grep -q '^listening on' "$demo/jifen-web.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 $web 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+if ! start_web && ! start_web -l 127.0.0.1:0; then
+	echo "jifen-web did not start:" >&2
+	cat "$demo/jifen-web.log" >&2
+	exit 1
+fi
+webaddr=$(sed -n 's/^listening on //p' "$demo/jifen-web.out")
 
 cat <<MSG
 
@@ -56,6 +84,14 @@ cat <<MSG
     $build/jifenctl sim send 13900000009 "确认 4"    # approve record 4
     $build/jifenctl household show H01
     $build/jifenctl status
+
+  Console (jifen-web): http://$webaddr/
+    clerk (文书) password: $webpw
+    committee login: phone 13900000009; the code is texted to it, read
+    what the gateway sent with the simulator (docs/SIMULATOR.md):
+    python3 -c 'import socket,json;s=socket.socket(socket.AF_UNIX);s.connect("$demo/modem.ctl");s.sendall(b"{\"cmd\":\"sent\",\"to\":\"+8613900000009\"}\n");print(json.loads(s.makefile().readline())["sent"][-1]["text"])'
+  USSD callback: curl -d 'sessionId=1&serviceCode=*384%23&phoneNumber=13800000001&text=1' \\
+    "http://$webaddr/ussd?token=demo-token"
 
   Stop with Ctrl-C.
 

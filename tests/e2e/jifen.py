@@ -77,6 +77,9 @@ class Village:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(csv)
             self.ctl("import", path, check=True)
+        else:
+            # only an explicit step creates a database (issue 8)
+            self.ctl("init", check=True)
         for hh, pts, why, final in records:
             args = ["record", "add", hh, str(pts), why]
             if final:

@@ -233,7 +233,7 @@ class Secrets(unittest.TestCase):
         finally:
             v.close()
 
-    def test_database_made_by_the_daemon_is_private(self):
+    def test_database_made_by_init_is_private(self):
         old = os.umask(0)       # even from a careless parent
         try:
             v = Village(csv=None, records=())

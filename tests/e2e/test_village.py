@@ -94,7 +94,7 @@ class Rules(unittest.TestCase):
             "SELECT status FROM records WHERE no = 3")[0][0], "rejected")
         told = self.v.wait_sent(OTHER, 1)[0]["text"]
         self.assertIn("不属实", told)
-        ev = self.v.query("SELECT body FROM events WHERE type = "
+        ev = self.v.query("SELECT state FROM events WHERE type = "
                           "'record.review'")
         self.assertIn("rejected", ev[0][0])
 

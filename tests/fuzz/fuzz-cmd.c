@@ -10,6 +10,7 @@
 
 #include "gateway/cmd.h"
 #include "gateway/text.h"
+#include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,7 +26,7 @@ static int valid_utf8(const char *s)
 	uint32_t cp;
 
 	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
+		c = utf8_decode(s + pos, len - pos, &cp);
 		if (c == 0)
 			return 0;
 		pos += c;

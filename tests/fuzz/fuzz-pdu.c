@@ -2,8 +2,8 @@
 /*
  * fuzz-pdu.c - libFuzzer target for the PDU decoder.
  *
- * Input: first byte selects has_smsc (bit 0) and raw vs hex (bit 1); the
- * rest is the PDU.  Invariants: no crash or out-of-bounds read, an error
+ * Input: first byte selects has_smsc (bit 0), raw vs hex (bit 1) and a
+ * lenient decode as well (bit 2); the rest is the PDU.  Invariants: no crash or out-of-bounds read, an error
  * always comes with a reason, decoded text is NUL-terminated within
  * PDU_TEXT_MAX, and decoded text survives SMS-DELIVER re-encoding.
  */
@@ -40,6 +40,35 @@ static void check_reencode(const struct sms_pdu *p)
 		abort();
 }
 
+/*
+ * The lenient decoder (bit 2 of the first byte): it accepts everything
+ * the strict one does, unchanged and unrepaired; what it repairs is an
+ * SMS-DELIVER whose text is a proper NUL-terminated string.
+ */
+static void check_lenient(const uint8_t *buf, size_t len, const char *hex,
+			  bool smsc, int strict_err,
+			  const struct sms_pdu *strict)
+{
+	struct sms_pdu q;
+	const char *why = NULL;
+	int err = hex ? pdu_decode_hex_lenient(hex, smsc, &q, &why) :
+			pdu_decode_lenient(buf, len, smsc, &q, &why);
+
+	if (!strict_err && (err || q.repairs || strcmp(q.text, strict->text)))
+		abort();
+	if (err) {
+		if (err >= 0 || !why || !*why)
+			abort();
+		return;
+	}
+	if (q.repairs && (q.type != PDU_TYPE_DELIVER || !why || !*why ||
+			  q.repairs & ~7u))
+		abort();
+	if (memchr(q.text, '\0', sizeof(q.text)) == NULL ||
+	    q.data_len > PDU_DATA_MAX)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sms_pdu p;
@@ -59,6 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		err = pdu_decode(data + 1, size - 1, data[0] & 1, &p, &why);
 	}
+	if (data[0] & 4)
+		check_lenient(data + 1, size - 1, data[0] & 2 ? hex : NULL,
+			      data[0] & 1, err, &p);
 	if (err) {
 		if (err >= 0 || !why || !*why)
 			abort();

@@ -1264,6 +1264,28 @@ static void test_reload_live_keys(void **state)
 	assert_string_equal(why, "");
 }
 
+/* jifen-web's keys (issue 12): web.listen, web.idle_exit, ussd.enabled */
+static void test_web_keys(void **state)
+{
+	struct config c;
+
+	(void)state;
+	load_ok("", &c);
+	assert_string_equal(c.web.listen, "");
+	assert_int_equal(c.web.idle_exit, 300);
+	assert_false(c.ussd.enabled);
+	load_ok("web = { listen = \"0.0.0.0:8380\"; idle_exit = 60; };\n"
+		"ussd = { enabled = true; };", &c);
+	assert_string_equal(c.web.listen, "0.0.0.0:8380");
+	assert_int_equal(c.web.idle_exit, 60);
+	assert_true(c.ussd.enabled);
+	extra_fails("web = { idle_exit = 5; };", "web.idle_exit");
+	extra_fails("web = { idle_exit = \"60\"; };", "web.idle_exit");
+	extra_fails("web = { listen = \"nope\"; };", "web.listen");
+	extra_fails("web = { port = 1; };", "web.port: unknown key");
+	extra_fails("ussd = { enabled = 1; };", "ussd.enabled");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1307,6 +1329,7 @@ int main(void)
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_reload_needs_restart),
 		cmocka_unit_test(test_reload_live_keys),
+		cmocka_unit_test(test_web_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

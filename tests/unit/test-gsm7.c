@@ -94,36 +94,6 @@ static void test_pack_fill_bits(void **state)
 	assert_int_equal(back[0], 'p');
 }
 
-static void test_utf8_decode(void **state)
-{
-	static const struct {
-		const char *s;
-		int used;
-		uint32_t cp;
-	} t[] = {
-		{ "A", 1, 'A' }, { "\xc3\xa9", 2, 0xe9 },
-		{ "\xe7\xa7\xaf", 3, 0x79ef }, { "\xf0\x9f\x98\x80", 4, 0x1f600 },
-		{ "\xc0\xaf", -EILSEQ, 0 },		/* overlong */
-		{ "\xe0\x80\xaf", -EILSEQ, 0 },		/* overlong */
-		{ "\xed\xa0\x80", -EILSEQ, 0 },		/* surrogate */
-		{ "\xf4\x90\x80\x80", -EILSEQ, 0 },	/* > U+10FFFF */
-		{ "\xe7\xa7", -EILSEQ, 0 },		/* truncated */
-		{ "\x80", -EILSEQ, 0 },
-		{ "\xff", -EILSEQ, 0 },
-	};
-	uint32_t cp;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		cp = 0;
-		assert_int_equal(gsm7_utf8_decode(t[i].s, strlen(t[i].s), &cp),
-				 t[i].used);
-		if (t[i].used > 0)
-			assert_int_equal(cp, t[i].cp);
-	}
-}
-
 static void test_utf16be(void **state)
 {
 	const uint8_t jf[] = { 0x79, 0xef, 0x52, 0x06, 0xd8, 0x3d, 0xde, 0x00 };
@@ -159,7 +129,6 @@ int main(void)
 		cmocka_unit_test(test_from_cp_inverse),
 		cmocka_unit_test(test_pack_hellohello),
 		cmocka_unit_test(test_pack_fill_bits),
-		cmocka_unit_test(test_utf8_decode),
 		cmocka_unit_test(test_utf16be),
 		cmocka_unit_test(test_to_utf8_escapes),
 	};

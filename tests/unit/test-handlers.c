@@ -27,6 +27,7 @@
 #include "modem/pdu.h"
 #include "storage/msgq.h"
 #include "storage/store.h"
+#include "storage/sync.h"
 #include "storage/village.h"
 
 /* 2026-11-28 10:00 Asia/Shanghai */
@@ -304,16 +305,18 @@ struct evcount {
 	char last_body[1024];
 };
 
-static int ev_cb(const char *id, const char *type, const char *at,
-		 const char *body, void *data)
+/* The event's columns, space-separated, stand for its body. */
+static int ev_cb(const struct store_event *e, void *data)
 {
 	struct evcount *c = data;
 
-	(void)id;
-	(void)at;
-	if (!strcmp(type, c->type)) {
+	if (!strcmp(e->type, c->type)) {
 		c->n++;
-		snprintf(c->last_body, sizeof(c->last_body), "%s", body);
+		snprintf(c->last_body, sizeof(c->last_body),
+			 "%s %s %lld %s %s %s", e->ref ? e->ref : "",
+			 e->household ? e->household : "", e->points,
+			 e->state ? e->state : "", e->actor ? e->actor : "",
+			 e->text ? e->text : "");
 	}
 	return 0;
 }
@@ -452,6 +455,26 @@ static void test_rate_score_approved(void **state)
 	E->cfg.loan.score = CONFIG_SCORE_FINAL;
 	assert_int_equal(sms(ZHANG, "利率 10"), HANDLER_REPLIED);
 	assert_has(reply_to(ZHANG), "4.42%");
+}
+
+/* The platform's loan policy (sync) replaces the config's loan keys. */
+static void test_rate_platform_policy(void **state)
+{
+	struct store_loan_policy p = {
+		.base_rate = 4.0, .mode = 0, .step_points = 100,
+		.step_discount = 0.2, .max_discount = 2.0, .floor_rate = 0.0,
+		.score = 0,
+	};
+
+	(void)state;
+	assert_int_equal(store_policy_set(E->st, &p, E->now), 0);
+	/* 583 x 0.2 / 100 = 1.166 pp off 4.0% */
+	assert_int_equal(sms(ZHANG, "利率"), HANDLER_REPLIED);
+	assert_has(reply_to(ZHANG), "2.83%");
+	E->cfg.loan.base_rate = 9.0;	/* the config no longer counts */
+	assert_int_equal(sms(ZHANG, "利率 10"), HANDLER_REPLIED);
+	assert_has(reply_to(ZHANG), "2.83%");
+	E->cfg.loan.base_rate = 5.0;
 }
 
 static void test_log_last_three(void **state)
@@ -1253,6 +1276,7 @@ int main(void)
 		T(test_rate_and_log_multi_household),
 		T(test_points_show_publicity),
 		T(test_rate_30_wan),
+		T(test_rate_platform_policy),
 		T(test_rate_without_principal),
 		T(test_rate_score_approved),
 		T(test_log_last_three),

@@ -265,6 +265,17 @@ static size_t count_cmd(const char *pat)
 	return n;
 }
 
+/* Position in the command log of the Nth (from 0) match, or MAX_LOG. */
+static size_t cmd_index(const char *pat, size_t nth)
+{
+	size_t i;
+
+	for (i = 0; i < f.n_log; i++)
+		if (rule_match(pat, f.log[i]) && nth-- == 0)
+			return i;
+	return MAX_LOG;
+}
+
 static ssize_t find_cmd(const char *pat, size_t from)
 {
 	size_t i;
@@ -1088,6 +1099,11 @@ static void test_cmti_reads_index(void **state)
 	fake_add("AT+CMGR=3", cmgr_reply, 0);
 	r.delete_in_cb = true;
 	start_ready();
+	/* the listing that confirms index 3 holds what AT+CMGR gave */
+	snprintf(cmgl_reply, sizeof(cmgl_reply),
+		 "\r\n+CMGL: 3,1,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000003", "JF 1001"));
+	fake_add("AT+CMGL=4", cmgl_reply, 0);
 	fake_write("\r\n+CMTI: \"SM\",3\r\n");
 	pump();
 	assert_int_equal(count_cmd("AT+CMGR=3"), 1);
@@ -1095,6 +1111,69 @@ static void test_cmti_reads_index(void **state)
 	assert_int_equal(r.msgs[0].index, 3);
 	assert_string_equal(r.msgs[0].text, "JF 1001");
 	assert_int_equal(count_cmd("AT+CMGD=3"), 1);
+	assert_true(cmd_index("AT+CMGL=4", 1) < cmd_index("AT+CMGD=3", 0));
+	assert_int_equal(r.n_msgs, 1);		/* not handed up twice */
+}
+
+/*
+ * A modem that answers AT+CMGR=3 with another message's PDU (issue 8):
+ * index 3 is not deleted; the listing shows what it really holds, which
+ * is handed up, and deleted once the owner committed it.
+ */
+static void test_cmgr_other_pdu_not_deleted(void **state)
+{
+	(void)state;
+	snprintf(cmgr_reply, sizeof(cmgr_reply),
+		 "\r\n+CMGR: 0,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000007", "JF 7"));
+	fake_add("AT+CMGR=3", cmgr_reply, 0);
+	r.delete_in_cb = true;
+	start_ready();
+	snprintf(cmgl_reply, sizeof(cmgl_reply),
+		 "\r\n+CMGL: 3,0,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000003", "JF 3"));
+	fake_add("AT+CMGL=4", cmgl_reply, 1);
+	fake_write("\r\n+CMTI: \"SM\",3\r\n");
+	pump();
+	assert_int_equal(r.n_msgs, 2);
+	assert_string_equal(r.msgs[0].text, "JF 7");	/* what CMGR said */
+	assert_int_equal(r.msgs[1].index, 3);
+	assert_string_equal(r.msgs[1].text, "JF 3");	/* what is there */
+	assert_non_null(strstr(r.logtext, "another message"));
+	/* deleted only after the second hand-up, from the listing */
+	assert_int_equal(count_cmd("AT+CMGD=3"), 1);
+	assert_true(cmd_index("AT+CMGL=4", 1) < cmd_index("AT+CMGD=3", 0));
+}
+
+/*
+ * A failed AT+CMGD (issue 8): the storage is listed again after 1 s,
+ * 2 s, ... and the index deleted from there while it holds the same PDU,
+ * not left until the health check after next.
+ */
+static void test_cmgd_failure_retried(void **state)
+{
+	(void)state;
+	snprintf(cmgl_reply, sizeof(cmgl_reply),
+		 "\r\n+CMGL: 1,0,,24\r\n%s\r\n\r\nOK\r\n",
+		 deliver_hex("+8613800000001", "JF"));
+	fake_add("AT+CMGD=1", "\r\n+CMS ERROR: 500\r\n", 2);
+	fake_add("AT+CMGL=4", cmgl_reply, 3);
+	r.delete_in_cb = true;
+	start_ready();
+	assert_int_equal(r.n_msgs, 1);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 1);	/* failed */
+	advance(900);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 1);
+	advance(200);					/* 1 s: listed, again */
+	assert_int_equal(count_cmd("AT+CMGD=1"), 2);	/* failed */
+	advance(1500);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 2);
+	advance(600);					/* 2 s later */
+	assert_int_equal(count_cmd("AT+CMGD=1"), 3);	/* OK */
+	assert_int_equal(r.n_msgs, 1);			/* never re-handed */
+	advance(60000);
+	assert_int_equal(count_cmd("AT+CMGD=1"), 3);
+	assert_int_equal(count_cmd("AT+CMGL=4"), 3);
 }
 
 static void test_cmti_duplicate_not_reread(void **state)
@@ -1483,6 +1562,68 @@ static void test_ussd_ucs2_reply(void **state)
 	assert_int_equal(modem_ussd(m, "*100#;", cb_ussd, NULL), -EINVAL);
 }
 
+/* The +CUSD: line may come inside the response, before the OK. */
+static void test_ussd_reply_before_ok(void **state)
+{
+	(void)state;
+	fake_add("AT+CUSD=1,*",
+		 "\r\n+CUSD: 0,\"Balance 12.50 yuan\",15\r\n\r\nOK\r\n", 0);
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_int_equal(r.ussd_err, 0);
+	assert_string_equal(r.ussd_text, "Balance 12.50 yuan");
+	assert_int_equal(count_cmd("AT+CUSD=2"), 0);	/* m=0: closed */
+	/* the next request is accepted at once */
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+}
+
+/* A menu (m=1) is delivered and the session released with AT+CUSD=2. */
+static void test_ussd_menu_released(void **state)
+{
+	(void)state;
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+	pump();
+	fake_write("\r\n+CUSD: 1,\"1 Balance 2 Data\",15\r\n");
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_string_equal(r.ussd_text, "1 Balance 2 Data");
+	assert_int_equal(count_cmd("AT+CUSD=2"), 1);
+}
+
+/* Huawei sticks want and give packed GSM 7-bit hex (DCS 15). */
+static void test_ussd_packed_gsm7(void **state)
+{
+	(void)state;
+	fake_add("AT+CGMI", "\r\nhuawei\r\n\r\nOK\r\n", 0);
+	fake_add("AT^CURC=0", "\r\nOK\r\n", 0);
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*100#", cb_ussd, NULL), 0);
+	pump();
+	assert_int_equal(count_cmd("AT+CUSD=1,\"AA180C3602\",15"), 1);
+	fake_write("\r\n+CUSD: 0,\"C2303BEC1E97413199AB0603E5EB6137\",15"
+		   "\r\n");
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_int_equal(r.ussd_err, 0);
+	assert_string_equal(r.ussd_text, "Balance 12.50 yuan");
+}
+
+/* +CUSD: 4 (operation not supported) fails the request. */
+static void test_ussd_not_supported(void **state)
+{
+	(void)state;
+	start_ready();
+	assert_int_equal(modem_ussd(m, "*999#", cb_ussd, NULL), 0);
+	pump();
+	fake_write("\r\n+CUSD: 4\r\n");
+	pump();
+	assert_int_equal(r.ussd_calls, 1);
+	assert_int_equal(r.ussd_err, -EOPNOTSUPP);
+}
+
 static void test_ussd_timeout(void **state)
 {
 	(void)state;
@@ -1513,6 +1654,10 @@ int main(void)
 		T(test_cnum_ucs2_when_charset_refused),
 		T(test_cnum_kept_for_same_sim_only),
 		T(test_bringup_smsc_and_huawei_quirk),
+		T(test_ussd_reply_before_ok),
+		T(test_ussd_menu_released),
+		T(test_ussd_packed_gsm7),
+		T(test_ussd_not_supported),
 		T(test_bringup_modem_booting_with_echo),
 		T(test_bringup_silent_modem_is_lost),
 		T(test_registration_wait),
@@ -1528,6 +1673,8 @@ int main(void)
 		T(test_sweep_one_batch_no_delete),
 		T(test_undecodable_passed_up_not_deleted),
 		T(test_cmti_reads_index),
+		T(test_cmgr_other_pdu_not_deleted),
+		T(test_cmgd_failure_retried),
 		T(test_cmti_duplicate_not_reread),
 		T(test_cmti_inside_other_response),
 		T(test_sweep_skips_held_index),

@@ -893,6 +893,104 @@ static void test_malformed_table(void **state)
 	assert_int_equal(pdu_decode(NULL, 0, true, &P, &why), -EINVAL);
 }
 
+/* ---- lenient decoding (issue 8, item 12) -------------------------------- */
+
+static void test_lenient_repairs(void **state)
+{
+	static const struct {
+		const char *hex;
+		unsigned repairs;
+		const char *text;
+	} t[] = {
+		/* non-BCD digit in the timestamp: text kept, stamp absent */
+		{ "040B911346610089F6000020806291A314080141", PDU_REPAIR_TIMESTAMP,
+		  "A" },
+		/* month 13, and a bad time zone digit */
+		{ "040B911346610089F60000203162917314080141", PDU_REPAIR_TIMESTAMP,
+		  "A" },
+		{ "040B911346610089F60000208062917314A00141", PDU_REPAIR_TIMESTAMP,
+		  "A" },
+		/* GSM 7-bit: 9 septets announced, 5 octets present */
+		{ "040B911346610089F600002080629173140809C8F71D1496",
+		  PDU_REPAIR_UDL, "How a" },
+		/* UCS-2: 3 octets, 积 and half a character */
+		{ "040B911346610089F60008208062917314080379EF52",
+		  PDU_REPAIR_UCS2_ODD, "积" },
+		/* UCS-2: 0x80 octets announced, 积分 present */
+		{ "040B911346610089F600082080629173140880" "79EF520600",
+		  PDU_REPAIR_UDL | PDU_REPAIR_UCS2_ODD, "积分" },
+		/* all three */
+		{ "040B911346610089F6000820806291A3140807" "79EF520600",
+		  PDU_REPAIR_TIMESTAMP | PDU_REPAIR_UDL | PDU_REPAIR_UCS2_ODD,
+		  "积分" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		why = NULL;
+		/* strict decoding refuses each of them */
+		assert_int_equal(pdu_decode_hex(t[i].hex, false, &P, &why),
+				 -EBADMSG);
+		why = NULL;
+		if (pdu_decode_hex_lenient(t[i].hex, false, &P, &why))
+			print_error("row %zu: %s\n", i, why ? why : "?");
+		assert_int_equal(pdu_decode_hex_lenient(t[i].hex, false, &P,
+							&why), 0);
+		assert_int_equal(P.repairs, t[i].repairs);
+		assert_string_equal(P.text, t[i].text);
+		assert_string_equal(P.addr, "+31641600986");
+		assert_non_null(why);
+		assert_string_equal(why, pdu_repair_text(t[i].repairs));
+		assert_int_equal(P.scts.present,
+				 !(t[i].repairs & PDU_REPAIR_TIMESTAMP));
+		assert_int_equal(strlen(P.scts.raw), 14);
+	}
+	assert_string_equal(pdu_repair_text(PDU_REPAIR_TIMESTAMP |
+					    PDU_REPAIR_UCS2_ODD),
+			    "unreadable timestamp, odd UCS-2 length");
+}
+
+static void test_lenient_keeps_errors(void **state)
+{
+	static const char *const hex[] = {
+		"040B911346610089F60000208062",		/* truncated stamp */
+		"040B911346610089F6000020806291731408A1", /* > 160 septets */
+		"040B911346610089F60000208062917314080041", /* empty: fine */
+		"440B911346610089F6000420806291731408051000030102", /* UDH lies */
+		"040B911346610089F600002080629173140880",	/* nothing there */
+		/* a status report with a bad stamp is not repaired */
+		"06D60B911326880736F411101171955140111011719A714000",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+		int strict = pdu_decode_hex(hex[i], false, &P, &why);
+		int lenient = pdu_decode_hex_lenient(hex[i], false, &P, &why);
+
+		if (!strict) {
+			/* accepted by both, nothing repaired */
+			assert_int_equal(lenient, 0);
+			assert_int_equal(P.repairs, 0);
+			assert_null(why);
+			continue;
+		}
+		if (lenient != strict)
+			print_error("row %zu: %d vs %d\n", i, lenient, strict);
+		assert_int_equal(lenient, strict);
+		assert_non_null(why);
+	}
+	/* a good PDU: same as strict, no repairs, no reason */
+	why = "x";
+	assert_int_equal(pdu_decode_hex_lenient(
+		"040B911346610089F60000208062917314080141", false, &P, &why), 0);
+	assert_int_equal(P.repairs, 0);
+	assert_null(why);
+	assert_string_equal(P.text, "A");
+	assert_true(P.scts.present);
+}
+
 /* Every prefix of a valid PDU is rejected cleanly, never read past. */
 static void test_truncation_sweep(void **state)
 {
@@ -1146,6 +1244,8 @@ int main(void)
 		cmocka_unit_test(test_encode_status_report),
 		cmocka_unit_test(test_count_parts),
 		cmocka_unit_test(test_malformed_table),
+		cmocka_unit_test(test_lenient_repairs),
+		cmocka_unit_test(test_lenient_keeps_errors),
 		cmocka_unit_test(test_truncation_sweep),
 		cmocka_unit_test(test_property_roundtrip),
 		cmocka_unit_test(test_property_random_bytes),

@@ -14,6 +14,7 @@
 #include "gateway/loan.h"
 #include "gateway/reply.h"
 #include "gateway/text.h"
+#include "util/utf8.h"
 
 static const struct reply_ctx zh1 = { REPLY_ZH, 1, 480 };
 static const struct reply_ctx zh2 = { REPLY_ZH, 2, 480 };
@@ -47,7 +48,7 @@ static bool valid_utf8(const char *s)
 	uint32_t cp;
 
 	while (pos < len) {
-		c = text_utf8_next(s + pos, len - pos, &cp);
+		c = utf8_decode(s + pos, len - pos, &cp);
 		if (c == 0)
 			return false;
 		pos += c;

@@ -6,6 +6,7 @@
  * Every test works on its own database in a mkdtemp directory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -325,6 +327,18 @@ static void test_power_cut_mid_transaction(void **state)
 	unlink(to);
 }
 
+/* Undo the sync migration (3 -> 4, issue 10) on a current database;
+ * SYNC_FROM is the schema version before it. */
+#define SYNC_FROM "3"
+#define UNDO_SYNC \
+	"DROP TABLE sync_rejected; DROP TABLE sync_bundles;" \
+	"DROP TABLE loan_policy; ALTER TABLE events DROP COLUMN ref;" \
+	"ALTER TABLE events DROP COLUMN household;" \
+	"ALTER TABLE events DROP COLUMN points;" \
+	"ALTER TABLE events DROP COLUMN state;" \
+	"ALTER TABLE events DROP COLUMN actor;" \
+	"ALTER TABLE events DROP COLUMN text;"
+
 /* A version 1 database (the first release) is migrated to the current. */
 static void test_migrate_from_v1(void **state)
 {
@@ -334,7 +348,7 @@ static void test_migrate_from_v1(void **state)
 
 	store_close(f->st);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP INDEX outbox_parts_queued;"
+	assert_int_equal(sqlite3_exec(db, UNDO_SYNC "DROP INDEX outbox_parts_queued;"
 				      "PRAGMA user_version = 1", NULL, NULL,
 				      NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -559,19 +573,52 @@ struct evs {
 	char id[8][40];
 };
 
-static int collect_event(const char *id, const char *type, const char *at,
-			 const char *body, void *data)
+static int collect_event(const struct store_event *ev, void *data)
 {
 	struct evs *e = data;
 
-	assert_int_equal(strlen(at), 20);
+	assert_int_equal(strlen(ev->at), 20);
 	if (e->n < 8) {
-		snprintf(e->type[e->n], 32, "%s", type);
-		snprintf(e->body[e->n], 512, "%s", body);
-		snprintf(e->id[e->n], 40, "%s", id);
+		snprintf(e->type[e->n], 32, "%s", ev->type);
+		snprintf(e->body[e->n], 512,
+			 "record=%s household=%s points=%lld status=%s by=%s"
+			 " text=%s", ev->ref ? ev->ref : "",
+			 ev->household ? ev->household : "(null)", ev->points,
+			 ev->state ? ev->state : "", ev->actor ? ev->actor : "",
+			 ev->text ? ev->text : "");
+		snprintf(e->id[e->n], 40, "%s", ev->id);
 	}
 	e->n++;
 	return 0;
+}
+
+/* A database from before the sync migration, with JSON event bodies:
+ * the migration moves them into columns (jifen-sync builds the JSON). */
+static void test_migrate_events_to_columns(void **state)
+{
+	struct fx *f = *state;
+	struct evs e = { 0 };
+	sqlite3 *db;
+	int err = 0;
+
+	store_close(f->st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_SYNC
+		"INSERT INTO events(id, type, at, body) VALUES('e1',"
+		" 'record.review', '2026-11-28T01:00:00Z', '{\"record\":\"g1\","
+		"\"decision\":\"approved\",\"by\":\"+8613900000009\","
+		"\"reason\":\"\"}');"
+		"PRAGMA user_version = " SYNC_FROM, NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	f->st = store_open(f->path, &err);
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.body[0], "record=g1 "));
+	assert_non_null(strstr(e.body[0], "status=approved"));
+	assert_non_null(strstr(e.body[0], "by=+8613900000009"));
 }
 
 static void test_record_add_event(void **state)
@@ -591,9 +638,9 @@ static void test_record_add_event(void **state)
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.type[0], "record.new");
-	assert_non_null(strstr(e.body[0], "\"household\":\"H01\""));
-	assert_non_null(strstr(e.body[0], "\"points\":5"));
-	assert_non_null(strstr(e.body[0], "\"status\":\"pending\""));
+	assert_non_null(strstr(e.body[0], "household=H01 "));
+	assert_non_null(strstr(e.body[0], "points=5 "));
+	assert_non_null(strstr(e.body[0], "status=pending"));
 	assert_non_null(strstr(e.body[0], r.gid));
 	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM audit WHERE "
 				   "action = 'record.add'"), 1);
@@ -653,8 +700,8 @@ static void test_review_approve(void **state)
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.type[1], "record.review");
-	assert_non_null(strstr(e.body[1], "\"decision\":\"approved\""));
-	assert_non_null(strstr(e.body[1], "\"by\":\"+8613900000009\""));
+	assert_non_null(strstr(e.body[1], "status=approved"));
+	assert_non_null(strstr(e.body[1], "by=+8613900000009"));
 	assert_non_null(strstr(e.body[1], r.gid));
 	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM reviews"), 1);
 }
@@ -997,9 +1044,9 @@ static void test_matters(void **state)
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.type[0], "matter.new");
 	assert_non_null(strstr(e.body[0], gid));
-	assert_non_null(strstr(e.body[0], "\"phone\":\"+8613800000001\""));
+	assert_non_null(strstr(e.body[0], "by=+8613800000001"));
 	assert_non_null(strstr(e.body[0], "路灯坏了"));
-	assert_non_null(strstr(e.body[1], "\"household\":null"));
+	assert_non_null(strstr(e.body[1], "household=(null)"));
 	assert_int_equal(store_matter_add(f->st, "H01", "13800000001", "", T0,
 					  &t1, NULL), -EINVAL);
 }
@@ -1046,8 +1093,8 @@ static void test_events_unsent_delete(void **state)
 		add_record(f->st, "H01", i + 1, STORE_PENDING);
 	assert_int_equal(store_events_unsent(f->st, 3, collect_event, &e), 0);
 	assert_int_equal(e.n, 3);
-	assert_non_null(strstr(e.body[0], "\"points\":1"));
-	assert_non_null(strstr(e.body[2], "\"points\":3"));
+	assert_non_null(strstr(e.body[0], "points=1 "));
+	assert_non_null(strstr(e.body[2], "points=3 "));
 	assert_string_not_equal(e.id[0], e.id[1]);
 	ids[0] = e.id[0];
 	ids[1] = e.id[1];
@@ -1056,7 +1103,7 @@ static void test_events_unsent_delete(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(store_events_unsent(f->st, 10, collect_event, &e), 0);
 	assert_int_equal(e.n, 3);
-	assert_non_null(strstr(e.body[0], "\"points\":3"));
+	assert_non_null(strstr(e.body[0], "points=3 "));
 }
 
 static void test_status_and_state_kv(void **state)
@@ -1238,6 +1285,237 @@ static void test_inbox_late_part(void **state)
 	store_inbox_msg_release(&m);
 	/* a redelivered first part is a duplicate, not a new message */
 	assert_int_equal(store_inbox_add(f->st, p, 1, T0 + 1400, NULL), 0);
+	assert_int_equal(store_inbox_next_ready(f->st, T0 + 9999, 600, &m),
+			 -ENOENT);
+}
+
+/* ---- reliability (issue 8) ------------------------------------------------ */
+
+static void unlink_f(const char *fmt, const char *path)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), fmt, path);
+	unlink(p);
+}
+
+static void test_open_no_create_refuses_missing_and_empty(void **state)
+{
+	struct fx *f = *state;
+	char path[200], why[256];
+	struct store *st;
+	int err = 0, fd;
+
+	snprintf(path, sizeof(path), "%s/missing.db", f->dir);
+	st = store_open_flags(path, 0, why, sizeof(why), &err);
+	assert_null(st);
+	assert_int_equal(err, -ENOENT);
+	assert_non_null(strstr(why, "no database at"));
+	assert_int_equal(access(path, F_OK), -1);	/* not created */
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	st = store_open_flags(path, STORE_CHECK, why, sizeof(why), &err);
+	assert_null(st);
+	assert_int_equal(err, -ENOENT);
+	assert_non_null(strstr(why, "empty"));
+	st = store_open_flags(path, STORE_CREATE, why, sizeof(why), &err);
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	unlink(path);
+	unlink_f("%s-wal", path);
+	unlink_f("%s-shm", path);
+}
+
+static void test_lock_one_daemon(void **state)
+{
+	struct fx *f = *state;
+	struct store *a, *b, *c;
+	char why[256], pid[32];
+	int err = 0;
+
+	a = store_open_flags(f->path, STORE_LOCK, why, sizeof(why), &err);
+	assert_non_null(a);
+	b = store_open_flags(f->path, STORE_LOCK, why, sizeof(why), &err);
+	assert_null(b);
+	assert_int_equal(err, -EBUSY);
+	snprintf(pid, sizeof(pid), "pid %ld", (long)getpid());
+	assert_non_null(strstr(why, pid));
+	/* jifenctl (no lock) still opens it */
+	c = store_open_flags(f->path, 0, why, sizeof(why), &err);
+	assert_non_null(c);
+	store_close(c);
+	store_close(a);
+	b = store_open_flags(f->path, STORE_LOCK, why, sizeof(why), &err);
+	assert_non_null(b);
+	store_close(b);
+	unlink_f("%s.lock", f->path);
+}
+
+static void test_file_gone_and_replaced(void **state)
+{
+	struct fx *f = *state;
+	char other[200];
+	int fd;
+
+	assert_false(store_file_gone(f->st));
+	snprintf(other, sizeof(other), "%s.moved", f->path);
+	assert_int_equal(rename(f->path, other), 0);
+	assert_true(store_file_gone(f->st));		/* path empty */
+	fd = open(f->path, O_CREAT | O_WRONLY, 0600);	/* another file */
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(store_file_gone(f->st));
+	unlink(f->path);
+	assert_int_equal(rename(other, f->path), 0);
+	assert_false(store_file_gone(f->st));
+	assert_int_equal(unlink(f->path), 0);
+	assert_true(store_file_gone(f->st));		/* link count 0 */
+}
+
+static void test_quick_check_and_corruption(void **state)
+{
+	struct fx *f = *state;
+	char why[256];
+	struct store *st;
+	sqlite3 *db;
+	int err = 0, fd, i;
+	off_t size;
+
+	assert_int_equal(store_quick_check(f->st, why, sizeof(why)), 0);
+	assert_false(store_corruption_seen(f->st));
+	assert_int_equal(store_household_upsert(f->st, "H01", "x", T0, NULL), 0);
+	store_close(f->st);
+	f->st = NULL;
+	/* fold the WAL in, then write garbage over every page but the first */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	fd = open(f->path, O_RDWR);
+	assert_true(fd >= 0);
+	size = lseek(fd, 0, SEEK_END);
+	for (i = 4096; i < size; i += 4096)
+		assert_int_equal(pwrite(fd, "garbage!garbage!garbage!", 24,
+					i), 24);
+	close(fd);
+	st = store_open_flags(f->path, STORE_CHECK, why, sizeof(why), &err);
+	assert_null(st);
+	assert_int_equal(err, -EUCLEAN);
+	assert_non_null(strstr(why, "database is corrupt: "));
+	/* not a database at all */
+	fd = open(f->path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(write(fd, "0123456789abcdef0123456789abcdef"
+				       "0123456789abcdef0123456789abcdef",
+				       64), 64);
+	close(fd);
+	st = store_open_flags(f->path, 0, why, sizeof(why), &err);
+	assert_null(st);
+	assert_int_equal(err, -EUCLEAN);
+	assert_non_null(strstr(why, "database is corrupt: "));
+	f->st = store_open_flags(f->path, 0, why, sizeof(why), &err);
+	assert_null(f->st);
+	unlink(f->path);
+	f->st = store_open(f->path, &err);	/* for teardown */
+	assert_non_null(f->st);
+}
+
+static void test_backup_and_rotate(void **state)
+{
+	struct fx *f = *state;
+	char dest[200], out[300], p[300];
+	struct store *b;
+	int err = 0, i;
+
+	assert_int_equal(store_household_upsert(f->st, "H01", "x", T0, NULL), 0);
+	snprintf(dest, sizeof(dest), "%s/copy.db", f->dir);
+	assert_int_equal(store_backup(f->st, dest), 0);
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(dest, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
+	b = store_open_flags(dest, STORE_CHECK, NULL, 0, &err);
+	assert_non_null(b);
+	store_close(b);
+	unlink(dest);
+	unlink_f("%s-wal", dest);
+	unlink_f("%s-shm", dest);
+	assert_int_equal(store_backup(f->st, "/nonexistent/dir/x.db"), -ENOENT);
+	/* nine days of daily backups, seven kept, today's written once */
+	for (i = 0; i < 9; i++) {
+		assert_int_equal(store_backup_rotate(f->st, T0 + i * DAY, 7, out,
+						     sizeof(out)), 0);
+		assert_int_equal(access(out, F_OK), 0);
+	}
+	assert_int_equal(store_backup_rotate(f->st, T0 + 8 * DAY + 60, 7, NULL,
+					     0), 0);
+	for (i = 0; i < 9; i++) {
+		struct tm tm;
+		time_t t = (time_t)(T0 + i * DAY);
+		char day[16];
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y%m%d", &tm);
+		snprintf(p, sizeof(p), "%s.backup-%s", f->path, day);
+		assert_int_equal(access(p, F_OK) == 0, i >= 2);
+		unlink(p);
+	}
+	assert_int_equal(store_backup_rotate(f->st, T0, 0, NULL, 0), -EINVAL);
+}
+
+static void test_clamp_future(void **state)
+{
+	struct fx *f = *state;
+	struct store_inbox_part p = part("13800000001", "积分", 0, 0, 0);
+	struct store_inbox_msg m;
+	bool seen;
+	long n = 0;
+
+	/* stored while the clock ran two years ahead */
+	assert_int_equal(store_inbox_add(f->st, &p, 1, T0 + 730 * DAY, NULL), 0);
+	assert_int_equal(store_inbox_next_ready(f->st, T0 + 730 * DAY, 600, &m),
+			 0);
+	assert_int_equal(store_inbox_done(f->st, &m, T0 + 730 * DAY), 0);
+	store_inbox_msg_release(&m);
+	assert_int_equal(store_inbox_seen_recently(f->st, "13800000001", "积分",
+						   T0 + 3600 - 600, &seen), 0);
+	assert_true(seen);	/* "seen" an hour later: the bug */
+	assert_int_equal(store_clamp_future(f->st, T0, &n), 0);
+	assert_true(n >= 2);
+	assert_int_equal(store_inbox_seen_recently(f->st, "13800000001", "积分",
+						   T0 + 3600 - 600, &seen), 0);
+	assert_false(seen);
+	assert_int_equal(store_clamp_future(f->st, T0, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_inbox_second_copy_of_a_part(void **state)
+{
+	struct fx *f = *state;
+	struct store_inbox_part p[3];
+	struct store_inbox_msg m;
+
+	p[0] = part("13800000001", "积", 9, 2, 1);
+	p[1] = part("13800000001", "明", 9, 2, 1);	/* another seq 1 */
+	p[2] = part("13800000001", "分", 9, 2, 2);
+	assert_int_equal(store_inbox_add(f->st, p, 3, T0, NULL), 0);
+	assert_int_equal(store_inbox_next_ready(f->st, T0, 600, &m), 0);
+	assert_string_equal(m.text, "积分");
+	assert_false(m.incomplete);
+	assert_int_equal(store_inbox_done(f->st, &m, T0), 0);
+	store_inbox_msg_release(&m);
+	/* the copy never comes up on its own, not even after the deadline */
+	assert_int_equal(store_inbox_next_ready(f->st, T0 + 9999, 600, &m),
+			 -ENOENT);
+	assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM inbox WHERE "
+				   "processed_at IS NOT NULL"), 3);
+	/* a late copy after processing: the same */
+	p[0] = part("13800000001", "积!", 9, 2, 1);
+	assert_int_equal(store_inbox_add(f->st, p, 1, T0 + 60, NULL), 0);
 	assert_int_equal(store_inbox_next_ready(f->st, T0 + 9999, 600, &m),
 			 -ENOENT);
 }
@@ -1736,6 +2014,7 @@ int main(void)
 		T(test_reopen_idempotent),
 		T(test_refuse_newer_schema),
 		T(test_migrate_from_v1),
+		T(test_migrate_events_to_columns),
 		T(test_power_cut_mid_transaction),
 		T(test_two_handles_wal),
 		T(test_household_upsert),
@@ -1768,6 +2047,13 @@ int main(void)
 		T(test_inbox_incomplete_after_deadline),
 		T(test_inbox_late_part),
 		T(test_inbox_bounded_parts),
+		T(test_open_no_create_refuses_missing_and_empty),
+		T(test_lock_one_daemon),
+		T(test_file_gone_and_replaced),
+		T(test_quick_check_and_corruption),
+		T(test_backup_and_rotate),
+		T(test_clamp_future),
+		T(test_inbox_second_copy_of_a_part),
 		T(test_inbox_seen_recently_and_counts),
 		T(test_hint_budget),
 		T(test_outbox_single_lifecycle),

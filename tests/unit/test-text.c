@@ -167,25 +167,6 @@ static void test_copy(void **state)
 	assert_int_equal(text_copy(d, 0, "ok"), 0);
 }
 
-static void test_utf8_codec(void **state)
-{
-	char b[4];
-	uint32_t cp = 0;
-
-	(void)state;
-	assert_int_equal(text_utf8_put(0x79EF, b), 3);
-	assert_int_equal(text_utf8_next(b, 3, &cp), 3);
-	assert_int_equal(cp, 0x79EF);
-	assert_int_equal(text_utf8_next(b, 2, &cp), 0);	/* truncated */
-	assert_int_equal(text_utf8_put(0x1F600, b), 4);
-	assert_int_equal(text_utf8_next(b, 4, &cp), 4);
-	assert_int_equal(cp, 0x1F600);
-	assert_int_equal(text_utf8_put(0xD800, b), 0);
-	assert_int_equal(text_utf8_put(0x110000, b), 0);
-	assert_int_equal(text_utf8_next("\xf5\x80\x80\x80", 4, &cp), 0);
-	assert_int_equal(text_utf8_next("", 0, &cp), 0);
-}
-
 static void test_clean(void **state)
 {
 	static const struct {
@@ -222,7 +203,6 @@ int main(void)
 		cmocka_unit_test(test_sms_units),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_copy),
-		cmocka_unit_test(test_utf8_codec),
 		cmocka_unit_test(test_clean),
 	};
 

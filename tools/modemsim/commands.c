@@ -159,8 +159,8 @@ static bool cmd_ucs2_to_ascii(const char *in, char *out, size_t size)
 	if (n % 4 || !sim_is_hex(in, n))
 		return false;
 	for (i = 0; i < n; i += 4) {
-		int v = (sim_hexval(in[i]) << 12) | (sim_hexval(in[i + 1]) << 8) |
-			(sim_hexval(in[i + 2]) << 4) | sim_hexval(in[i + 3]);
+		int v = (hex_val(in[i]) << 12) | (hex_val(in[i + 1]) << 8) |
+			(hex_val(in[i + 2]) << 4) | hex_val(in[i + 3]);
 
 		if (v < 0x20 || v > 0x7e || k + 1 >= size)
 			return false;
@@ -218,8 +218,8 @@ static bool cmd_unpack_ascii(const char *hex, char *out, size_t size)
 	if (strlen(hex) % 2 || len > sizeof(bytes))
 		return false;
 	for (i = 0; i < len; i++)
-		bytes[i] = (uint8_t)(sim_hexval(hex[2 * i]) << 4 |
-				     sim_hexval(hex[2 * i + 1]));
+		bytes[i] = (uint8_t)(hex_val(hex[2 * i]) << 4 |
+				     hex_val(hex[2 * i + 1]));
 	n = len * 8 / 7;
 	if (gsm7_unpack(bytes, len, 0, n, septets) < 0)
 		return false;
@@ -548,6 +548,18 @@ static void cmd_cmgr(struct sim *s, struct cmd *c, struct buf *r)
 		else
 			cmd_cms(s, r, 321);
 		return;
+	}
+	if (s->faults[F_CMGR_OTHER].count) {
+		/* a buggy modem: another stored message's PDU for index i */
+		int j;
+
+		for (j = 0; j < s->capacity; j++)
+			if (j != i && s->slots[j].used)
+				break;
+		if (j < s->capacity) {
+			s->faults[F_CMGR_OTHER].count--;
+			sl = &s->slots[j];
+		}
 	}
 	buf_printf(r, "\r\n+CMGR: %d,,%zu\r\n%s\r\n", sl->stat, sl->tpdu_len,
 		   sl->hex);

@@ -19,7 +19,7 @@
 
 static const char *const fault_names[F_COUNT] = {
 	"noanswer", "garbage", "cms_error", "cmgs_noprompt", "urc_in_prompt",
-	"hangup", "slow", "error", "urc_in_list",
+	"hangup", "slow", "error", "urc_in_list", "cmgr_other",
 };
 
 /* ------------------------------------------------------------------ */

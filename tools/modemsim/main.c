@@ -115,20 +115,7 @@ bool sim_parse_int(const char *s, long lo, long hi, int *out)
  */
 void sim_norm_number(const char *in, char *out, size_t size)
 {
-	size_t n = strlen(in);
-	size_t i;
-	bool digits = n > 0;
-
-	for (i = 0; i < n; i++)
-		if (!isdigit((unsigned char)in[i]))
-			digits = false;
-	if (digits && n == 11 && in[0] == '1')
-		snprintf(out, size, "+86%s", in);
-	else if (digits && n == 13 && !strncmp(in, "86", 2))
-		snprintf(out, size, "+%s", in);
-	else if (digits && n == 15 && !strncmp(in, "0086", 4))
-		snprintf(out, size, "+%s", in + 2);
-	else
+	if (phone_normalize(in, out, size) < 0)
 		snprintf(out, size, "%s", in);
 }
 
@@ -143,14 +130,6 @@ bool sim_is_hex(const char *s, size_t n)
 	return true;
 }
 
-/* Value of one hex digit the caller has checked. */
-int sim_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return (toupper((unsigned char)c) - 'A') + 10;
-}
-
 /* TPDU length of a hex PDU that starts with the SMSC field. */
 size_t sim_tpdu_len(const char *hex)
 {
@@ -159,7 +138,7 @@ size_t sim_tpdu_len(const char *hex)
 
 	if (octets < 1)
 		return 0;
-	sc = sim_hexval(hex[0]) * 16 + sim_hexval(hex[1]);
+	sc = hex_val(hex[0]) * 16 + hex_val(hex[1]);
 	if (1 + sc > octets)
 		return octets;
 	return octets - 1 - sc;

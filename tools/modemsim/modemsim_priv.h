@@ -26,6 +26,8 @@
 #include <cjson/cJSON.h>
 
 #include "modem/pdu.h"
+#include "storage/phone.h"
+#include "util/hex.h"
 
 /* ------------------------------------------------------------------ */
 /* limits                                                               */
@@ -174,7 +176,7 @@ struct fault {
 
 enum fault_kind {
 	F_NOANSWER, F_GARBAGE, F_CMS_ERROR, F_NOPROMPT, F_URC_IN_PROMPT,
-	F_HANGUP, F_SLOW, F_ERROR, F_URC_IN_LIST, F_COUNT
+	F_HANGUP, F_SLOW, F_ERROR, F_URC_IN_LIST, F_CMGR_OTHER, F_COUNT
 };
 
 struct sim {
@@ -274,10 +276,10 @@ bool sim_prefix_ci(const char *s, const char *prefix);
 char *sim_strdup(const char *s);
 /* Parse a whole decimal integer in [lo,hi]; false on anything else. */
 bool sim_parse_int(const char *s, long lo, long hi, int *out);
-/* Normalise a phone number for matching (11-digit CN mobile -> +86...). */
+/* Normalise a phone number for matching as the daemon does
+ * (phone_normalize); anything else (letters, "+") is copied as is. */
 void sim_norm_number(const char *in, char *out, size_t size);
 bool sim_is_hex(const char *s, size_t n);
-int sim_hexval(char c);
 /* TPDU length of a hex PDU that starts with the SMSC field. */
 size_t sim_tpdu_len(const char *hex);
 
