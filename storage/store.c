@@ -836,14 +836,10 @@ struct store *store_open(const char *path, int *err)
 
 /* --- memory (appliance, issue 13) ------------------------------------ */
 
-int store_cache_limit(struct store *st, int kib)
+int store_memory_limit(int kib)
 {
-	char sql[64];
-	int r;
-
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
-	r = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
+	sqlite3_soft_heap_limit64((sqlite3_int64)kib * 1024);
+	return 0;
 }
 
 void store_close(struct store *st)

@@ -115,12 +115,14 @@ int store_backup_rotate(struct store *st, int64_t now, int keep, char *out,
 const char *store_path(const struct store *st);
 
 /*
- * store_cache_limit - hold at most @kib KiB of database pages in this
- * connection's page cache (SQLite's default is 2,000 KiB).  The daemon
+ * store_memory_limit - keep SQLite's heap (page caches, statements,
+ * schema) of this process near @kib KiB: SQLite recycles cached pages
+ * rather than grow past it (sqlite3_soft_heap_limit64).  The daemon
  * keeps it small: its queries walk indexes and the OS page cache holds
  * the file anyway, while the resident memory budget is 4 MiB (SPEC §11).
+ * Process-wide; call before opening.  0.
  */
-int store_cache_limit(struct store *st, int kib);
+int store_memory_limit(int kib);
 
 /* Finalize the cached statements and close.  NULL is allowed.  An open
  * transaction is rolled back. */
