@@ -105,7 +105,8 @@ JIFEND_SRCS	= jifend/jifend.c jifend/gw.c jifend/loop.c jifend/notify.c \
 		  $(AT_SRCS) $(PORT_SRCS) $(MODEM_SRCS) $(VILLAGE_SRCS)
 JIFENCTL_SRCS	= jifenctl/jifenctl.c jifenctl/ctl_pdu.c jifenctl/ctl_sim.c \
 		  jifenctl/ctl_store.c jifenctl/ctl_review.c jifenctl/ctl_web.c \
-		  jifenctl/ctl_sync.c $(VILLAGE_SRCS) $(CONSOLE_SRCS)
+		  jifenctl/ctl_sync.c jifenctl/ctl_village.c \
+		  $(VILLAGE_SRCS) $(CONSOLE_SRCS)
 SIM_SRCS	= tools/modemsim/main.c tools/modemsim/commands.c tools/modemsim/ctl.c \
 		  tools/modemsim/net.c tools/modemsim/profiles.c tools/modemsim/buf.c \
 		  storage/phone.c $(PDU_SRCS) $(AT_SRCS)
@@ -131,8 +132,9 @@ test-at_SRCS	= $(AT_SRCS)
 test-port_SRCS	= $(PORT_SRCS)
 test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
-test-store_SRCS	= $(STORAGE_SRCS)
-test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c gateway/hhimport.c
+test-store_SRCS	= $(STORAGE_SRCS) $(UTIL_SRCS)
+test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c gateway/hhimport.c \
+		      $(UTIL_SRCS)
 test-text_SRCS	= gateway/text.c $(UTIL_SRCS)
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
 test-loan_SRCS	= gateway/loan.c

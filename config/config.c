@@ -379,6 +379,25 @@ static bool check_quiet(const char *v, struct config *cfg, char *why,
 	return true;
 }
 
+/* committee.digest_time: "HH:MM" local, or "" for no digest */
+static bool check_digest(const char *v, struct config *cfg, char *why,
+			 size_t len)
+{
+	const char *p = v;
+	int at;
+
+	cfg->committee.digest_enabled = false;
+	cfg->committee.digest_minute = 0;
+	if (!*v)
+		return true;
+	if (!parse_hhmm(&p, &at) || *p)
+		return why_set(why, len, "must be \"HH:MM\" (00:00 to 23:59) "
+			       "or \"\" for no digest");
+	cfg->committee.digest_enabled = true;
+	cfg->committee.digest_minute = at;
+	return true;
+}
+
 static bool check_url(const char *v, struct config *cfg, char *why,
 		      size_t len)
 {
@@ -519,6 +538,7 @@ static const struct key keys[] = {
 	INT(sms, per_number_per_hour, 1, 1000),
 	INT(sms, unknown_replies_per_day, 0, 100),
 	STR(sms, quiet_hours, check_quiet, false),
+	INT(sms, broadcasts_per_day, 0, 100),
 	FLT(loan, base_rate, 0, 100),
 	ENUM(loan, mode, mode_names),
 	INT(loan, step_points, 1, 1000000),
@@ -527,6 +547,8 @@ static const struct key keys[] = {
 	FLT(loan, floor_rate, 0, 100),
 	ENUM(loan, score, score_names),
 	BOOL(committee, require_pin),
+	INT(committee, pin_tries, 1, 100),
+	STR(committee, digest_time, check_digest, false),
 	STR(sync, url, check_url, false),
 	STR(sync, token_file, check_text, false),
 	STR(sync, ca_file, check_text, false),
@@ -944,6 +966,11 @@ void config_defaults(struct config *out)
 	out->loan.floor_rate = 0.0;
 	out->loan.score = CONFIG_SCORE_FINAL;
 	out->committee.require_pin = false;
+	out->committee.pin_tries = 5;
+	strcpy(out->committee.digest_time, "08:30");
+	out->committee.digest_enabled = true;
+	out->committee.digest_minute = 8 * 60 + 30;
+	out->sms.broadcasts_per_day = 2;
 	out->sync.interval = 900;
 	out->ussd.low_balance = 5.0;
 	out->web.idle_exit = 300;

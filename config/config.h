@@ -100,6 +100,7 @@ struct config {
 		bool quiet_enabled;			/* false when "" */
 		int quiet_start;			/* minute, 0..1439 */
 		int quiet_end;				/* exclusive, may wrap */
+		int broadcasts_per_day;			/* 2, 0..100 (通知) */
 	} sms;
 	struct {
 		double base_rate;			/* 5.0 %, 0..100 */
@@ -112,6 +113,10 @@ struct config {
 	} loan;
 	struct {
 		bool require_pin;			/* false */
+		int pin_tries;				/* 5, 1..100 */
+		char digest_time[CONFIG_QUIET_SIZE];	/* "08:30", "" = off */
+		bool digest_enabled;			/* false when "" */
+		int digest_minute;			/* local, 0..1439 */
 	} committee;
 	struct {
 		char url[CONFIG_URL_SIZE];		/* "" = sync off */

@@ -10,6 +10,7 @@
  * cut from the original message at the cursor's mapped position.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gateway/cmd.h"
@@ -59,14 +60,54 @@ static const struct word zh_words[] = {
 	{ "驳回", CMD_REJECT, "驳回" },
 	{ "退订", CMD_STOP, "退订" },
 	{ "订阅", CMD_START, "订阅" },
+	{ "异议", CMD_OBJECT, "异议" },
+	{ "回复", CMD_REPLY, "回复" },
+	{ "办结", CMD_DONE, "办结" },
+	{ "通知", CMD_NOTICE, "通知" },
+	{ "确认发送", CMD_NOTICE_SEND, "确认发送" },
 	{ "申报", CMD_NOT_YET, "申报" },
-	{ "异议", CMD_NOT_YET, "异议" },
 	{ "兑换", CMD_NOT_YET, "兑换" },
 	{ "清单", CMD_NOT_YET, "清单" },
-	{ "通知", CMD_NOT_YET, "通知" },
 	{ "记分", CMD_NOT_YET, "记分" },
 	{ "核销", CMD_NOT_YET, "核销" },
 	{ "绑定", CMD_NOT_YET, "绑定" },
+};
+
+/*
+ * Synonyms: common phrasings of the commands (SPEC §6), matched like
+ * the command words (a prefix of the first word, longest wins).  Add
+ * phrasings here, not in code.
+ */
+static const struct word zh_phrases[] = {
+	{ "我的积分", CMD_POINTS, "积分" },
+	{ "我家积分", CMD_POINTS, "积分" },
+	{ "我家的积分", CMD_POINTS, "积分" },
+	{ "查我的积分", CMD_POINTS, "积分" },
+	{ "查一下积分", CMD_POINTS, "积分" },
+	{ "我有多少积分", CMD_POINTS, "积分" },
+	{ "我家有多少积分", CMD_POINTS, "积分" },
+	{ "多少积分", CMD_POINTS, "积分" },
+	{ "余额", CMD_POINTS, "积分" },
+	{ "积分明细", CMD_LOG, "明细" },
+	{ "我的明细", CMD_LOG, "明细" },
+	{ "积分记录", CMD_LOG, "明细" },
+	{ "记录", CMD_LOG, "明细" },
+	{ "贷款多少利息", CMD_RATE, "利率" },
+	{ "我的利率", CMD_RATE, "利率" },
+	{ "能贷多少", CMD_RATE, "利率" },
+	{ "怎么用", CMD_HELP, "帮助" },
+	{ "菜单", CMD_HELP, "帮助" },
+	{ "反映", CMD_SAY, "说事" },
+	{ "我要说事", CMD_SAY, "说事" },
+	{ "我要反映", CMD_SAY, "说事" },
+	{ "不同意", CMD_OBJECT, "异议" },
+	{ "有异议", CMD_OBJECT, "异议" },
+	{ "待审核", CMD_TODO, "待审" },
+	{ "审核", CMD_TODO, "待审" },
+	{ "同意", CMD_APPROVE, "确认" },
+	{ "通过", CMD_APPROVE, "确认" },
+	{ "取消订阅", CMD_STOP, "退订" },
+	{ "不要通知", CMD_STOP, "退订" },
 };
 
 /* Latin aliases and pinyin (lower case): whole words only. */
@@ -110,14 +151,24 @@ static const struct word latin_words[] = {
 	{ "dingyue", CMD_START, "订阅" },
 	{ "sb", CMD_NOT_YET, "申报" },
 	{ "shenbao", CMD_NOT_YET, "申报" },
-	{ "yy", CMD_NOT_YET, "异议" },
-	{ "yiyi", CMD_NOT_YET, "异议" },
+	{ "yy", CMD_OBJECT, "异议" },
+	{ "yiyi", CMD_OBJECT, "异议" },
+	{ "object", CMD_OBJECT, "异议" },
+	{ "hf", CMD_REPLY, "回复" },
+	{ "reply", CMD_REPLY, "回复" },
+	{ "huifu", CMD_REPLY, "回复" },
+	{ "bj", CMD_DONE, "办结" },
+	{ "done", CMD_DONE, "办结" },
+	{ "banjie", CMD_DONE, "办结" },
+	{ "qrfs", CMD_NOTICE_SEND, "确认发送" },
+	{ "send", CMD_NOTICE_SEND, "确认发送" },
 	{ "dh", CMD_NOT_YET, "兑换" },
 	{ "duihuan", CMD_NOT_YET, "兑换" },
 	{ "qd", CMD_NOT_YET, "清单" },
 	{ "qingdan", CMD_NOT_YET, "清单" },
-	{ "tz", CMD_NOT_YET, "通知" },
-	{ "tongzhi", CMD_NOT_YET, "通知" },
+	{ "tz", CMD_NOTICE, "通知" },
+	{ "tongzhi", CMD_NOTICE, "通知" },
+	{ "notice", CMD_NOTICE, "通知" },
 	{ "jl", CMD_NOT_YET, "记分" },
 	{ "hx", CMD_NOT_YET, "核销" },
 	{ "hexiao", CMD_NOT_YET, "核销" },
@@ -324,6 +375,105 @@ static void strip_reason_label(char *text, size_t size)
 	text_copy(text, size, tmp);
 }
 
+/*
+ * 确认 17 18 19 [PIN]: every record number (duplicates dropped), then an
+ * optional "PIN 1234"/"密码1234"; a trailing bare 4-8 digit number after
+ * at least one record number is taken as the PIN (pin_bare).
+ */
+static enum cmd_err parse_ids(const char *s, size_t n, size_t pos,
+			      struct cmd *out)
+{
+	struct tok t, last = { 0, 0, TOK_DIGIT };
+	bool last_added = false;
+	enum cmd_err e;
+	long id;
+	int i;
+
+	for (;;) {
+		if (out->nids && (!peek_tok(s, n, pos, &t) ||
+		    (t.cls != TOK_DIGIT && !(t.cls == TOK_OTHER &&
+		     (tok_prefix(s, &t, "编号") || tok_prefix(s, &t, "第"))))))
+			break;
+		if (out->nids && t.cls == TOK_DIGIT)
+			last = t;
+		e = parse_id(s, n, &pos, &id);
+		if (e != CMD_OK)
+			return e;
+		if (!out->nids) {
+			/* the first number can never be the PIN */
+			out->ids[out->nids++] = id;
+			continue;
+		}
+		for (i = 0; i < out->nids && out->ids[i] != id; i++)
+			;
+		last_added = i == out->nids;
+		if (!last_added)
+			continue;
+		if (out->nids == CMD_IDS_MAX)
+			return CMD_ERR_BAD_NUMBER;
+		out->ids[out->nids++] = id;
+	}
+	e = parse_pin(s, n, pos, out->pin);
+	if (e != CMD_OK || out->pin[0])
+		return e;
+	/* "确认 17 18 1234": a trailing bare PIN candidate */
+	if (last_added && last.end == pos && tok_len(&last) >= 4 &&
+	    tok_len(&last) <= 8) {
+		memcpy(out->pin, s + last.start, tok_len(&last));
+		out->pin[tok_len(&last)] = '\0';
+		out->pin_bare = true;
+		out->nids--;
+	}
+	return CMD_OK;
+}
+
+/* Matter number: "M12", "m 12", "#12", "编号12" or a bare "12". */
+static enum cmd_err parse_matter(const char *s, size_t n, size_t *pos,
+				 long *id)
+{
+	struct tok t;
+	size_t p = *pos;
+	enum cmd_err e;
+
+	if (peek_tok(s, n, p, &t) && t.cls == TOK_LATIN && tok_is(s, &t, "m"))
+		p = t.end;
+	e = parse_id(s, n, &p, id);
+	if (e != CMD_OK)
+		return CMD_ERR_NO_MATTER;
+	*pos = p;
+	return CMD_OK;
+}
+
+/* Notice code: the next word of digits or Latin letters, 4-8 long. */
+static enum cmd_err parse_code(const char *s, size_t n, size_t pos,
+			       char code[CMD_CODE_MAX])
+{
+	struct tok t;
+
+	if (!next_tok(s, n, &pos, &t) || t.cls == TOK_OTHER ||
+	    tok_len(&t) < 4 || tok_len(&t) >= CMD_CODE_MAX)
+		return CMD_ERR_NO_CODE;
+	memcpy(code, s + t.start, tok_len(&t));
+	code[tok_len(&t)] = '\0';
+	return CMD_OK;
+}
+
+/* 通知 text 1234: a last word of 4-8 digits is the PIN candidate. */
+static void trailing_pin(const char *s, size_t n, char pin[CMD_PIN_MAX])
+{
+	size_t e = n, b;
+
+	while (e > 0 && s[e - 1] == ' ')
+		e--;
+	b = e;
+	while (b > 0 && s[b - 1] >= '0' && s[b - 1] <= '9')
+		b--;
+	if (e - b < 4 || e - b > 8 || (b > 0 && s[b - 1] != ' '))
+		return;
+	memcpy(pin, s + b, e - b);
+	pin[e - b] = '\0';
+}
+
 enum unit {
 	UNIT_NONE,
 	UNIT_WAN,
@@ -499,6 +649,13 @@ static const struct word *match_first(const char *s, size_t n, size_t *pos,
 				best = &zh_words[i];
 			}
 		}
+		for (i = 0; i < ARRAY_SIZE(zh_phrases); i++) {
+			l = tok_prefix(s, &t, zh_phrases[i].w);
+			if (l > bestlen) {
+				bestlen = l;
+				best = &zh_phrases[i];
+			}
+		}
 		if (best)
 			*pos = t.start + bestlen;
 		return best;
@@ -506,7 +663,8 @@ static const struct word *match_first(const char *s, size_t n, size_t *pos,
 	return NULL;
 }
 
-int cmd_parse(const char *sms, size_t len, struct cmd *out)
+/* NESTED: already inside a "回复 ..." re-read (at most one level). */
+static int parse(const char *sms, size_t len, struct cmd *out, bool nested)
 {
 	char norm[NORM_MAX];
 	uint32_t map[NORM_MAX];
@@ -547,9 +705,48 @@ int cmd_parse(const char *sms, size_t len, struct cmd *out)
 			out->err = CMD_ERR_NO_TEXT;
 		break;
 	case CMD_APPROVE:
+		out->err = parse_ids(norm, n, pos, out);
+		out->id = out->nids ? out->ids[0] : 0;
+		break;
+	case CMD_OBJECT:
 		out->err = parse_id(norm, n, &pos, &out->id);
-		if (out->err == CMD_OK)
-			out->err = parse_pin(norm, n, pos, out->pin);
+		if (out->err != CMD_OK)
+			break;
+		take_text(sms, len, map, pos, out->text, sizeof(out->text));
+		strip_reason_label(out->text, sizeof(out->text));
+		if (!out->text[0])
+			out->err = CMD_ERR_NO_REASON;
+		break;
+	case CMD_REPLY:
+	case CMD_DONE: {
+		struct tok t;
+
+		/* "回复2" / "回复 积分": an answer to one of our hints */
+		if (out->kind == CMD_REPLY && !nested &&
+		    (!peek_tok(norm, n, pos, &t) ||
+		     !(t.cls == TOK_LATIN && tok_is(norm, &t, "m")))) {
+			size_t off = pos < n ? map[pos] : len;
+
+			if (off < len && off > 0)
+				return parse(sms + off, len - off, out, true);
+		}
+		out->err = parse_matter(norm, n, &pos, &out->id);
+		if (out->err != CMD_OK || out->kind == CMD_DONE)
+			break;
+		take_text(sms, len, map, pos, out->text, sizeof(out->text));
+		if (!out->text[0])
+			out->err = CMD_ERR_NO_TEXT;
+		break;
+	}
+	case CMD_NOTICE:
+		take_text(sms, len, map, pos, out->text, sizeof(out->text));
+		if (!out->text[0])
+			out->err = CMD_ERR_NO_TEXT;
+		else
+			trailing_pin(norm, n, out->pin);
+		break;
+	case CMD_NOTICE_SEND:
+		out->err = parse_code(norm, n, pos, out->code);
 		break;
 	case CMD_REJECT:
 		out->err = parse_id(norm, n, &pos, &out->id);
@@ -566,6 +763,11 @@ int cmd_parse(const char *sms, size_t len, struct cmd *out)
 	return 0;
 }
 
+int cmd_parse(const char *sms, size_t len, struct cmd *out)
+{
+	return parse(sms, len, out, false);
+}
+
 const char *cmd_kind_name(enum cmd_kind kind)
 {
 	switch (kind) {
@@ -580,6 +782,11 @@ const char *cmd_kind_name(enum cmd_kind kind)
 	case CMD_REJECT:	return "REJECT";
 	case CMD_STOP:		return "STOP";
 	case CMD_START:		return "START";
+	case CMD_OBJECT:	return "OBJECT";
+	case CMD_REPLY:		return "REPLY";
+	case CMD_DONE:		return "DONE";
+	case CMD_NOTICE:	return "NOTICE";
+	case CMD_NOTICE_SEND:	return "NOTICE_SEND";
 	case CMD_NOT_YET:	return "NOT_YET";
 	}
 	return "?";
@@ -597,6 +804,8 @@ const char *cmd_err_str(enum cmd_err err)
 	case CMD_ERR_NO_TEXT:		return "message text missing";
 	case CMD_ERR_BAD_PRINCIPAL:	return "principal must be 0-10000 (10k yuan)";
 	case CMD_ERR_BAD_YEARS:		return "years must be 1-30";
+	case CMD_ERR_NO_MATTER:		return "matter number missing";
+	case CMD_ERR_NO_CODE:		return "notice code missing";
 	}
 	return "?";
 }

@@ -13,7 +13,12 @@
  * "利率30万3年").  Chinese command words match as a prefix of the first
  * word ("查询积分", "说事路灯坏了"); Latin aliases must be the whole word
  * ("OK" but not "OKAY", "NO" but not "NOTE").  A lone digit (0-3) and
- * "T" are shortcuts only when they are the whole message.  Free text
+ * "T" are shortcuts only when they are the whole message.  Common
+ * phrasings ("我的积分", "我家积分多少", "贷款利率") are a table of
+ * synonyms matched the same way as the command words.  "回复" not
+ * followed by a matter number ("回复2") is read as the rest of the
+ * message, so villagers who answer a "回复2查利率" hint literally are
+ * understood.  Free text
  * (说事 content, rejection reason) is taken from the original message,
  * keeping its wording and punctuation.
  */
@@ -41,7 +46,12 @@ enum cmd_kind {
 	CMD_REJECT,	/* 驳回 BH NO bohui + number + reason */
 	CMD_STOP,	/* 退订 TD STOP tuiding, T alone */
 	CMD_START,	/* 订阅 DY START dingyue */
-	CMD_NOT_YET,	/* 申报 异议 兑换 清单 通知 记分 核销 绑定: planned */
+	CMD_OBJECT,	/* 异议 YY OBJECT yiyi + number + reason */
+	CMD_REPLY,	/* 回复 HF REPLY huifu + M number + text */
+	CMD_DONE,	/* 办结 BJ DONE banjie + M number */
+	CMD_NOTICE,	/* 通知 TZ NOTICE tongzhi + text [PIN] */
+	CMD_NOTICE_SEND, /* 确认发送 QRFS SEND + code */
+	CMD_NOT_YET,	/* 申报 兑换 清单 记分 核销 绑定: planned */
 };
 
 /* What is wrong with a recognised command (the kind stays set). */
@@ -55,7 +65,12 @@ enum cmd_err {
 	CMD_ERR_NO_TEXT,	/* SAY without content */
 	CMD_ERR_BAD_PRINCIPAL,	/* RATE: principal not in (0, 10000] 万元 */
 	CMD_ERR_BAD_YEARS,	/* RATE: years not 1..30 */
+	CMD_ERR_NO_MATTER,	/* REPLY/DONE without an M number */
+	CMD_ERR_NO_CODE,	/* NOTICE_SEND without its code */
 };
+
+#define CMD_IDS_MAX	30	/* record numbers in one 确认 */
+#define CMD_CODE_MAX	9	/* notice code, NUL included */
 
 struct cmd {
 	enum cmd_kind kind;
@@ -63,12 +78,22 @@ struct cmd {
 	const char *word;	/* canonical word ("积分", "申报"), static;
 				 * "" for UNKNOWN */
 	bool shortcut;		/* given as a lone digit or "T" */
-	long id;		/* APPROVE/REJECT record number, 0 if none */
-	char pin[CMD_PIN_MAX];	/* APPROVE PIN, "" if none */
+	long id;		/* APPROVE/REJECT/OBJECT record number or
+				 * REPLY/DONE matter number, 0 if none */
+	long ids[CMD_IDS_MAX];	/* APPROVE: every number given (ids[0] ==
+				 * id), in order, duplicates dropped */
+	int nids;
+	char pin[CMD_PIN_MAX];	/* APPROVE/NOTICE PIN, "" if none */
+	bool pin_bare;		/* the PIN is a trailing 4-8 digit number
+				 * without "PIN"/"密码" in front: it may
+				 * also be a record number (the handler
+				 * decides with the member's stored PIN) */
+	char code[CMD_CODE_MAX]; /* NOTICE_SEND code */
 	long principal_yuan;	/* RATE principal in yuan, 0 if none */
 	int years;		/* RATE years, 0 if none */
-	char text[CMD_TEXT_MAX]; /* SAY text or REJECT reason, original
-				  * wording (cleaned by text_clean), else "" */
+	char text[CMD_TEXT_MAX]; /* SAY/REPLY/NOTICE text or REJECT/OBJECT
+				  * reason, original wording (cleaned by
+				  * text_clean), else "" */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "gateway/handlers.h"
@@ -67,6 +68,8 @@ static void local_day(int64_t now, char *buf, size_t len)
 static enum reply_state rstate(enum store_rstatus s)
 {
 	switch (s) {
+	case STORE_OBJECTED:
+		return REPLY_OBJECTED;
 	case STORE_APPROVED:
 		return REPLY_PUBLIC;
 	case STORE_REJECTED:
@@ -207,11 +210,191 @@ static int notify_household(const struct handler_ctx *ctx,
 	return rc;
 }
 
+/* ---- sending helpers ------------------------------------------------ */
+
+/* Queue TEXT to PHONE if anything may be sent to it (no loop guard
+ * hit, a real number); NOT_BEFORE as outq_add_at.  *SENT (may be NULL)
+ * is incremented when queued.  A phone that cannot be sent to is
+ * skipped, never an error. */
+static int send_to(const struct handler_ctx *ctx, const char *phone,
+		   const char *text, enum store_out_kind kind,
+		   int64_t not_before, int *sent)
+{
+	enum outq_verdict v;
+	int rc;
+
+	rc = outq_allowed(ctx->st, phone, ctx->now, &v);
+	if (rc || v != OUTQ_ALLOWED)
+		return rc;
+	rc = outq_add_at(ctx->st, ctx->cfg, phone, text, kind, 0, ctx->now,
+			 not_before, NULL);
+	if (!rc && sent)
+		(*sent)++;
+	if (rc == -EINVAL || rc == -EILSEQ)
+		rc = 0;
+	return rc;
+}
+
+struct plist {
+	char (*p)[PHONE_MAX];
+	int n, cap;
+};
+
+static int plist_cb(const char *phone, void *data)
+{
+	struct plist *l = data;
+	char (*np)[PHONE_MAX];
+
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 16;
+
+		np = realloc(l->p, (size_t)cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		l->p = np;
+		l->cap = cap;
+	}
+	text_copy(l->p[l->n++], PHONE_MAX, phone);
+	return 0;
+}
+
+/* Tell every committee member but EXCEPT (may be NULL) TEXT. */
+static int notify_committee(const struct handler_ctx *ctx, const char *except,
+			    const char *text, int *sent)
+{
+	struct plist l = { 0 };
+	int i, rc;
+
+	rc = store_committee_phones(ctx->st, plist_cb, &l);
+	for (i = 0; !rc && i < l.n; i++) {
+		if (except && !strcmp(l.p[i], except))
+			continue;
+		rc = send_to(ctx, l.p[i], text, STORE_OUT_NOTIFY, -1, sent);
+	}
+	free(l.p);
+	return rc;
+}
+
 /* ---- review ------------------------------------------------------- */
 
-int handler_review(const struct handler_ctx *ctx, const char *by,
-		   long long no, enum store_decision d, const char *reason,
-		   const char *pin, struct handler_review_result *out)
+struct objs {
+	struct store_objection o[NOTIFY_MAX];
+	int n;
+};
+
+static int objs_cb(const struct store_objection *o, void *data)
+{
+	struct objs *os = data;
+
+	if (os->n < NOTIFY_MAX)
+		os->o[os->n++] = *o;
+	return 0;
+}
+
+/* A wrong PIN from NUM: count it; at committee.pin_tries lock and tell
+ * the member and the other members. */
+static int pin_wrong(const struct handler_ctx *ctx, const char *num,
+		     const struct membs *ms)
+{
+	struct reply_flow_args fa = { 0 };
+	char text[REPLY_BUF], name[STORE_NAME_MAX];
+	struct reply_ctx rc_;
+	bool locked;
+	int rc;
+
+	rc = store_pin_failed(ctx->st, num, ctx->now,
+			      ctx->cfg->committee.pin_tries > 0 ?
+			      ctx->cfg->committee.pin_tries : 5,
+			      HANDLER_PIN_LOCK_S, &locked);
+	if (rc || !locked)
+		return rc;
+	make_rctx(ctx, &rc_);
+	fa.until = ctx->now + HANDLER_PIN_LOCK_S;
+	rc = reply_flow(&rc_, REPLY_PIN_LOCKED, &fa, text, sizeof(text));
+	if (rc < 0)
+		return rc;
+	rc = send_to(ctx, num, text, STORE_OUT_ALERT, 0, NULL);
+	if (rc)
+		return rc;
+	name[0] = '\0';
+	if (ms && ms->n) {
+		rc = household_name(ctx->st, ms->m[0].household, name,
+				    sizeof(name));
+		if (rc)
+			return rc;
+	}
+	fa.name = name;
+	rc = reply_flow(&rc_, REPLY_PIN_LOCKED_OTHERS, &fa, text, sizeof(text));
+	if (rc < 0)
+		return rc;
+	return notify_committee(ctx, num, text, NULL);
+}
+
+/* PIN check for an approval by NUM: *RESULT stays DONE when it passed. */
+static int pin_check(const struct handler_ctx *ctx, const char *num,
+		     const struct membs *ms, const char *pin,
+		     enum reply_review_result *result)
+{
+	int64_t until;
+	bool ok;
+	int rc;
+
+	rc = store_pin_locked(ctx->st, num, ctx->now, &until);
+	if (rc)
+		return rc;
+	if (until) {
+		*result = REPLY_REVIEW_PIN_LOCKED;
+		return 0;
+	}
+	if (!pin || !*pin) {
+		*result = REPLY_REVIEW_PIN_NEEDED;
+		return 0;
+	}
+	rc = store_check_pin(ctx->st, num, pin, &ok);
+	if (rc)
+		return rc;
+	if (!ok) {
+		*result = REPLY_REVIEW_PIN_WRONG;
+		return pin_wrong(ctx, num, ms);
+	}
+	return store_pin_reset(ctx->st, num);
+}
+
+/* Tell the objectors of a decided record the outcome. */
+static int tell_objectors(const struct handler_ctx *ctx,
+			  const struct objs *os, long long no, bool approve)
+{
+	struct reply_flow_args fa = { 0 };
+	char text[REPLY_BUF];
+	struct reply_ctx rc_;
+	int i, rc = 0, k;
+
+	make_rctx(ctx, &rc_);
+	fa.no = (long)no;
+	fa.approve = approve;
+	rc = reply_flow(&rc_, REPLY_OBJECT_OUTCOME, &fa, text, sizeof(text));
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	for (i = 0; !rc && i < os->n; i++) {
+		for (k = 0; k < i && strcmp(os->o[k].phone, os->o[i].phone); k++)
+			;
+		if (k < i)
+			continue;	/* one SMS per objector */
+		rc = send_to(ctx, os->o[i].phone, text, STORE_OUT_NOTIFY, -1,
+			     NULL);
+	}
+	return rc;
+}
+
+/*
+ * The review itself; PIN_DONE: the caller already checked the PIN (a
+ * batch checks it once).
+ */
+static int review_core(const struct handler_ctx *ctx, const char *by,
+		       long long no, enum store_decision d, const char *reason,
+		       const char *pin, bool pin_done,
+		       struct handler_review_result *out)
 {
 	enum store_review_outcome oc = STORE_REVIEW_NOT_FOUND;
 	char num[PHONE_MAX], text[REPLY_BUF];
@@ -220,7 +403,8 @@ int handler_review(const struct handler_ctx *ctx, const char *by,
 	struct reply_ctx rc_;
 	struct store_record rec;
 	struct membs *ms = NULL;
-	bool console, ok;
+	struct objs *os = NULL;
+	bool console, objected;
 	int rc;
 
 	if (!ctx || !by || !out || (d != STORE_APPROVE && d != STORE_REJECT))
@@ -230,14 +414,20 @@ int handler_review(const struct handler_ctx *ctx, const char *by,
 	if (d == STORE_REJECT && (!reason || !*reason))
 		return -EINVAL;
 	console = !strcmp(by, HANDLER_BY_CONSOLE);
+	os = calloc(1, sizeof(*os));
+	if (!os)
+		return -ENOMEM;
 	if (!console) {
 		if (phone_normalize(by, num, sizeof(num))) {
 			out->result = REPLY_REVIEW_NOT_COMMITTEE;
-			return 0;
+			rc = 0;
+			goto out;
 		}
 		ms = malloc(sizeof(*ms));
-		if (!ms)
-			return -ENOMEM;
+		if (!ms) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		rc = load_membs(ctx->st, num, ms);
 		if (rc)
 			goto out;
@@ -258,18 +448,24 @@ int handler_review(const struct handler_ctx *ctx, const char *by,
 		out->rec = rec;
 		goto out;
 	}
-	if (!console && d == STORE_APPROVE && ctx->cfg->committee.require_pin) {
-		if (!pin || !*pin) {
-			out->result = REPLY_REVIEW_PIN_NEEDED;
-			goto out;
-		}
-		rc = store_check_pin(ctx->st, num, pin, &ok);
+	if (!console && !pin_done && d == STORE_APPROVE &&
+	    ctx->cfg->committee.require_pin &&
+	    (rec.status == STORE_PENDING || rec.status == STORE_OBJECTED)) {
+		enum reply_review_result pr = REPLY_REVIEW_DONE;
+
+		rc = pin_check(ctx, num, ms, pin, &pr);
 		if (rc)
 			goto out;
-		if (!ok) {
-			out->result = REPLY_REVIEW_PIN_WRONG;
+		if (pr != REPLY_REVIEW_DONE) {
+			out->result = pr;
 			goto out;
 		}
+	}
+	objected = rec.status == STORE_OBJECTED;
+	if (objected) {
+		rc = store_objections_open(ctx->st, no, objs_cb, os);
+		if (rc)
+			goto out;
 	}
 	rc = store_record_review(ctx->st, no, d, console ? by : num,
 				 reason && *reason ? reason : NULL, ctx->now,
@@ -298,7 +494,8 @@ int handler_review(const struct handler_ctx *ctx, const char *by,
 	to_reply_record(&rec, NULL, &rr);
 	note.rec = &rr;
 	if (d == STORE_APPROVE) {
-		note.kind = REPLY_NOTICE_APPROVED;
+		note.kind = objected ? REPLY_NOTICE_RESUMED :
+				       REPLY_NOTICE_APPROVED;
 		note.until = rec.notice_until;
 	} else {
 		note.kind = REPLY_NOTICE_REJECTED;
@@ -308,9 +505,19 @@ int handler_review(const struct handler_ctx *ctx, const char *by,
 	if (rc < 0)
 		goto out;
 	rc = notify_household(ctx, rec.household, text, &out->notified);
+	if (!rc && objected)
+		rc = tell_objectors(ctx, os, no, d == STORE_APPROVE);
 out:
+	free(os);
 	free(ms);
 	return rc;
+}
+
+int handler_review(const struct handler_ctx *ctx, const char *by,
+		   long long no, enum store_decision d, const char *reason,
+		   const char *pin, struct handler_review_result *out)
+{
+	return review_core(ctx, by, no, d, reason, pin, false, out);
 }
 
 /* ---- finalize ------------------------------------------------------ */
@@ -395,7 +602,24 @@ struct job {
 	struct membs ms;
 	char reply[REPLY_BUF];
 	char tmp[REPLY_BUF];
+	bool merge;		/* past the cap: merge the confirmation */
+	char acks[REPLY_BUF];	/* short confirmations for the merge */
+	int nacks;
 };
+
+/* Remember a short confirmation for the merged SMS. */
+static void add_ack(struct job *j, enum cmd_kind kind, long id, bool ok)
+{
+	char one[64];
+
+	if (reply_short_ack(&j->rctx, kind, id, ok, one, sizeof(one)) < 0)
+		return;
+	if (j->acks[0])
+		join(j->acks, sizeof(j->acks), one);
+	else
+		text_copy(j->acks, sizeof(j->acks), one);
+	j->nacks++;
+}
 
 static int do_points(struct job *j)
 {
@@ -435,7 +659,7 @@ static int do_points(struct job *j)
 	return 0;
 }
 
-static void loan_policy_from(const struct config *cfg, struct loan_policy *p)
+void handler_loan_policy(const struct config *cfg, struct loan_policy *p)
 {
 	p->base_rate = cfg->loan.base_rate;
 	p->mode = cfg->loan.mode == CONFIG_LOAN_STEP ? LOAN_STEP : LOAN_LINEAR;
@@ -478,7 +702,7 @@ static int do_rate(struct job *j)
 
 	if (multi)
 		one.max_parts = 1;
-	loan_policy_from(j->ctx->cfg, &pol);
+	handler_loan_policy(j->ctx->cfg, &pol);
 	approved = j->ctx->cfg->loan.score == CONFIG_SCORE_APPROVED;
 	loan_policy_platform(j->ctx->st, &pol, &approved);
 	for (i = 0; i < j->ms.n; i++) {
@@ -588,6 +812,8 @@ out:
 
 static int do_say(struct job *j)
 {
+	struct reply_flow_args fa = { 0 };
+	char name[STORE_NAME_MAX];
 	long long ticket = 0;
 	int rc;
 
@@ -596,34 +822,217 @@ static int do_say(struct job *j)
 	if (rc)
 		return rc;
 	rc = reply_say(&j->rctx, (long)ticket, j->reply, sizeof(j->reply));
+	if (rc < 0)
+		return rc;
+	/* every committee member is told: the household, not the number */
+	rc = household_name(j->ctx->st, j->ms.m[0].household, name,
+			    sizeof(name));
+	if (rc)
+		return rc;
+	fa.no = (long)ticket;
+	fa.name = name;
+	fa.text = j->cmd.text;
+	rc = reply_flow(&j->rctx, REPLY_MATTER_TO_COMMITTEE, &fa, j->tmp,
+			sizeof(j->tmp));
+	if (rc < 0)
+		return rc;
+	return notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+}
+
+static int do_object(struct job *j)
+{
+	enum store_object_outcome oc = STORE_OBJECT_NOT_FOUND;
+	struct reply_flow_args fa = { 0 };
+	char name[STORE_NAME_MAX], rname[STORE_NAME_MAX];
+	struct store_record rec;
+	struct reply_record rr;
+	int rc, sent = 0;
+
+	rc = store_record_object(j->ctx->st, j->cmd.id, j->num,
+				 j->ms.m[0].household, j->cmd.text,
+				 j->ctx->now, &oc, &rec);
+	if (rc)
+		return rc;
+	fa.no = j->cmd.id;
+	if (oc == STORE_OBJECT_NOT_FOUND || oc == STORE_OBJECT_NOT_PUBLIC) {
+		rc = reply_flow(&j->rctx, REPLY_OBJECT_NOT_PUBLIC, &fa,
+				j->reply, sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	rc = reply_flow(&j->rctx, REPLY_OBJECT_TAKEN, &fa, j->reply,
+			sizeof(j->reply));
+	if (rc < 0)
+		return rc;
+	rc = household_name(j->ctx->st, j->ms.m[0].household, name,
+			    sizeof(name));
+	if (!rc)
+		rc = household_name(j->ctx->st, rec.household, rname,
+				    sizeof(rname));
+	if (rc)
+		return rc;
+	to_reply_record(&rec, rname, &rr);
+	fa.rec = &rr;
+	fa.name = name;
+	fa.text = j->cmd.text;
+	rc = reply_flow(&j->rctx, REPLY_OBJECT_TO_COMMITTEE, &fa, j->tmp,
+			sizeof(j->tmp));
+	if (rc < 0)
+		return rc;
+	rc = notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+	if (rc || oc != STORE_OBJECT_DONE)
+		return rc;
+	/* the record's household learns its item is on hold */
+	rc = reply_flow(&j->rctx, REPLY_OBJECT_TO_HOUSEHOLD, &fa, j->tmp,
+			sizeof(j->tmp));
+	if (rc < 0)
+		return rc;
+	rc = notify_household(j->ctx, rec.household, j->tmp, &sent);
+	j->res->notified += sent;
+	return rc;
+}
+
+/* 回复 M12 text / 办结 M12 (also jifenctl matter answer|close). */
+static int matter_act(const struct handler_ctx *ctx, const char *by,
+		      long long no, const char *answer, bool *found)
+{
+	struct reply_flow_args fa = { 0 };
+	struct store_matter *m;
+	char text[REPLY_BUF];
+	struct reply_ctx rctx;
+	bool changed = false;
+	int rc;
+
+	*found = false;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	rc = store_matter_get(ctx->st, no, m);
+	if (rc == -ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (rc || m->state == STORE_MATTER_CLOSED)
+		goto out;
+	if (answer)
+		rc = store_matter_answer(ctx->st, no, by, answer, ctx->now,
+					 &changed);
+	else
+		rc = store_matter_close(ctx->st, no, by, ctx->now, &changed);
+	if (rc || !changed)
+		goto out;
+	*found = true;
+	make_rctx(ctx, &rctx);
+	fa.no = (long)no;
+	fa.text = answer;
+	rc = reply_flow(&rctx, answer ? REPLY_MATTER_ANSWER :
+			REPLY_MATTER_CLOSED, &fa, text, sizeof(text));
+	if (rc < 0)
+		goto out;
+	/* an answer to the villager's own text: never held */
+	rc = send_to(ctx, m->phone, text, STORE_OUT_NOTIFY, 0, NULL);
+out:
+	free(m);
+	return rc;
+}
+
+int handler_matter(const struct handler_ctx *ctx, const char *by,
+		   long long no, const char *answer, bool *found)
+{
+	bool f;
+
+	if (!ctx || !by || (answer && !*answer))
+		return -EINVAL;
+	return matter_act(ctx, by, no, answer, found ? found : &f);
+}
+
+static int do_matter(struct job *j)
+{
+	struct reply_flow_args fa = { 0 };
+	bool answer = j->cmd.kind == CMD_REPLY, found;
+	int rc;
+
+	if (!j->ms.committee) {
+		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
+				  sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	rc = matter_act(j->ctx, j->num, j->cmd.id,
+			answer ? j->cmd.text : NULL, &found);
+	if (rc)
+		return rc;
+	fa.no = j->cmd.id;
+	add_ack(j, j->cmd.kind, j->cmd.id, found);
+	rc = reply_flow(&j->rctx, !found ? REPLY_MATTER_NOT_FOUND : answer ?
+			REPLY_MATTER_ANSWERED_ACK : REPLY_MATTER_CLOSED_ACK,
+			&fa, j->reply, sizeof(j->reply));
 	return rc < 0 ? rc : 0;
 }
 
-/* Pending records a member may review (not their own households). */
+/* Items a member may review: pending and objected, not their own. */
 struct todo {
 	const struct membs *ms;
 	struct store_record r[TODO_ITEMS];
-	size_t n, total;
+	size_t n, total, objected;
 };
 
 static int todo_cb(const struct store_record *r, void *data)
 {
 	struct todo *t = data;
 
-	if (in_membs(t->ms, r->household))
+	if (t->ms && in_membs(t->ms, r->household))
 		return 0;
 	if (t->n < TODO_ITEMS)
 		t->r[t->n++] = *r;
 	t->total++;
+	if (r->status == STORE_OBJECTED)
+		t->objected++;
 	return 0;
+}
+
+struct mlist {
+	struct store_matter m[TODO_ITEMS];
+	size_t n, total;
+};
+
+static int mlist_cb(const struct store_matter *m, void *data)
+{
+	struct mlist *l = data;
+
+	if (l->n < TODO_ITEMS)
+		l->m[l->n++] = *m;
+	l->total++;
+	return 0;
+}
+
+/* What MS may act on: objected items first, then pending ones. */
+static int load_todo(struct store *st, const struct membs *ms,
+		     struct todo *t, struct mlist *ml)
+{
+	struct store_record_filter f = { 0 };
+	int rc;
+
+	t->ms = ms;
+	f.status = STORE_OBJECTED;
+	rc = store_records_list(st, &f, todo_cb, t);
+	if (rc)
+		return rc;
+	f.status = STORE_PENDING;
+	rc = store_records_list(st, &f, todo_cb, t);
+	if (rc || !ml)
+		return rc;
+	return store_matters_list(st, true, mlist_cb, ml);
 }
 
 static int do_todo(struct job *j)
 {
-	struct store_record_filter f = { 0 };
+	struct reply_todo_full tf = { 0 };
 	struct reply_record rr[TODO_ITEMS];
+	struct reply_matter rm[TODO_ITEMS];
 	char (*names)[STORE_NAME_MAX];
+	char (*mnames)[STORE_NAME_MAX];
+	struct mlist *ml;
 	struct todo *t;
+	int64_t until = 0;
 	size_t i;
 	int rc;
 
@@ -633,14 +1042,14 @@ static int do_todo(struct job *j)
 		return rc < 0 ? rc : 0;
 	}
 	t = calloc(1, sizeof(*t));
+	ml = calloc(1, sizeof(*ml));
 	names = calloc(TODO_ITEMS, sizeof(*names));
-	if (!t || !names) {
+	mnames = calloc(TODO_ITEMS, sizeof(*mnames));
+	if (!t || !ml || !names || !mnames) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	t->ms = &j->ms;
-	f.status = STORE_PENDING;
-	rc = store_records_list(j->ctx->st, &f, todo_cb, t);
+	rc = load_todo(j->ctx->st, &j->ms, t, ml);
 	if (rc)
 		goto out;
 	for (i = 0; i < t->n; i++) {
@@ -650,12 +1059,35 @@ static int do_todo(struct job *j)
 			goto out;
 		to_reply_record(&t->r[i], names[i], &rr[i]);
 	}
-	rc = reply_todo(&j->rctx, rr, t->n, t->total, j->reply,
-			sizeof(j->reply));
+	for (i = 0; i < ml->n; i++) {
+		rc = household_name(j->ctx->st, ml->m[i].household, mnames[i],
+				    sizeof(mnames[i]));
+		if (rc)
+			goto out;
+		rm[i].no = (long)ml->m[i].no;
+		rm[i].household_name = mnames[i];
+		rm[i].text = ml->m[i].text;
+	}
+	if (j->ctx->cfg->committee.require_pin) {
+		rc = store_pin_locked(j->ctx->st, j->num, j->ctx->now, &until);
+		if (rc)
+			goto out;
+		tf.pin = until ? 2 : 1;
+	}
+	tf.items = rr;
+	tf.n = t->n;
+	tf.total = t->total;
+	tf.objected = t->objected;
+	tf.matters = rm;
+	tf.nm = ml->n;
+	tf.total_matters = ml->total;
+	rc = reply_todo_full(&j->rctx, &tf, j->reply, sizeof(j->reply));
 	if (rc > 0)
 		rc = 0;
 out:
+	free(mnames);
 	free(names);
+	free(ml);
 	free(t);
 	return rc;
 }
@@ -683,6 +1115,9 @@ static int do_review(struct job *j, enum store_decision d)
 	/* never reveal: a phone that may not review hears "no such item" */
 	if (rv.result == REPLY_REVIEW_NOT_COMMITTEE)
 		rv.result = REPLY_REVIEW_NOT_FOUND;
+	add_ack(j, d == STORE_APPROVE ? CMD_APPROVE : CMD_REJECT, j->cmd.id,
+		rv.result == REPLY_REVIEW_DONE ||
+		rv.result == REPLY_REVIEW_ALREADY);
 	if (rv.result == REPLY_REVIEW_DONE) {
 		rc = household_name(j->ctx->st, r->rec.household, name,
 				    sizeof(name));
@@ -698,6 +1133,479 @@ static int do_review(struct job *j, enum store_decision d)
 out:
 	free(r);
 	return rc;
+}
+
+/* 确认 17 18 19 [PIN]: the PIN is checked once, each id reviewed, one
+ * reply summarises them. */
+static int do_approve(struct job *j)
+{
+	struct reply_batch_item items[CMD_IDS_MAX + 1];
+	enum reply_review_result pr = REPLY_REVIEW_DONE;
+	struct handler_review_result *r;
+	bool pin_done = false, ok;
+	int64_t until = 0;
+	int i, n, rc;
+
+	if (!j->ms.committee) {
+		/* never reveal which ids exist */
+		return do_review(j, STORE_APPROVE);
+	}
+	/* without require_pin, a trailing bare number that is not the
+	 * member's PIN is one more record number */
+	if (j->cmd.pin_bare && !j->ctx->cfg->committee.require_pin) {
+		rc = store_check_pin(j->ctx->st, j->num, j->cmd.pin, &ok);
+		if (rc)
+			return rc;
+		if (!ok && j->cmd.nids < CMD_IDS_MAX)
+			j->cmd.ids[j->cmd.nids++] = strtol(j->cmd.pin, NULL,
+							    10);
+		j->cmd.pin[0] = '\0';
+	}
+	if (j->cmd.nids <= 1)
+		return do_review(j, STORE_APPROVE);
+	if (j->ctx->cfg->committee.require_pin) {
+		rc = pin_check(j->ctx, j->num, &j->ms, j->cmd.pin, &pr);
+		if (rc)
+			return rc;
+		pin_done = pr == REPLY_REVIEW_DONE;
+	}
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	n = 0;
+	rc = 0;
+	for (i = 0; i < j->cmd.nids && !rc; i++) {
+		items[n].id = j->cmd.ids[i];
+		if (j->ctx->cfg->committee.require_pin && !pin_done) {
+			items[n].result = pr;
+		} else {
+			rc = review_core(j->ctx, j->num, j->cmd.ids[i],
+					 STORE_APPROVE, NULL, NULL, true, r);
+			if (rc)
+				break;
+			items[n].result = r->result;
+			j->res->notified += r->notified;
+			if (r->result == REPLY_REVIEW_DONE)
+				until = r->rec.notice_until;
+		}
+		add_ack(j, CMD_APPROVE, items[n].id,
+			items[n].result == REPLY_REVIEW_DONE ||
+			items[n].result == REPLY_REVIEW_ALREADY);
+		n++;
+	}
+	free(r);
+	if (rc)
+		return rc;
+	rc = reply_batch(&j->rctx, true, items, (size_t)n, until, j->reply,
+			 sizeof(j->reply));
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- notices (通知) -------------------------------------------------- */
+
+/* Start of the local day of NOW (for sms.broadcasts_per_day). */
+static int64_t local_midnight(int64_t now)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm))
+		return now - now % 86400;
+	return now - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+}
+
+struct bcast {
+	const struct handler_ctx *ctx;
+	struct plist used;	/* phones already sent to */
+	bool committee_only;
+	const char *text;	/* NULL: count only */
+	long households, parts, held;
+	int per_sms;		/* parts per message */
+	int rc;
+};
+
+static bool plist_has(const struct plist *l, const char *phone)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->p[i], phone))
+			return true;
+	return false;
+}
+
+/*
+ * One phone of household H that may get a notice, "" if none.  A
+ * household with a phone in USED (bound to two households) was reached
+ * already: *REACHED, and no phone.
+ */
+static int household_phone(const struct handler_ctx *ctx, const char *h,
+			   bool committee_only, const struct plist *used,
+			   char *out, bool *reached)
+{
+	struct phones *ps;
+	enum outq_verdict v;
+	bool on;
+	int i, rc;
+
+	out[0] = '\0';
+	*reached = false;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	rc = store_household_members(ctx->st, h, phones_cb, ps);
+	for (i = 0; !rc && i < ps->n; i++) {
+		if (plist_has(used, ps->p[i])) {
+			*reached = true;
+			goto out;
+		}
+	}
+	for (i = 0; !rc && i < ps->n && !out[0]; i++) {
+		if (committee_only) {
+			struct membs *ms = malloc(sizeof(*ms));
+
+			if (!ms) {
+				rc = -ENOMEM;
+				break;
+			}
+			rc = load_membs(ctx->st, ps->p[i], ms);
+			on = !rc && ms->committee;
+			free(ms);
+			if (rc || !on)
+				continue;
+		}
+		rc = store_phone_notify(ctx->st, ps->p[i], &on);
+		if (rc || !on)
+			continue;
+		rc = outq_allowed(ctx->st, ps->p[i], ctx->now, &v);
+		if (rc || v != OUTQ_ALLOWED)
+			continue;
+		text_copy(out, PHONE_MAX, ps->p[i]);
+	}
+out:
+	free(ps);
+	return rc;
+}
+
+struct hhlist {
+	char (*id)[STORE_ID_MAX];
+	int n, cap;
+};
+
+static int hhlist_cb(const struct store_household *h, void *data)
+{
+	struct hhlist *l = data;
+	char (*ni)[STORE_ID_MAX];
+
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+
+		ni = realloc(l->id, (size_t)cap * sizeof(*ni));
+		if (!ni)
+			return -ENOMEM;
+		l->id = ni;
+		l->cap = cap;
+	}
+	text_copy(l->id[l->n++], STORE_ID_MAX, h->id);
+	return 0;
+}
+
+/* Count (TEXT NULL) or send a notice: one phone per household. */
+static int broadcast(struct bcast *b)
+{
+	const struct handler_ctx *ctx = b->ctx;
+	struct hhlist l = { 0 };
+	char phone[PHONE_MAX];
+	bool reached;
+	int64_t nb;
+	int i, rc;
+
+	nb = outq_not_before(ctx->cfg, ctx->now);
+	rc = store_households_list(ctx->st, hhlist_cb, &l);
+	for (i = 0; !rc && i < l.n; i++) {
+		rc = household_phone(ctx, l.id[i], b->committee_only, &b->used,
+				     phone, &reached);
+		if (!rc && reached)
+			b->households++;	/* via a shared phone */
+		if (rc || !phone[0])
+			continue;
+		rc = plist_cb(phone, &b->used);
+		if (rc)
+			break;
+		if (b->text) {
+			rc = outq_add(ctx->st, ctx->cfg, phone, b->text,
+				      STORE_OUT_NOTIFY, 0, ctx->now, NULL);
+			if (rc == -EINVAL || rc == -EILSEQ) {
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				break;
+			if (nb > ctx->now)
+				b->held++;
+		}
+		b->households++;
+		b->parts += b->per_sms;
+	}
+	free(l.id);
+	free(b->used.p);
+	b->used.p = NULL;
+	b->used.n = b->used.cap = 0;
+	return rc;
+}
+
+/* The notice as sent and its parts per SMS. */
+static int notice_text(const struct handler_ctx *ctx, const char *text,
+		       char *buf, size_t size, int *per_sms)
+{
+	struct reply_flow_args fa = { 0 };
+	struct reply_ctx rctx;
+	size_t units, one;
+	bool ucs2;
+	int rc;
+
+	make_rctx(ctx, &rctx);
+	fa.text = text;
+	rc = reply_flow(&rctx, REPLY_NOTICE_TEXT, &fa, buf, size);
+	if (rc < 0)
+		return rc;
+	units = text_sms_units(buf, &ucs2);
+	one = reply_max_units(1, ucs2);
+	if (units <= one)
+		*per_sms = 1;
+	else
+		*per_sms = (int)((units + (ucs2 ? 66 : 152)) /
+				 (ucs2 ? 67 : 153));
+	return 0;
+}
+
+int handler_notice_count(const struct handler_ctx *ctx, bool committee_only,
+			 const char *text, long *households, long *sms)
+{
+	struct bcast b = { 0 };
+	char buf[REPLY_BUF];
+	int rc;
+
+	if (!ctx || !text || !*text)
+		return -EINVAL;
+	b.ctx = ctx;
+	b.committee_only = committee_only;
+	rc = notice_text(ctx, text, buf, sizeof(buf), &b.per_sms);
+	if (!rc)
+		rc = broadcast(&b);
+	if (!rc) {
+		*households = b.households;
+		*sms = b.parts;
+	}
+	return rc;
+}
+
+/* Notices left today under sms.broadcasts_per_day. */
+static int notices_left(const struct handler_ctx *ctx, long *left)
+{
+	long n = 0;
+	int rc;
+
+	rc = store_notices_sent_since(ctx->st, local_midnight(ctx->now), &n);
+	if (rc)
+		return rc;
+	*left = ctx->cfg->sms.broadcasts_per_day - n;
+	return 0;
+}
+
+/* Send drafted notice CODE (checked by the caller). */
+static int notice_send(const struct handler_ctx *ctx, const char *code,
+		       const struct store_notice *nt, long *households,
+		       long *sms, long *held)
+{
+	struct bcast b = { 0 };
+	char buf[REPLY_BUF];
+	int rc;
+
+	b.ctx = ctx;
+	b.committee_only = nt->committee_only;
+	rc = notice_text(ctx, nt->text, buf, sizeof(buf), &b.per_sms);
+	if (rc)
+		return rc;
+	b.text = buf;
+	rc = broadcast(&b);
+	if (rc)
+		return rc;
+	rc = store_notice_mark_sent(ctx->st, code, (int)b.parts, ctx->now);
+	if (rc)
+		return rc;
+	*households = b.households;
+	*sms = b.parts;
+	*held = b.held;
+	return 0;
+}
+
+/* A fresh code of 4 digits for a draft. */
+static int notice_code(const struct handler_ctx *ctx, char *code)
+{
+	struct store_notice nt;
+	unsigned int r;
+	int i, rc;
+
+	for (i = 0; i < 20; i++) {
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r = (unsigned int)(ctx->now * 7919 + i);
+		snprintf(code, STORE_CODE_MAX, "%04u", 1000 + r % 9000);
+		rc = store_notice_get(ctx->st, code, &nt);
+		if (rc == -ENOENT)
+			return 0;
+		if (rc)
+			return rc;
+	}
+	return -EEXIST;
+}
+
+int handler_notice(const struct handler_ctx *ctx, const char *by,
+		   bool committee_only, const char *text, long *households,
+		   long *sms, long *held)
+{
+	struct store_notice nt;
+	char code[STORE_CODE_MAX];
+	long left;
+	int rc;
+
+	if (!ctx || !by || !text || !*text)
+		return -EINVAL;
+	rc = notices_left(ctx, &left);
+	if (rc)
+		return rc;
+	if (left <= 0)
+		return -EDQUOT;
+	rc = notice_code(ctx, code);
+	if (!rc)
+		rc = store_notice_add(ctx->st, code, by, committee_only, text,
+				      ctx->now);
+	if (!rc)
+		rc = store_notice_get(ctx->st, code, &nt);
+	if (!rc)
+		rc = notice_send(ctx, code, &nt, households, sms, held);
+	return rc;
+}
+
+static int do_notice(struct job *j)
+{
+	struct reply_flow_args fa = { 0 };
+	enum reply_review_result pr = REPLY_REVIEW_DONE;
+	char code[STORE_CODE_MAX], *text;
+	long left, hh = 0, parts = 0;
+	size_t l;
+	int rc;
+
+	if (!j->ms.committee) {
+		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
+				  sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	text = j->cmd.text;
+	if (j->ctx->cfg->committee.require_pin) {
+		rc = pin_check(j->ctx, j->num, &j->ms, j->cmd.pin, &pr);
+		if (rc)
+			return rc;
+		if (pr != REPLY_REVIEW_DONE) {
+			struct reply_review rv = { 0 };
+
+			rv.approve = true;
+			rv.result = pr;
+			rc = reply_review(&j->rctx, &rv, j->reply,
+					  sizeof(j->reply));
+			/* "确认 0 PIN" makes no sense for a notice: say it */
+			if (pr == REPLY_REVIEW_PIN_NEEDED)
+				rc = text_copy(j->reply, sizeof(j->reply),
+					       j->rctx.lang == REPLY_EN ?
+					       "Your PIN is needed: NOTICE "
+					       "text PIN" :
+					       "请在通知末尾带上PIN，如：通知 "
+					       "周五开会 PIN");
+			return rc < 0 ? rc : 0;
+		}
+		/* the PIN is not part of the notice */
+		l = strlen(text);
+		if (l >= strlen(j->cmd.pin) &&
+		    !strcmp(text + l - strlen(j->cmd.pin), j->cmd.pin)) {
+			l -= strlen(j->cmd.pin);
+			while (l > 0 && text[l - 1] == ' ')
+				l--;
+			text[l] = '\0';
+		}
+	}
+	if (!text[0]) {		/* only a PIN */
+		j->cmd.err = CMD_ERR_NO_TEXT;
+		rc = reply_cmd_error(&j->rctx, &j->cmd, j->reply,
+				     sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	rc = notices_left(j->ctx, &left);
+	if (rc)
+		return rc;
+	fa.count = j->ctx->cfg->sms.broadcasts_per_day;
+	if (left <= 0) {
+		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
+				sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	rc = handler_notice_count(j->ctx, false, text, &hh, &parts);
+	if (rc)
+		return rc;
+	rc = notice_code(j->ctx, code);
+	if (!rc)
+		rc = store_notice_add(j->ctx->st, code, j->num, false, text,
+				      j->ctx->now);
+	if (rc)
+		return rc;
+	fa.count = hh;
+	fa.parts = parts;
+	fa.code = code;
+	rc = reply_flow(&j->rctx, REPLY_NOTICE_DRAFT, &fa, j->reply,
+			sizeof(j->reply));
+	return rc < 0 ? rc : 0;
+}
+
+static int do_notice_send(struct job *j)
+{
+	struct reply_flow_args fa = { 0 };
+	struct store_notice nt;
+	long left, hh = 0, parts = 0, held = 0;
+	int rc;
+
+	if (!j->ms.committee) {
+		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
+				  sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	fa.code = j->cmd.code;
+	rc = store_notice_get(j->ctx->st, j->cmd.code, &nt);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (rc == -ENOENT || nt.sent_at || strcmp(nt.by, j->num) ||
+	    j->ctx->now - nt.created_at > HANDLER_NOTICE_TTL) {
+		rc = reply_flow(&j->rctx, REPLY_NOTICE_NO_CODE, &fa, j->reply,
+				sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	rc = notices_left(j->ctx, &left);
+	if (rc)
+		return rc;
+	if (left <= 0) {
+		fa.count = j->ctx->cfg->sms.broadcasts_per_day;
+		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
+				sizeof(j->reply));
+		return rc < 0 ? rc : 0;
+	}
+	rc = notice_send(j->ctx, j->cmd.code, &nt, &hh, &parts, &held);
+	if (rc)
+		return rc;
+	j->res->notified = (int)hh;
+	fa.count = hh;
+	fa.parts = parts;
+	fa.held = held;
+	rc = reply_flow(&j->rctx, REPLY_NOTICE_SENT, &fa, j->reply,
+			sizeof(j->reply));
+	return rc < 0 ? rc : 0;
 }
 
 static int do_notify_flag(struct job *j, bool on)
@@ -772,9 +1680,18 @@ static int dispatch(struct job *j)
 	case CMD_TODO:
 		return do_todo(j);
 	case CMD_APPROVE:
-		return do_review(j, STORE_APPROVE);
+		return do_approve(j);
 	case CMD_REJECT:
 		return do_review(j, STORE_REJECT);
+	case CMD_OBJECT:
+		return do_object(j);
+	case CMD_REPLY:
+	case CMD_DONE:
+		return do_matter(j);
+	case CMD_NOTICE:
+		return do_notice(j);
+	case CMD_NOTICE_SEND:
+		return do_notice_send(j);
 	case CMD_STOP:
 		return do_notify_flag(j, false);
 	case CMD_START:
@@ -791,34 +1708,104 @@ static int dispatch(struct job *j)
 	}
 }
 
-/* Same text (exact, or trimmed of white space) from NUM recently? */
-static int duplicate(const struct handler_ctx *ctx, const char *num,
-		     const struct store_inbox_msg *msg, bool *seen)
+/* Committee commands whose effect always happens (SPEC §6): past the
+ * hourly cap or the loop guard their confirmation is merged. */
+static bool always_done(const struct job *j)
 {
-	const char *text = msg->text ? msg->text : "";
+	if (!j->ms.committee || j->cmd.err != CMD_OK)
+		return false;
+	switch (j->cmd.kind) {
+	case CMD_APPROVE:
+	case CMD_REJECT:
+	case CMD_REPLY:
+	case CMD_DONE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Loop guard: a machine pattern from NUM (the same text again and
+ * again, or dozens of messages a minute)? */
+static int machine_pattern(const struct handler_ctx *ctx, const char *num,
+			   const struct store_inbox_msg *msg, bool *tripped)
+{
 	int64_t at = msg->received_at > 0 ? msg->received_at : ctx->now;
-	const char *b = text, *e;
-	char *trim;
+	long n = 0;
 	int rc;
 
-	rc = store_inbox_seen_recently(ctx->st, num, text,
-				       at - HANDLER_DUP_WINDOW, seen);
-	if (rc || *seen)
+	*tripped = false;
+	rc = store_inbox_count_same(ctx->st, num, msg->text ? msg->text : "",
+				    at - HANDLER_SAME_WINDOW, &n);
+	if (rc)
 		return rc;
-	while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
-		b++;
-	e = b + strlen(b);
-	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-			 e[-1] == '\n'))
-		e--;
-	if (b == text && *e == '\0')
+	if (n + 1 >= HANDLER_SAME_MAX) {
+		*tripped = true;
 		return 0;
-	trim = strndup(b, (size_t)(e - b));
-	if (!trim)
+	}
+	/* messages, not parts: one long message is not a flood */
+	rc = store_inbox_count_same(ctx->st, num, NULL, at - 60, &n);
+	if (rc)
+		return rc;
+	*tripped = n >= HANDLER_FLOOD_PER_MIN;
+	return 0;
+}
+
+/* Past the cap: add this message's confirmations to the member's one
+ * merged SMS (replacing it while it has not started going out). */
+static int merge_reply(struct job *j)
+{
+	const struct handler_ctx *ctx = j->ctx;
+	struct store_out_info info;
+	char *items, *text;
+	long long id = 0;
+	int64_t due = 0;
+	int n = 0, rc;
+
+	items = calloc(2, REPLY_BUF);
+	if (!items)
 		return -ENOMEM;
-	rc = store_inbox_seen_recently(ctx->st, num, trim,
-				       at - HANDLER_DUP_WINDOW, seen);
-	free(trim);
+	text = items + REPLY_BUF;
+	if (!j->nacks)
+		add_ack(j, j->cmd.kind, j->cmd.id, true);
+	rc = store_merged_get(ctx->st, j->num, &id, items, REPLY_BUF, &n, &due);
+	if (rc == -ENOENT) {
+		rc = 0;
+		n = 0;
+		items[0] = '\0';
+	}
+	if (rc)
+		goto out;
+	if (n) {
+		rc = store_outbox_info(ctx->st, id, &info);
+		if (rc == -ENOENT || (!rc && (due <= ctx->now ||
+					      info.state != STORE_OUT_QUEUED ||
+					      info.parts_sent))) {
+			/* due (perhaps on its way): start a new one */
+			n = 0;
+			items[0] = '\0';
+			rc = 0;
+		} else if (!rc) {
+			rc = store_outbox_cancel(ctx->st, id, ctx->now);
+		}
+		if (rc)
+			goto out;
+	}
+	if (strlen(items) + strlen(j->acks) + 2 < REPLY_BUF)
+		join(items, REPLY_BUF, j->acks);
+	n += j->nacks;
+	rc = reply_merged(&j->rctx, items, n, text, REPLY_BUF);
+	if (rc < 0)
+		goto out;
+	due = ctx->now + HANDLER_MERGE_DELAY;
+	rc = outq_add_at(ctx->st, ctx->cfg, j->num, text, STORE_OUT_REPLY, 0,
+			 ctx->now, due, &id);
+	if (!rc)
+		rc = store_merged_put(ctx->st, j->num, id, items, n, due);
+	if (!rc)
+		j->res->reply_id = id;
+out:
+	free(items);
 	return rc;
 }
 
@@ -846,7 +1833,7 @@ static int handle_msg(const struct handler_ctx *ctx,
 	enum outq_verdict v;
 	struct job *j;
 	const char *text;
-	bool seen;
+	bool tripped, guard_out = false, capped = false;
 	long n = 0;
 	int rc;
 
@@ -879,33 +1866,15 @@ static int handle_msg(const struct handler_ctx *ctx,
 		goto out;
 	case OUTQ_BLOCK_LOOP:
 	default:
-		res->outcome = HANDLER_SILENT_LOOP;
-		goto out;
+		guard_out = true;	/* decided below, with the command */
+		break;
 	}
 	phone_normalize(msg->sender, j->num, sizeof(j->num));
 	if (!strcmp(msg->alphabet, "8bit")) {
 		res->outcome = HANDLER_SILENT_BINARY;
 		goto out;
 	}
-	/* 2. the same text within 10 minutes is answered once */
-	seen = false;
-	rc = rbuf ? 0 : duplicate(ctx, j->num, msg, &seen);
-	if (rc)
-		goto out;
-	if (seen) {
-		res->outcome = HANDLER_SILENT_DUPLICATE;
-		goto out;
-	}
-	/* 3. hourly cap: beyond it nothing is done */
-	rc = store_outbox_count_to(ctx->st, j->num, ctx->now - 3600,
-				   STORE_OUT_REPLY, &n);
-	if (rc)
-		goto out;
-	if (n >= ctx->cfg->sms.per_number_per_hour) {
-		res->outcome = HANDLER_SILENT_RATE;
-		goto out;
-	}
-	/* 4. the command */
+	/* 2. the command and who sends it */
 	cmd_parse(text, strlen(text), &j->cmd);
 	res->kind = j->cmd.kind;
 	res->err = j->cmd.err;
@@ -915,9 +1884,37 @@ static int handle_msg(const struct handler_ctx *ctx,
 	res->known = j->ms.n > 0;
 	res->committee = j->ms.committee;
 	make_rctx(ctx, &j->rctx);
+	/*
+	 * 3. loop guard: machine patterns only.  A network duplicate never
+	 * gets here (the inbox key); a person asking again is answered.
+	 */
+	rc = machine_pattern(ctx, j->num, msg, &tripped);
+	if (rc)
+		goto out;
+	if ((tripped || guard_out) && !always_done(j)) {
+		res->outcome = HANDLER_SILENT_LOOP;
+		goto out;
+	}
+	/* 4. hourly cap: beyond it nothing is done, except a member's
+	 * review, reply and close, whose confirmations are merged */
+	rc = store_outbox_count_to(ctx->st, j->num, ctx->now - 3600,
+				   STORE_OUT_REPLY, &n);
+	if (rc)
+		goto out;
+	capped = n >= ctx->cfg->sms.per_number_per_hour;
+	if (capped && !always_done(j)) {
+		res->outcome = HANDLER_SILENT_RATE;
+		goto out;
+	}
+	/* an interactive front end (USSD) shows its reply: no merging */
+	j->merge = !rbuf && (capped || tripped || guard_out);
 	rc = dispatch(j);
 	if (rc || res->outcome != HANDLER_REPLIED)
 		goto out;
+	if (j->merge) {
+		rc = merge_reply(j);
+		goto out;
+	}
 	if (!j->reply[0]) {	/* every path writes a reply; be safe */
 		rc = reply_simple(&j->rctx, REPLY_UNKNOWN_CMD, j->reply,
 				  sizeof(j->reply));
@@ -949,4 +1946,133 @@ int handler_sms_capture(const struct handler_ctx *ctx,
 		return -EINVAL;
 	reply[0] = '\0';
 	return handle_msg(ctx, msg, out, reply, len);
+}
+
+/* ---- failures, digest -------------------------------------------------- */
+
+int handler_failed(const struct handler_ctx *ctx,
+		   const struct store_inbox_msg *msg, int err, bool *gave_up)
+{
+	struct reply_flow_args fa = { 0 };
+	struct reply_ctx rctx;
+	char text[REPLY_BUF];
+	enum outq_verdict v;
+	int attempts = 0, rc;
+
+	*gave_up = false;
+	if (!ctx || !msg)
+		return -EINVAL;
+	rc = store_inbox_failed(ctx->st, msg->id, msg->sender, strerror(-err),
+				ctx->now, &attempts);
+	if (rc || attempts < HANDLER_FAIL_MAX)
+		return rc;
+	*gave_up = true;
+	rc = store_inbox_gave_up(ctx->st, msg->id);
+	if (rc)
+		return rc;
+	rc = outq_allowed(ctx->st, msg->sender, ctx->now, &v);
+	if (rc || v != OUTQ_ALLOWED || !strcmp(msg->alphabet, "8bit"))
+		return rc;
+	make_rctx(ctx, &rctx);
+	rc = reply_flow(&rctx, REPLY_SORRY, &fa, text, sizeof(text));
+	if (rc < 0)
+		return rc;
+	rc = outq_add(ctx->st, ctx->cfg, msg->sender, text, STORE_OUT_REPLY,
+		      msg->id, ctx->now, NULL);
+	return rc == -EEXIST || rc == -EINVAL ? 0 : rc;
+}
+
+#define DIGEST_KEY	"digest.last_day"
+#define HANDLER_DIGEST_LATE	600	/* first start: no digest after */
+
+/* Today's digest time (local), as Unix seconds. */
+static int64_t digest_at(const struct handler_ctx *ctx, int64_t day0)
+{
+	return day0 + (int64_t)ctx->cfg->committee.digest_minute * 60;
+}
+
+int handler_digest(const struct handler_ctx *ctx, int *sent, int64_t *next)
+{
+	struct reply_flow_args fa = { 0 };
+	struct reply_ctx rctx;
+	struct plist l = { 0 };
+	struct membs *ms = NULL;
+	struct mlist *ml = NULL;
+	struct todo *t = NULL;
+	char day[32], last[32], text[REPLY_BUF];
+	int64_t day0, at;
+	int i, rc;
+
+	if (sent)
+		*sent = 0;
+	*next = -1;
+	if (!ctx)
+		return -EINVAL;
+	if (!ctx->cfg->committee.digest_enabled)
+		return 0;
+	day0 = local_midnight(ctx->now);
+	at = digest_at(ctx, day0);
+	local_day(ctx->now, day, sizeof(day));
+	rc = store_status_get(ctx->st, DIGEST_KEY, last, sizeof(last));
+	if (rc == -ENOENT) {
+		last[0] = '\0';
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	if (!last[0] && ctx->now > at + HANDLER_DIGEST_LATE) {
+		/* first start, long after the digest time: from tomorrow */
+		rc = store_status_set(ctx->st, DIGEST_KEY, day, ctx->now);
+		if (rc)
+			return rc;
+		text_copy(last, sizeof(last), day);
+	}
+	if (ctx->now < at || !strcmp(last, day)) {
+		/* tomorrow's (day lengths vary with DST: from tomorrow noon) */
+		*next = ctx->now < at ? at :
+			digest_at(ctx, local_midnight(day0 + 86400 + 43200));
+		return 0;
+	}
+	ms = malloc(sizeof(*ms));
+	ml = calloc(1, sizeof(*ml));
+	if (!ms || !ml) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = store_matters_list(ctx->st, true, mlist_cb, ml);
+	if (!rc)
+		rc = store_committee_phones(ctx->st, plist_cb, &l);
+	make_rctx(ctx, &rctx);
+	for (i = 0; !rc && i < l.n; i++) {
+		free(t);
+		t = calloc(1, sizeof(*t));
+		if (!t) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = load_membs(ctx->st, l.p[i], ms);
+		if (!rc)
+			rc = load_todo(ctx->st, ms, t, NULL);
+		if (rc)
+			break;
+		if (!t->total && !ml->total)
+			continue;	/* nothing waiting: no SMS */
+		fa.count = (long)t->total;
+		fa.held = (long)t->objected;
+		fa.parts = (long)ml->total;
+		rc = reply_flow(&rctx, REPLY_DIGEST, &fa, text, sizeof(text));
+		if (rc < 0)
+			break;
+		rc = send_to(ctx, l.p[i], text, STORE_OUT_NOTIFY, -1, sent);
+	}
+	if (!rc)
+		rc = store_status_set(ctx->st, DIGEST_KEY, day, ctx->now);
+	if (!rc)
+		*next = digest_at(ctx, local_midnight(day0 + 86400 + 43200));
+out:
+	free(t);
+	free(ml);
+	free(ms);
+	free(l.p);
+	return rc;
 }

@@ -21,7 +21,24 @@
  *    (by household id).  A member of any of them who is committee in one
  *    membership is committee.
  *  - Beyond sms.per_number_per_hour replies an hour, a message is not
- *    acted on at all (no effect, no reply): a flood costs nothing.
+ *    acted on at all (no effect, no reply): a flood costs nothing.  A
+ *    committee member's 确认/驳回/回复/办结 always take effect; past the
+ *    cap (or the loop guard) their confirmations go into one merged SMS
+ *    sent HANDLER_MERGE_DELAY seconds later (replaced while unsent).
+ *  - The loop guard trips on machine patterns: the same text
+ *    HANDLER_SAME_MAX times in HANDLER_SAME_WINDOW seconds, or more
+ *    than HANDLER_FLOOD_PER_MIN messages a minute, or the outbound
+ *    guard of outq_allowed (20 messages in 5 minutes to the number).
+ *    A question asked again is answered again.
+ *  - 确认 17 18 [PIN]: without committee.require_pin a trailing 4-8
+ *    digit number is a PIN only when it is the member's PIN, else one
+ *    more record number.
+ *  - Committee duty messages (a 说事 to each member, an objection, a PIN
+ *    lockout, the morning digest) ignore 退订; notices (通知) and
+ *    approval/rejection notifications honour it.
+ *  - Objections (异议) may come from any bound phone for any item in
+ *    公示; the committee, the item's household and, after the decision,
+ *    each objector are told.
  *  - Binary (8-bit) messages are ignored silently.
  *  - 确认/驳回 from a phone that may not review gets the same reply as a
  *    record number that does not exist.  A committee member's own
@@ -37,15 +54,31 @@
 
 #include "config/config.h"
 #include "gateway/cmd.h"
+#include "gateway/loan.h"
 #include "gateway/outq.h"
 #include "gateway/reply.h"
 #include "storage/msgq.h"
 #include "storage/store.h"
 #include "storage/village.h"
 
-/* Duplicate rule: the same text from the same number within this many
- * seconds is answered once. */
-#define HANDLER_DUP_WINDOW	600
+/* Loop guard (machine patterns only): the same text this many times in
+ * HANDLER_SAME_WINDOW seconds, or HANDLER_FLOOD_PER_MIN messages in one
+ * minute, from one number. */
+#define HANDLER_SAME_MAX	5
+#define HANDLER_SAME_WINDOW	600
+#define HANDLER_FLOOD_PER_MIN	40
+
+/* Confirmations merged past the hourly cap wait this long for more. */
+#define HANDLER_MERGE_DELAY	30
+
+/* committee.pin_tries wrong PINs lock PIN approvals this long. */
+#define HANDLER_PIN_LOCK_S	3600
+
+/* A drafted 通知 can be sent this long after the draft. */
+#define HANDLER_NOTICE_TTL	3600
+
+/* Failed handlings of one message before the apology. */
+#define HANDLER_FAIL_MAX	3
 
 struct handler_ctx {
 	struct store *st;		/* borrowed, open */
@@ -61,7 +94,9 @@ enum handler_outcome {
 	HANDLER_SILENT_OWN,		/* the gateway's own number */
 	HANDLER_SILENT_LOOP,		/* loop guard: 20 messages in 5 min */
 	HANDLER_SILENT_RATE,		/* sms.per_number_per_hour reached */
-	HANDLER_SILENT_DUPLICATE,	/* same text within 10 minutes */
+	HANDLER_SILENT_DUPLICATE,	/* unused since the inbox key handles
+					 * network duplicates (kept for the
+					 * log names) */
 	HANDLER_SILENT_UNKNOWN,		/* unknown number, hint budget used */
 	HANDLER_SILENT_BINARY,		/* 8-bit data message */
 };
@@ -85,8 +120,9 @@ struct handler_result {
 /*
  * Handle one inbound message MSG (stored, deduplicated, reassembled; not
  * yet marked done: call this BEFORE store_inbox_done for it, so the
- * duplicate rule does not see the message itself).  Applies the effects,
- * queues at most one reply (in_reply_to = MSG->id) and any
+ * loop guard does not count the message itself).  Applies the effects,
+ * queues at most one reply (in_reply_to = MSG->id; past the hourly cap a
+ * member's confirmation goes into the merged SMS instead) and any
  * notifications.  Returns 0 (*OUT, may be NULL, says what happened) or
  * -errno from the store (the caller rolls back and retries later).
  */
@@ -140,5 +176,50 @@ int handler_review(const struct handler_ctx *ctx, const char *by,
  * records finalised.  The caller holds the transaction.  0 or -errno.
  */
 int handler_finalize_due(const struct handler_ctx *ctx, long *count);
+
+/*
+ * 回复 / 办结 from the console (jifenctl matter answer|close) or SMS:
+ * ANSWER non-NULL answers matter NO (the villager gets it at once,
+ * signed 村委会), NULL closes it (the villager is told).  BY: phone or
+ * HANDLER_BY_CONSOLE.  *FOUND false: no such open matter.  0 or -errno.
+ */
+int handler_matter(const struct handler_ctx *ctx, const char *by,
+		   long long no, const char *answer, bool *found);
+
+/*
+ * A notice (通知) to one phone per live household (COMMITTEE_ONLY: to
+ * the committee members), honouring 退订, the loop guard and quiet hours
+ * (held until they end).  handler_notice_count only counts households
+ * and SMS; handler_notice sends at once (the console's confirmed
+ * notice; by SMS the member confirms with 确认发送 CODE first).
+ * -EDQUOT when sms.broadcasts_per_day notices went out today.
+ */
+int handler_notice_count(const struct handler_ctx *ctx, bool committee_only,
+			 const char *text, long *households, long *sms);
+int handler_notice(const struct handler_ctx *ctx, const char *by,
+		   bool committee_only, const char *text, long *households,
+		   long *sms, long *held);
+
+/*
+ * Handling MSG failed with ERR (rolled back; call in a new
+ * transaction): count it; after HANDLER_FAIL_MAX failures queue a short
+ * apology as the message's reply, note it for `jifenctl status` and set
+ * *GAVE_UP (the caller then marks the message done).  0 or -errno.
+ */
+int handler_failed(const struct handler_ctx *ctx,
+		   const struct store_inbox_msg *msg, int err, bool *gave_up);
+
+/*
+ * The morning digest: once a local day at or after
+ * committee.digest_time, each committee member with something waiting
+ * (items to review, objections, open matters) gets one SMS.  *SENT (may
+ * be NULL) gets the count, *NEXT the next time it is due (-1: digest
+ * off), so the daemon arms a one-shot timer.  0 or -errno.
+ */
+int handler_digest(const struct handler_ctx *ctx, int *sent, int64_t *next);
+
+/* The loan policy of the config (loan.*), for quotes outside SMS (the
+ * household statement). */
+void handler_loan_policy(const struct config *cfg, struct loan_policy *p);
 
 #endif

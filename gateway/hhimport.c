@@ -3,12 +3,14 @@
  * hhimport - household CSV import.  See hhimport.h.
  */
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "gateway/hhimport.h"
+#include "util/utf8.h"
 #include "storage/phone.h"
 #include "storage/village.h"
 
@@ -120,8 +122,45 @@ static char *trim(char *s)
 
 /* ---- import -------------------------------------------------------- */
 
-static const char *const header[] = { "household", "name", "phone", "role",
-				      "pin" };
+enum col { COL_HH, COL_NAME, COL_PHONE, COL_ROLE, COL_PIN, COL_MEMBER,
+	   COL_N };
+
+/* Header names per column, English and Chinese (SPEC §5). */
+static const char *const col_names[COL_N][3] = {
+	[COL_HH] = { "household", "户号", NULL },
+	[COL_NAME] = { "name", "户主", "户名" },
+	[COL_PHONE] = { "phone", "手机", "手机号" },
+	[COL_ROLE] = { "role", "角色", NULL },
+	[COL_PIN] = { "pin", "PIN", "密码" },
+	[COL_MEMBER] = { "member", "成员", NULL },
+};
+
+/* Map header FIELDS to columns (COLS[c] = field index or -1). */
+static int map_header(char **fields, int nf, int cols[COL_N])
+{
+	int i, c, k;
+
+	for (c = 0; c < COL_N; c++)
+		cols[c] = -1;
+	for (i = 0; i < nf; i++) {
+		const char *h = trim(fields[i]);
+
+		for (c = 0; c < COL_N; c++) {
+			for (k = 0; k < 3 && col_names[c][k]; k++)
+				if (!strcasecmp(h, col_names[c][k]))
+					break;
+			if (k < 3 && col_names[c][k])
+				break;
+		}
+		if (c == COL_N || cols[c] >= 0)
+			return -EINVAL;	/* unknown or twice */
+		cols[c] = i;
+	}
+	for (c = COL_HH; c <= COL_ROLE; c++)
+		if (cols[c] < 0)
+			return -EINVAL;
+	return 0;
+}
 
 static int parse_role(const char *s, enum store_role *r)
 {
@@ -151,11 +190,11 @@ static bool pin_ok(const char *s)
 
 /* Validate and store one row; -EINVAL with WHY for a bad row. */
 static int import_row(struct store *st, char **f, int nf, int ncols,
-		      int64_t now, struct hhimport_counts *ic, char *why,
-		      size_t wlen, bool *created_out)
+		      const int *cols, int64_t now, struct hhimport_counts *ic,
+		      char *why, size_t wlen, bool *created_out)
 {
 	char num[PHONE_MAX];
-	const char *hh, *name, *phone, *role, *pin;
+	const char *hh, *name, *phone, *role, *pin, *member;
 	enum store_role r;
 	bool created = false, hcreated = false;
 	int rc;
@@ -164,11 +203,12 @@ static int import_row(struct store *st, char **f, int nf, int ncols,
 		snprintf(why, wlen, "expected %d columns, got %d", ncols, nf);
 		return -EINVAL;
 	}
-	hh = trim(f[0]);
-	name = trim(f[1]);
-	phone = trim(f[2]);
-	role = trim(f[3]);
-	pin = ncols > 4 ? trim(f[4]) : "";
+	hh = trim(f[cols[COL_HH]]);
+	name = trim(f[cols[COL_NAME]]);
+	phone = trim(f[cols[COL_PHONE]]);
+	role = trim(f[cols[COL_ROLE]]);
+	pin = cols[COL_PIN] >= 0 ? trim(f[cols[COL_PIN]]) : "";
+	member = cols[COL_MEMBER] >= 0 ? trim(f[cols[COL_MEMBER]]) : "";
 	if (!*hh) {
 		snprintf(why, wlen, "empty household");
 		return -EINVAL;
@@ -196,7 +236,8 @@ static int import_row(struct store *st, char **f, int nf, int ncols,
 	if (rc)
 		return rc;
 	if (*phone) {
-		rc = store_phone_bind(st, num, hh, NULL, r, pin, now, &created);
+		rc = store_phone_bind(st, num, hh, *member ? member : NULL, r,
+				      pin, now, &created);
 		if (rc)
 			return rc;
 	} else {
@@ -215,9 +256,10 @@ int hhimport_csv(struct store *st, const char *data, size_t len, int64_t now,
 		 struct hhimport_counts *ic, int *line)
 {
 	char *fields[CSV_MAX_FIELDS], why[160];
+	int cols[COL_N];
 	struct csv c;
 	bool created;
-	int rc, nf, ncols, i;
+	int rc, nf, ncols;
 
 	memset(ic, 0, sizeof(*ic));
 	memset(&c, 0, sizeof(c));
@@ -232,16 +274,10 @@ int hhimport_csv(struct store *st, const char *data, size_t len, int64_t now,
 	rc = csv_row(&c, fields, &nf, line);
 	if (rc == -ENOMEM)
 		goto out;
-	if (rc <= 0 || nf < 4 || nf > 5) {
+	if (rc <= 0 || map_header(fields, nf, cols)) {
 		*line = 1;
 		rc = -EBADMSG;
 		goto out;
-	}
-	for (i = 0; i < nf; i++) {
-		if (strcasecmp(trim(fields[i]), header[i])) {
-			rc = -EBADMSG;
-			goto out;
-		}
 	}
 	ncols = nf;
 	for (;;) {
@@ -265,7 +301,7 @@ int hhimport_csv(struct store *st, const char *data, size_t len, int64_t now,
 			goto out;
 		why[0] = '\0';
 		created = false;
-		rc = import_row(st, fields, nf, ncols, now, ic, why,
+		rc = import_row(st, fields, nf, ncols, cols, now, ic, why,
 				sizeof(why), &created);
 		if (rc == -EINVAL && why[0]) {
 			if (ops && ops->rejected)
@@ -276,12 +312,97 @@ int hhimport_csv(struct store *st, const char *data, size_t len, int64_t now,
 		if (rc)
 			goto out;
 		if (ops && ops->stored)
-			ops->stored(*line, trim(fields[0]), trim(fields[1]),
-				    trim(fields[2]), trim(fields[3]), created,
+			ops->stored(*line, trim(fields[cols[COL_HH]]),
+				    trim(fields[cols[COL_NAME]]),
+				    trim(fields[cols[COL_PHONE]]),
+				    trim(fields[cols[COL_ROLE]]), created,
 				    ud);
 	}
 	rc = 0;
 out:
 	free(c.buf);
 	return rc;
+}
+
+/* ---- encodings ------------------------------------------------------ */
+
+/* Offset of the first byte that is not valid UTF-8 (or a NUL), or LEN. */
+static size_t utf8_bad_at(const char *s, size_t len)
+{
+	size_t pos = 0, c;
+	uint32_t cp;
+
+	while (pos < len) {
+		c = utf8_decode(s + pos, len - pos, &cp);
+		if (!c || !cp)
+			return pos;
+		pos += c;
+	}
+	return len;
+}
+
+static int line_of(const char *s, size_t off)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n')
+			line++;
+	return line;
+}
+
+int hhimport_to_utf8(char **data, size_t *len, const char **enc, int *line,
+		     bool *bom)
+{
+	size_t bad, in_left, out_left, cap;
+	char *in, *out, *conv;
+	iconv_t cd;
+
+	*enc = "UTF-8";
+	*bom = false;
+	*line = 0;
+	if (*len >= 3 && !memcmp(*data, "\xef\xbb\xbf", 3)) {
+		memmove(*data, *data + 3, *len - 3);
+		*len -= 3;
+		*bom = true;
+		bad = utf8_bad_at(*data, *len);
+		if (bad < *len) {
+			*line = line_of(*data, bad);
+			return -EILSEQ;
+		}
+		return 0;
+	}
+	bad = utf8_bad_at(*data, *len);
+	if (bad == *len)
+		return 0;
+	*line = line_of(*data, bad);
+	if (memchr(*data, 0, *len))
+		return -EILSEQ;
+	cd = iconv_open("UTF-8", "GB18030");
+	if (cd == (iconv_t)-1)
+		return -EILSEQ;
+	cap = *len * 2 + 16;	/* GB18030 -> UTF-8 grows by at most 2 */
+	conv = malloc(cap);
+	if (!conv) {
+		iconv_close(cd);
+		return -ENOMEM;
+	}
+	in = *data;
+	in_left = *len;
+	out = conv;
+	out_left = cap;
+	if (iconv(cd, &in, &in_left, &out, &out_left) == (size_t)-1 ||
+	    in_left) {
+		free(conv);
+		iconv_close(cd);
+		return -EILSEQ;
+	}
+	iconv_close(cd);
+	free(*data);
+	*data = conv;
+	*len = cap - out_left;
+	*enc = "GB18030";
+	*line = 0;
+	return 0;
 }

@@ -38,6 +38,19 @@ struct hhimport_ops {
 };
 
 /*
+ * Make the *LEN bytes at *DATA (malloc'd, owned by the caller) UTF-8
+ * without a BOM: UTF-8 stays (a BOM is dropped); anything else is read
+ * as GB18030 (GBK and GB2312 are subsets: what Excel on Chinese Windows
+ * saves) and converted with iconv(3), *DATA replaced.  *ENC gets
+ * "UTF-8" or "GB18030".  -EILSEQ when the file is in neither (*LINE:
+ * the line of the first byte that is not UTF-8; *BOM true when a UTF-8
+ * BOM promised UTF-8), -ENOMEM.  Never guesses silently: the caller
+ * says which encoding was read.
+ */
+int hhimport_to_utf8(char **data, size_t *len, const char **enc, int *line,
+		     bool *bom);
+
+/*
  * Import the LEN bytes at DATA.  *COUNTS gets the totals.  Returns 0;
  * -EBADMSG when the header is wrong (*LINE names its line); -ENOMEM or
  * another -errno from the store (*LINE names the row; the caller rolls

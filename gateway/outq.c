@@ -129,6 +129,14 @@ int outq_add(struct store *st, const struct config *cfg, const char *to,
 	     const char *text, enum store_out_kind kind, long long in_reply_to,
 	     int64_t now, long long *id)
 {
+	return outq_add_at(st, cfg, to, text, kind, in_reply_to, now, -1, id);
+}
+
+int outq_add_at(struct store *st, const struct config *cfg, const char *to,
+		const char *text, enum store_out_kind kind,
+		long long in_reply_to, int64_t now, int64_t not_before,
+		long long *id)
+{
 	struct store_out_pdu out[OUTQ_PARTS_MAX];
 	struct pdu_submit_opts o = { 0 };
 	struct store_out_msg m = { 0 };
@@ -150,6 +158,8 @@ int outq_add(struct store *st, const struct config *cfg, const char *to,
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* a broken name from an old database must not stop the reply */
+	text_fix_utf8(copy);
 	o.status_report = true;
 	o.concat_ref = random_ref(now);
 	o.smsc = "";
@@ -164,8 +174,12 @@ int outq_add(struct store *st, const struct config *cfg, const char *to,
 	m.text = copy;
 	m.kind = kind;
 	m.in_reply_to = in_reply_to;
-	m.not_before = kind == STORE_OUT_NOTIFY ? outq_not_before(cfg, now) : 0;
-	if (m.not_before == now)
+	if (not_before >= 0)
+		m.not_before = not_before;
+	else
+		m.not_before = kind == STORE_OUT_NOTIFY ?
+			       outq_not_before(cfg, now) : 0;
+	if (m.not_before <= now)
 		m.not_before = 0;
 	rc = store_outbox_add(st, &m, out, n, now, id);
 out:

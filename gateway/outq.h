@@ -74,4 +74,16 @@ int outq_add(struct store *st, const struct config *cfg, const char *to,
 	     const char *text, enum store_out_kind kind, long long in_reply_to,
 	     int64_t now, long long *id);
 
+/*
+ * outq_add with the send time given: NOT_BEFORE >= 0 is when the message
+ * may go (<= NOW: at once), whatever its kind; < 0 applies the quiet
+ * hours rule above.  Used for the merged confirmations (held a little
+ * so a burst of reviews shares one SMS) and for answers to a villager's
+ * own matter (never held).
+ */
+int outq_add_at(struct store *st, const struct config *cfg, const char *to,
+		const char *text, enum store_out_kind kind,
+		long long in_reply_to, int64_t now, int64_t not_before,
+		long long *id);
+
 #endif

@@ -19,6 +19,8 @@
 #define NAME_MAX_CP	8	/* household names in replies */
 #define REASON_LIST_CP	6	/* reasons in lists */
 #define REASON_EN_LIST	16
+#define STORE_TEXT_CP	512
+#define TODO_MATTERS	3	/* matters shown in 待审 */	/* free text passed in, bytes / 4 */
 
 struct sb {
 	char buf[WORK_MAX];
@@ -261,12 +263,14 @@ static void fmt_signed(long v, char *o, size_t sz)
 
 static const char *state_word(const struct reply_ctx *ctx, enum reply_state s)
 {
-	static const char *const z[] = { "待审", "公示中", "已生效", "已驳回" };
+	static const char *const z[] = {
+		"待审", "公示中", "已生效", "已驳回", "有异议"
+	};
 	static const char *const e[] = {
-		"pending", "public", "final", "rejected"
+		"pending", "public", "final", "rejected", "objected"
 	};
 
-	if ((unsigned)s > REPLY_REJECTED)
+	if ((unsigned)s > REPLY_OBJECTED)
 		s = REPLY_PENDING;
 	return zh(ctx) ? z[s] : e[s];
 }
@@ -304,15 +308,15 @@ static void fmt_date(const struct reply_ctx *ctx, int64_t t, char *o,
 		snprintf(o, sz, "%s %d", mon[m - 1], d);
 }
 
-/* "#17 张三户 +5 清扫" (zh) / "#17 Zhang San +5 cleaning" */
-static void fmt_item(const struct reply_ctx *ctx, const struct reply_record *r,
-		     bool with_name, bool with_state, struct sb *b)
+/* "#17 张三户 +5 清扫" with the reason cut to REASON_CP characters */
+static void fmt_item_w(const struct reply_ctx *ctx,
+		       const struct reply_record *r, bool with_name,
+		       bool with_state, size_t reason_cp, struct sb *b)
 {
-	char name[64], pts[24], why[64];
+	char name[64], pts[24], why[160];
 
 	fmt_signed(r->points, pts, sizeof(pts));
-	fmt_short(r->reason, zh(ctx) ? REASON_LIST_CP : REASON_EN_LIST,
-		  zh(ctx), why, sizeof(why));
+	fmt_short(r->reason, reason_cp, zh(ctx), why, sizeof(why));
 	sb_add(b, "#%ld", r->id);
 	if (with_name && r->household_name && *r->household_name) {
 		fmt_household(ctx, r->household_name, name, sizeof(name));
@@ -327,6 +331,14 @@ static void fmt_item(const struct reply_ctx *ctx, const struct reply_record *r,
 		else
 			sb_add(b, " (%s)", state_word(ctx, r->state));
 	}
+}
+
+/* "#17 张三户 +5 清扫" (zh) / "#17 Zhang San +5 cleaning" */
+static void fmt_item(const struct reply_ctx *ctx, const struct reply_record *r,
+		     bool with_name, bool with_state, struct sb *b)
+{
+	fmt_item_w(ctx, r, with_name, with_state,
+		   zh(ctx) ? REASON_LIST_CP : REASON_EN_LIST, b);
 }
 
 /* --- replies ------------------------------------------------------- */
@@ -470,6 +482,7 @@ static int render_list(const struct reply_ctx *ctx, const char *head,
 int reply_log(const struct reply_ctx *ctx, const struct reply_record *recs,
 	      size_t n, char *buf, size_t size)
 {
+	size_t i, w;
 	struct sb b;
 
 	if (!args_ok(ctx, buf, size) || (n && !recs))
@@ -479,6 +492,19 @@ int reply_log(const struct reply_ctx *ctx, const struct reply_record *recs,
 		sb_add(&b, "%s", zh(ctx) ? "暂无积分记录。回复0查看帮助" :
 		       "No point records yet. Reply HELP for the commands.");
 		return finish(ctx, &b, buf, size);
+	}
+	/* use the room one SMS has: the longest reasons that still fit */
+	for (w = zh(ctx) ? 30 : 60; w >= (zh(ctx) ? REASON_LIST_CP :
+					  REASON_EN_LIST); w--) {
+		sb_reset(&b);
+		sb_add(&b, "%s", zh(ctx) ? "最近明细：" : "Last records: ");
+		for (i = 0; i < n; i++) {
+			if (i)
+				sb_add(&b, "%s", zh(ctx) ? "；" : "; ");
+			fmt_item_w(ctx, &recs[i], false, true, w, &b);
+		}
+		if (one_sms(b.buf))
+			return out(&b, buf, size);
 	}
 	return render_list(ctx, zh(ctx) ? "最近明细：" : "Last records: ",
 			   recs, n, n, false, true, NULL, buf, size);
@@ -494,18 +520,18 @@ int reply_help(const struct reply_ctx *ctx, bool committee, char *buf,
 	sb_reset(&b);
 	if (zh(ctx) && committee)
 		sb_add(&b, "回复：1积分 2利率 3明细 0帮助；说事+内容；委员：待审 "
-		       "确认+编号 驳回+编号+理由");
+		       "确认/驳回+编号 回复/办结+M编号 通知+内容");
 	else if (zh(ctx))
 		sb_add(&b, "回复：1积分 2利率 3明细 0帮助；说事+内容（向村委会"
-		       "反映）；退订通知回TD");
+		       "反映）；对公示有异议回：异议+编号+理由；退订通知回TD");
 	else if (committee)
-		sb_add(&b, "Reply: 1 POINTS, 2 RATE [10k yuan] [years], 3 LOG, "
-		       "0 HELP, SAY text; committee: TODO, OK n [PIN], "
-		       "NO n reason");
+		sb_add(&b, "Reply: 1 POINTS, 2 RATE, 3 LOG, 0 HELP, SAY text; "
+		       "committee: TODO, OK n.. [PIN], NO n reason, REPLY Mn "
+		       "text, DONE Mn, NOTICE text");
 	else
 		sb_add(&b, "Reply: 1 POINTS, 2 RATE [10k yuan] [years], 3 LOG, "
-		       "0 HELP, SAY text (to the village committee), STOP "
-		       "notices");
+		       "0 HELP, SAY text (to the committee), OBJECT n reason "
+		       "(public notice), STOP notices");
 	return finish(ctx, &b, buf, size);
 }
 
@@ -518,10 +544,11 @@ int reply_say(const struct reply_ctx *ctx, long ticket, char *buf,
 		return -EINVAL;
 	sb_reset(&b);
 	if (zh(ctx))
-		sb_add(&b, "已收到您反映的事项，编号#%ld，村委会将尽快处理。",
+		sb_add(&b, "已收到您反映的事项，编号M%ld，已转村委会，答复会短信"
+		       "告诉您。",
 		       ticket);
 	else
-		sb_add(&b, "Received, ticket #%ld. The village committee will "
+		sb_add(&b, "Received, matter M%ld. The village committee will "
 		       "follow up.", ticket);
 	return finish(ctx, &b, buf, size);
 }
@@ -601,6 +628,10 @@ int reply_review(const struct reply_ctx *ctx, const struct reply_review *r,
 		case REPLY_REVIEW_NOT_COMMITTEE:
 			sb_add(&b, "该指令仅限村委会委员使用。回复0查看帮助");
 			break;
+		case REPLY_REVIEW_PIN_LOCKED:
+			sb_add(&b, "PIN连续输错已锁定1小时，#%ld未%s。", r->id,
+			       verb);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -645,6 +676,10 @@ int reply_review(const struct reply_ctx *ctx, const struct reply_review *r,
 		case REPLY_REVIEW_NOT_COMMITTEE:
 			sb_add(&b, "Only village committee members can do "
 			       "that. Reply HELP for the commands.");
+			break;
+		case REPLY_REVIEW_PIN_LOCKED:
+			sb_add(&b, "PIN locked for an hour after wrong PINs; "
+			       "#%ld was not %s.", r->id, verb);
 			break;
 		default:
 			return -EINVAL;
@@ -694,6 +729,16 @@ int reply_notice(const struct reply_ctx *ctx, const struct reply_notice *n,
 			sb_add(&b, "Your item #%ld %s (%s) now counts; your "
 			       "household has %ld points.", r->id, pts, why,
 			       n->total);
+		break;
+	case REPLY_NOTICE_RESUMED:
+		fmt_date(ctx, n->until, date, sizeof(date));
+		if (zh(ctx))
+			sb_add(&b, "您家#%ld %s分（%s）的异议经村委会核实未成立，"
+			       "恢复公示至%s。", r->id, pts, why, date);
+		else
+			sb_add(&b, "The objection to your item #%ld %s (%s) was "
+			       "not upheld; public notice resumes until %s.",
+			       r->id, pts, why, date);
 		break;
 	default:
 		return -EINVAL;
@@ -826,10 +871,473 @@ int reply_cmd_error(const struct reply_ctx *ctx, const struct cmd *c,
 		s = z ? "年限应为1至30年，如：利率 30 3年" :
 		    "Years must be 1 to 30, e.g. RATE 30 3";
 		break;
+	case CMD_ERR_NO_MATTER:
+		if (c->kind == CMD_DONE)
+			s = z ? "请带上说事编号，如：办结 M12" :
+			    "Give the matter number, e.g. DONE M12";
+		else
+			s = z ? "请带上说事编号和答复，如：回复 M12 已安排维修" :
+			    "Give the matter number and the answer, e.g. "
+			    "REPLY M12 repair booked";
+		break;
+	case CMD_ERR_NO_CODE:
+		s = z ? "请带上通知代码，如：确认发送 4821" :
+		    "Give the notice code, e.g. SEND 4821";
+		break;
 	}
+	/* the same complaints, worded for the newer commands */
+	if (c->kind == CMD_OBJECT && (c->err == CMD_ERR_NO_NUMBER ||
+				      c->err == CMD_ERR_NO_REASON))
+		s = z ? "请写明编号和理由，如：异议 17 没有参加" :
+		    "Give the number and a reason, e.g. OBJECT 17 not true";
+	if (c->kind == CMD_REPLY && c->err == CMD_ERR_NO_TEXT)
+		s = z ? "请写上答复内容，如：回复 M12 已安排维修" :
+		    "Write the answer, e.g. REPLY M12 repair booked";
+	if (c->kind == CMD_NOTICE && c->err == CMD_ERR_NO_TEXT)
+		s = z ? "请写上通知内容，如：通知 周五上午开村民大会" :
+		    "Write the notice, e.g. NOTICE village meeting Friday";
 	if (!s)
 		return -EINVAL;
 	sb_reset(&b);
 	sb_add(&b, "%s", s);
+	return finish(ctx, &b, buf, size);
+}
+
+/* --- village workflows --------------------------------------------- */
+
+/* "12月5日 08:30"-style local time of day: "08:30" */
+static void fmt_hhmm(const struct reply_ctx *ctx, int64_t t, char *o,
+		     size_t sz)
+{
+	long long local = (long long)t + (long long)ctx->tz_minutes * 60;
+	long long sec = ((local % 86400) + 86400) % 86400;
+
+	snprintf(o, sz, "%02lld:%02lld", sec / 3600, sec % 3600 / 60);
+}
+
+int reply_todo_full(const struct reply_ctx *ctx,
+		    const struct reply_todo_full *t, char *buf, size_t size)
+{
+	const char *pin_z[] = { "", "确认须带PIN。", "PIN已锁定。" };
+	const char *pin_e[] = { "", " PIN needed.", " PIN locked." };
+	struct sb b, best;
+	size_t k, km, i, total;
+	char name[64], txt[64];
+	bool have = false;
+
+	if (!args_ok(ctx, buf, size) || !t || (t->n && !t->items) ||
+	    (t->nm && !t->matters) || t->pin < 0 || t->pin > 2)
+		return -EINVAL;
+	total = t->total < t->n ? t->n : t->total;
+	if (total == 0 && t->total_matters == 0) {
+		sb_reset(&b);
+		sb_add(&b, "%s", zh(ctx) ? "暂无待审事项和未办结的说事。" :
+		       "Nothing waiting for review, no open matters.");
+		return finish(ctx, &b, buf, size);
+	}
+	/* up to TODO_MATTERS matters, then as many items as fit */
+	for (km = (t->nm < TODO_MATTERS ? t->nm : TODO_MATTERS) + 1;
+	     km-- > 0 && !have;) {
+		for (k = t->n + 1; k-- > 0;) {
+			sb_reset(&b);
+			if (zh(ctx)) {
+				sb_add(&b, "待审%zu条", total);
+				if (t->objected)
+					sb_add(&b, "(异议%zu)", t->objected);
+				if (t->total_matters)
+					sb_add(&b, "，说事%zu件",
+					       t->total_matters);
+				sb_add(&b, "：");
+			} else {
+				sb_add(&b, "%zu to review", total);
+				if (t->objected)
+					sb_add(&b, " (%zu objected)",
+					       t->objected);
+				if (t->total_matters)
+					sb_add(&b, ", %zu matters",
+					       t->total_matters);
+				sb_add(&b, ": ");
+			}
+			for (i = 0; i < k; i++) {
+				if (i)
+					sb_add(&b, "%s", zh(ctx) ? "；" : "; ");
+				fmt_item(ctx, &t->items[i], true,
+					 t->items[i].state == REPLY_OBJECTED,
+					 &b);
+			}
+			if (total > k)
+				sb_add(&b, zh(ctx) ? "%s等%zu条" : "%s+%zu more",
+				       k ? (zh(ctx) ? "；" : "; ") : "",
+				       total - k);
+			for (i = 0; i < km; i++) {
+				fmt_short(t->matters[i].text, zh(ctx) ? 6 : 16,
+					  zh(ctx), txt, sizeof(txt));
+				name[0] = '\0';
+				if (t->matters[i].household_name &&
+				    *t->matters[i].household_name)
+					fmt_household(ctx,
+						t->matters[i].household_name,
+						name, sizeof(name));
+				sb_add(&b, "%sM%ld%s%s %s",
+				       (i || k || total > k) ?
+				       (zh(ctx) ? "；" : "; ") : "",
+				       t->matters[i].no, name[0] ? " " : "",
+				       name, txt);
+			}
+			sb_add(&b, "%s", zh(ctx) ? "。" : ".");
+			sb_add(&b, "%s", zh(ctx) ? pin_z[t->pin] : pin_e[t->pin]);
+			if (fits(ctx, &b)) {
+				have = true;
+				break;
+			}
+		}
+	}
+	if (!have)
+		cut_to_fit(ctx, &b);
+	best = b;
+	sb_add(&best, "%s", zh(ctx) ? "回复确认/驳回+编号" :
+	       " Reply OK n or NO n reason.");
+	if (fits(ctx, &best))
+		b = best;
+	return out(&b, buf, size);
+}
+
+static const char *batch_word(const struct reply_ctx *ctx, bool approve,
+			      enum reply_review_result r)
+{
+	if (zh(ctx)) {
+		switch (r) {
+		case REPLY_REVIEW_DONE:
+			return approve ? "已确认" : "已驳回";
+		case REPLY_REVIEW_ALREADY:
+			return approve ? "早已确认" : "早已驳回";
+		case REPLY_REVIEW_CONFLICT:
+			return approve ? "已被驳回" : "已被确认";
+		case REPLY_REVIEW_OWN_HOUSEHOLD:
+			return "本户须他人审";
+		case REPLY_REVIEW_PIN_NEEDED:
+			return "缺PIN";
+		case REPLY_REVIEW_PIN_WRONG:
+			return "PIN不对";
+		case REPLY_REVIEW_PIN_LOCKED:
+			return "PIN已锁定";
+		case REPLY_REVIEW_NOT_FOUND:
+		case REPLY_REVIEW_NOT_COMMITTEE:
+		default:
+			return "无此可审项";
+		}
+	}
+	switch (r) {
+	case REPLY_REVIEW_DONE:
+		return approve ? "approved" : "rejected";
+	case REPLY_REVIEW_ALREADY:
+		return "already done";
+	case REPLY_REVIEW_CONFLICT:
+		return approve ? "was rejected" : "was approved";
+	case REPLY_REVIEW_OWN_HOUSEHOLD:
+		return "own household";
+	case REPLY_REVIEW_PIN_NEEDED:
+		return "PIN needed";
+	case REPLY_REVIEW_PIN_WRONG:
+		return "wrong PIN";
+	case REPLY_REVIEW_PIN_LOCKED:
+		return "PIN locked";
+	default:
+		return "not found";
+	}
+}
+
+int reply_batch(const struct reply_ctx *ctx, bool approve,
+		const struct reply_batch_item *items, size_t n, int64_t until,
+		char *buf, size_t size)
+{
+	static const enum reply_review_result order[] = {
+		REPLY_REVIEW_DONE, REPLY_REVIEW_ALREADY, REPLY_REVIEW_CONFLICT,
+		REPLY_REVIEW_OWN_HOUSEHOLD, REPLY_REVIEW_PIN_NEEDED,
+		REPLY_REVIEW_PIN_WRONG, REPLY_REVIEW_PIN_LOCKED,
+		REPLY_REVIEW_NOT_FOUND,
+	};
+	char date[32];
+	struct sb b;
+	size_t i, k, cnt;
+	bool first = true;
+
+	if (!args_ok(ctx, buf, size) || !items || !n)
+		return -EINVAL;
+	sb_reset(&b);
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		cnt = 0;
+		for (i = 0; i < n; i++) {
+			enum reply_review_result r = items[i].result;
+
+			if (r == REPLY_REVIEW_NOT_COMMITTEE)
+				r = REPLY_REVIEW_NOT_FOUND;
+			if (r != order[k])
+				continue;
+			if (!cnt) {
+				if (!first)
+					sb_add(&b, "%s", zh(ctx) ? "；" : "; ");
+				sb_add(&b, "%s", batch_word(ctx, approve, r));
+				if (!zh(ctx))
+					sb_add(&b, " ");
+			}
+			sb_add(&b, "%s#%ld", cnt ? (zh(ctx) ? "、" : ",") : "",
+			       items[i].id);
+			cnt++;
+			first = false;
+		}
+		if (cnt && order[k] == REPLY_REVIEW_DONE && approve) {
+			fmt_date(ctx, until, date, sizeof(date));
+			sb_add(&b, zh(ctx) ? "，公示至%s" : ", public until %s",
+			       date);
+		}
+	}
+	sb_add(&b, "%s", zh(ctx) ? "。" : ".");
+	return finish(ctx, &b, buf, size);
+}
+
+int reply_short_ack(const struct reply_ctx *ctx, enum cmd_kind kind, long id,
+		    bool ok, char *buf, size_t size)
+{
+	const char *w;
+	struct sb b;
+
+	if (!args_ok(ctx, buf, size))
+		return -EINVAL;
+	switch (kind) {
+	case CMD_APPROVE:
+		w = zh(ctx) ? "确认" : "OK";
+		break;
+	case CMD_REJECT:
+		w = zh(ctx) ? "驳回" : "NO";
+		break;
+	case CMD_REPLY:
+		w = zh(ctx) ? "答复M" : "REPLY M";
+		break;
+	case CMD_DONE:
+		w = zh(ctx) ? "办结M" : "DONE M";
+		break;
+	default:
+		return -EINVAL;
+	}
+	sb_reset(&b);
+	if (kind == CMD_APPROVE || kind == CMD_REJECT)
+		sb_add(&b, "%s#%ld%s", w, id, ok ? "" : "×");
+	else
+		sb_add(&b, "%s%ld%s", w, id, ok ? "" : "×");
+	return out(&b, buf, size);
+}
+
+int reply_merged(const struct reply_ctx *ctx, const char *items, int n,
+		 char *buf, size_t size)
+{
+	const char *p, *e;
+	struct sb b, t;
+	int k = 0;
+
+	if (!args_ok(ctx, buf, size) || !items || n < 1)
+		return -EINVAL;
+	sb_reset(&b);
+	sb_add(&b, "%s", zh(ctx) ? "本小时短信已达上限，合并告知，均已办理：" :
+	       "Hourly limit reached; all done: ");
+	for (p = items; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, '\n');
+		if (!e)
+			e = p + strlen(p);
+		t = b;
+		sb_add(&t, "%s%.*s", k ? (zh(ctx) ? "、" : ", ") : "",
+		       (int)(e - p), p);
+		/* keep room for the "等N条" tail */
+		if (text_sms_units(t.buf, NULL) + 8 > budget_for(ctx, t.buf))
+			break;
+		b = t;
+		k++;
+	}
+	if (k < n)
+		sb_add(&b, zh(ctx) ? "等%d条" : " +%d more", n - k);
+	sb_add(&b, "%s", zh(ctx) ? "。" : ".");
+	return finish(ctx, &b, buf, size);
+}
+
+int reply_flow(const struct reply_ctx *ctx, enum reply_flow kind,
+	       const struct reply_flow_args *a, char *buf, size_t size)
+{
+	char name[64], txt[STORE_TEXT_CP * 4], hm[24];
+	struct sb b;
+	bool z;
+
+	if (!args_ok(ctx, buf, size) || !a)
+		return -EINVAL;
+	z = zh(ctx);
+	sb_reset(&b);
+	name[0] = '\0';
+	if (a->name && *a->name)
+		fmt_household(ctx, a->name, name, sizeof(name));
+	text_copy(txt, sizeof(txt), a->text ? a->text : "");
+	switch (kind) {
+	case REPLY_MATTER_TO_COMMITTEE:
+		if (z)
+			sb_add(&b, "村民说事M%ld（%s）：%s。答复回“回复 M%ld 内容”，"
+			       "办完回“办结 M%ld”", a->no,
+			       name[0] ? name : "未登记户", txt, a->no, a->no);
+		else
+			sb_add(&b, "Matter M%ld (%s): %s. Answer: REPLY M%ld "
+			       "text; close: DONE M%ld", a->no,
+			       name[0] ? name : "no household", txt, a->no,
+			       a->no);
+		break;
+	case REPLY_MATTER_ANSWER:
+		if (z)
+			sb_add(&b, "【村委会】您反映的M%ld：%s", a->no, txt);
+		else
+			sb_add(&b, "[Village committee] About your M%ld: %s",
+			       a->no, txt);
+		break;
+	case REPLY_MATTER_CLOSED:
+		if (z)
+			sb_add(&b, "【村委会】您反映的M%ld已办结，谢谢您的反映。",
+			       a->no);
+		else
+			sb_add(&b, "[Village committee] Your matter M%ld is "
+			       "closed. Thank you.", a->no);
+		break;
+	case REPLY_MATTER_ANSWERED_ACK:
+		sb_add(&b, z ? "已答复M%ld，村民已收到短信。" :
+		       "M%ld answered; the villager gets it by SMS.", a->no);
+		break;
+	case REPLY_MATTER_CLOSED_ACK:
+		sb_add(&b, z ? "M%ld已办结，已告知村民。" :
+		       "M%ld closed; the villager is told.", a->no);
+		break;
+	case REPLY_MATTER_NOT_FOUND:
+		sb_add(&b, z ? "没有未办结的M%ld，请核对编号，回复“待审”查看。" :
+		       "No open matter M%ld. Reply TODO for the list.", a->no);
+		break;
+	case REPLY_OBJECT_TAKEN:
+		sb_add(&b, z ? "已收到您对#%ld的异议，该项暂停生效，村委会核实后"
+		       "短信告知结果。" : "Objection to #%ld received: it is "
+		       "on hold until the committee decides; you will be told.",
+		       a->no);
+		break;
+	case REPLY_OBJECT_NOT_PUBLIC:
+		sb_add(&b, z ? "没有公示中的#%ld，请核对编号（只能对公示中的项"
+		       "提异议）。" : "No item #%ld in public notice. Check the "
+		       "number.", a->no);
+		break;
+	case REPLY_OBJECT_TO_COMMITTEE:
+		if (!a->rec)
+			return -EINVAL;
+		if (z) {
+			sb_add(&b, "异议：");
+			fmt_item(ctx, a->rec, true, false, &b);
+			sb_add(&b, "（%s提出）：%s。公示暂停。回“确认%ld”恢复"
+			       "公示，或“驳回%ld 理由”", name[0] ? name :
+			       "村民", txt, a->rec->id, a->rec->id);
+		} else {
+			sb_add(&b, "Objection to ");
+			fmt_item(ctx, a->rec, true, false, &b);
+			sb_add(&b, " (by %s): %s. On hold: OK %ld resumes it, "
+			       "NO %ld reason rejects it.", name[0] ? name :
+			       "a villager", txt, a->rec->id, a->rec->id);
+		}
+		break;
+	case REPLY_OBJECT_TO_HOUSEHOLD:
+		if (!a->rec)
+			return -EINVAL;
+		fmt_signed(a->rec->points, hm, sizeof(hm));
+		sb_add(&b, z ? "您家#%ld（%s分）公示期间有村民提出异议，暂停生效，"
+		       "村委会核实后告知结果。" : "Someone objected to your item "
+		       "#%ld (%s points); it is on hold until the committee "
+		       "decides.", a->rec->id, hm);
+		break;
+	case REPLY_OBJECT_OUTCOME:
+		if (a->approve)
+			sb_add(&b, z ? "您对#%ld的异议经村委会核实未采纳，该项恢复"
+			       "公示。" : "Your objection to #%ld was not "
+			       "upheld; the item is public again.", a->no);
+		else
+			sb_add(&b, z ? "您对#%ld的异议已采纳，该项已驳回。" :
+			       "Your objection to #%ld was upheld; the item "
+			       "is rejected.", a->no);
+		break;
+	case REPLY_PIN_LOCKED:
+		fmt_hhmm(ctx, a->until, hm, sizeof(hm));
+		sb_add(&b, z ? "PIN连续输错，已锁定至%s，期间不能用PIN确认。如非"
+		       "本人操作请告知村委会。" : "Too many wrong PINs: PIN "
+		       "approvals are locked until %s.", hm);
+		break;
+	case REPLY_PIN_LOCKED_OTHERS:
+		sb_add(&b, z ? "提醒：委员（%s）的PIN连续输错，已锁定1小时。" :
+		       "Note: committee member (%s) PIN locked for an hour "
+		       "after wrong PINs.", name[0] ? name : "?");
+		break;
+	case REPLY_NOTICE_DRAFT:
+		if (z)
+			sb_add(&b, "通知将发给%ld户，共%ld条短信（约%ld.%ld元）。"
+			       "回“确认发送 %s”发出，1小时内有效。", a->count,
+			       a->parts, a->parts / 10, a->parts % 10,
+			       a->code ? a->code : "");
+		else
+			sb_add(&b, "The notice goes to %ld households, %ld SMS "
+			       "(about %ld.%ld yuan). Reply SEND %s within an "
+			       "hour to send it.", a->count, a->parts,
+			       a->parts / 10, a->parts % 10,
+			       a->code ? a->code : "");
+		break;
+	case REPLY_NOTICE_SENT:
+		if (z) {
+			sb_add(&b, "通知已排队发送：%ld户，%ld条短信。", a->count,
+			       a->parts);
+			if (a->held)
+				sb_add(&b, "安静时段，%ld户将在时段结束后收到。",
+				       a->held);
+		} else {
+			sb_add(&b, "Notice queued: %ld households, %ld SMS.",
+			       a->count, a->parts);
+			if (a->held)
+				sb_add(&b, " %ld wait for the end of quiet "
+				       "hours.", a->held);
+		}
+		break;
+	case REPLY_NOTICE_CAP:
+		sb_add(&b, z ? "今天的通知已达上限（每天%ld次），请明天再发。" :
+		       "Today's notices are used up (%ld a day). Try tomorrow.",
+		       a->count);
+		break;
+	case REPLY_NOTICE_NO_CODE:
+		sb_add(&b, z ? "没有待发送的通知%s（已发出或已过期）。请重新发"
+		       "“通知 内容”。" : "No notice %s waiting (sent or "
+		       "expired). Send NOTICE text again.",
+		       a->code ? a->code : "");
+		break;
+	case REPLY_NOTICE_TEXT:
+		sb_add(&b, z ? "【村委会通知】%s" : "[Village notice] %s", txt);
+		if (z)
+			sb_add(&b, "%s", "（退订回TD）");
+		break;
+	case REPLY_DIGEST:
+		if (z) {
+			sb_add(&b, "早上好！待审%ld条", a->count);
+			if (a->held)
+				sb_add(&b, "（含异议%ld条）", a->held);
+			sb_add(&b, "，未办结说事%ld件。回复“待审”查看。",
+			       a->parts);
+		} else {
+			sb_add(&b, "Good morning: %ld to review", a->count);
+			if (a->held)
+				sb_add(&b, " (%ld objected)", a->held);
+			sb_add(&b, ", %ld open matters. Reply TODO for the "
+			       "list.", a->parts);
+		}
+		break;
+	case REPLY_SORRY:
+		sb_add(&b, "%s", z ? "抱歉，您的短信暂时无法处理，已告知管理员，请"
+		       "稍后再试或联系村委会。" : "Sorry, your message could "
+		       "not be handled. The operator is told; please try "
+		       "again later.");
+		break;
+	default:
+		return -EINVAL;
+	}
 	return finish(ctx, &b, buf, size);
 }

@@ -58,6 +58,7 @@ enum reply_state {
 	REPLY_PUBLIC,		/* 公示中 (approved, in publicity) */
 	REPLY_FINAL,		/* 已生效 */
 	REPLY_REJECTED,		/* 已驳回 */
+	REPLY_OBJECTED,		/* 有异议 (公示 stopped) */
 };
 
 struct reply_record {
@@ -117,6 +118,8 @@ enum reply_review_result {
 	REPLY_REVIEW_PIN_NEEDED,	/* committee.require_pin, no PIN */
 	REPLY_REVIEW_PIN_WRONG,
 	REPLY_REVIEW_NOT_COMMITTEE,	/* the sender may not review */
+	REPLY_REVIEW_PIN_LOCKED,	/* committee.pin_tries wrong PINs:
+					 * locked for an hour */
 };
 
 struct reply_review {
@@ -135,6 +138,8 @@ enum reply_notice_kind {
 	REPLY_NOTICE_APPROVED,	/* entered 公示 until @until */
 	REPLY_NOTICE_REJECTED,	/* with @reason */
 	REPLY_NOTICE_FINAL,	/* 公示 ended: counts; new total @total */
+	REPLY_NOTICE_RESUMED,	/* objection not upheld: 公示 resumes
+				 * until @until */
 };
 
 struct reply_notice {
@@ -148,6 +153,90 @@ struct reply_notice {
 /* Notification to the household's phones. */
 int reply_notice(const struct reply_ctx *ctx, const struct reply_notice *n,
 		 char *buf, size_t size);
+
+/* ---- village workflows (说事, 异议, batch review, notices, digest) ---- */
+
+struct reply_matter {
+	long no;			/* "M12" */
+	const char *household_name;	/* NULL or "" to leave out */
+	const char *text;
+};
+
+/*
+ * 待审 in full: pending and objected items (@items, the first @n; state
+ * REPLY_PENDING or REPLY_OBJECTED), @total of them, open matters (the
+ * first @nm of @total_matters), and whether approvals need the PIN
+ * (@pin: 0 no, 1 yes, 2 PIN locked).  Trimmed to fit.
+ */
+struct reply_todo_full {
+	const struct reply_record *items;
+	size_t n, total, objected;
+	const struct reply_matter *matters;
+	size_t nm, total_matters;
+	int pin;
+};
+int reply_todo_full(const struct reply_ctx *ctx,
+		    const struct reply_todo_full *t, char *buf, size_t size);
+
+/* One id's outcome in a batch 确认 17 18 19. */
+struct reply_batch_item {
+	long id;
+	enum reply_review_result result;
+};
+
+/* One reply summarising a batch review; @until the 公示 end of those
+ * approved now. */
+int reply_batch(const struct reply_ctx *ctx, bool approve,
+		const struct reply_batch_item *items, size_t n, int64_t until,
+		char *buf, size_t size);
+
+/* Confirmations merged past the hourly cap: @items are short lines
+ * ("确认#21") separated by '\n', @n of them; "等N条" when cut. */
+int reply_merged(const struct reply_ctx *ctx, const char *items, int n,
+		 char *buf, size_t size);
+
+/* The short form of one confirmation for reply_merged ("确认#21"). */
+int reply_short_ack(const struct reply_ctx *ctx, enum cmd_kind kind, long id,
+		    bool ok, char *buf, size_t size);
+
+enum reply_flow {
+	REPLY_MATTER_TO_COMMITTEE,	/* .no .name (household) .text */
+	REPLY_MATTER_ANSWER,		/* to the villager: .no .text */
+	REPLY_MATTER_CLOSED,		/* to the villager: .no */
+	REPLY_MATTER_ANSWERED_ACK,	/* to the member: .no */
+	REPLY_MATTER_CLOSED_ACK,	/* .no */
+	REPLY_MATTER_NOT_FOUND,		/* .no (unknown or closed) */
+	REPLY_OBJECT_TAKEN,		/* to the objector: .no */
+	REPLY_OBJECT_NOT_PUBLIC,	/* .no (not in 公示, or unknown) */
+	REPLY_OBJECT_TO_COMMITTEE,	/* .rec .name (objector's) .text */
+	REPLY_OBJECT_TO_HOUSEHOLD,	/* .rec */
+	REPLY_OBJECT_OUTCOME,		/* to the objector: .no .approve */
+	REPLY_PIN_LOCKED,		/* to the member: .until */
+	REPLY_PIN_LOCKED_OTHERS,	/* .name (the member's household) */
+	REPLY_NOTICE_DRAFT,		/* .count households .parts .code */
+	REPLY_NOTICE_SENT,		/* .count .parts .held (in quiet h.) */
+	REPLY_NOTICE_CAP,		/* .count (sms.broadcasts_per_day) */
+	REPLY_NOTICE_NO_CODE,		/* .code */
+	REPLY_NOTICE_TEXT,		/* the notice itself: .text */
+	REPLY_DIGEST,			/* .count pending .held objected
+					 * .parts open matters */
+	REPLY_SORRY,			/* handling failed for good */
+};
+
+struct reply_flow_args {
+	long no;
+	const char *name;
+	const char *text;
+	const struct reply_record *rec;
+	bool approve;
+	int64_t until;
+	long count, parts, held;
+	const char *code;
+};
+
+/* The workflow messages above, to fit one SMS where they can. */
+int reply_flow(const struct reply_ctx *ctx, enum reply_flow kind,
+	       const struct reply_flow_args *a, char *buf, size_t size);
 
 enum reply_simple {
 	REPLY_STOPPED,		/* 退订 done */

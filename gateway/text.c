@@ -444,3 +444,20 @@ int text_clean(const char *in, size_t in_len, char *out, size_t out_size)
 	out[n] = '\0';
 	return (int)n;
 }
+
+size_t text_fix_utf8(char *s)
+{
+	size_t len = strlen(s), pos = 0, c, fixed = 0;
+	uint32_t cp;
+
+	while (pos < len) {
+		c = utf8_decode(s + pos, len - pos, &cp);
+		if (c == 0) {
+			s[pos++] = '?';
+			fixed++;
+			continue;
+		}
+		pos += c;
+	}
+	return fixed;
+}

@@ -49,6 +49,14 @@ size_t text_truncate_units(char *s, size_t max_units);
 size_t text_copy(char *dst, size_t size, const char *src);
 
 /*
+ * Replace, in place, every byte of @s that does not start a valid UTF-8
+ * sequence with '?' (the length does not change), so text read from an
+ * old database with a broken name still encodes.  Returns the number of
+ * bytes replaced.
+ */
+size_t text_fix_utf8(char *s);
+
+/*
  * Normalise one SMS for command matching:
  *  - invalid UTF-8 bytes are dropped;
  *  - full-width forms U+FF01..U+FF5E become ASCII, U+3000 a space,

@@ -24,9 +24,7 @@ struct etype {
 /*
  * The event types of protocol v1 and the column behind each key (see the
  * column table in storage/village.h).  To add a type, add a row here and
- * its description in docs/SYNC.md, e.g.
- *   { "record.objection", { { "record", C_REF }, { "by", C_ACTOR },
- *                           { "reason", C_TEXT } } },
+ * its description in docs/SYNC.md.
  */
 static const struct etype types[] = {
 	{ "record.new", {
@@ -48,6 +46,13 @@ static const struct etype types[] = {
 		{ "household", C_HOUSEHOLD, true },
 		{ "phone", C_ACTOR, false },
 		{ "text", C_TEXT, false },
+	} },
+	/* issue 11: an objection (异议) during 公示 */
+	{ "record.objection", {
+		{ "record", C_REF, false },
+		{ "household", C_HOUSEHOLD, true },
+		{ "by", C_ACTOR, false },
+		{ "reason", C_TEXT, false },
 	} },
 };
 

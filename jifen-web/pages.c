@@ -112,6 +112,7 @@ static const char *status_zh(enum store_rstatus s)
 	case STORE_APPROVED: return "公示中";
 	case STORE_REJECTED: return "已驳回";
 	case STORE_FINAL: return "已生效";
+	case STORE_OBJECTED: return "有异议";	/* issue 11 */
 	}
 	return "?";
 }

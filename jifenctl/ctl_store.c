@@ -91,11 +91,12 @@ int ctl_import(struct store *st, int argc, char **argv)
 	struct hhimport_ops ops = { .rejected = import_rejected };
 	struct hhimport_counts ic;
 	struct import_report rep;
-	const char *path;
+	const char *path, *enc = "UTF-8";
 	char *data = NULL;
 	size_t len = 0;
 	int64_t now = ctl_now(st);
 	int rc, line = 1;
+	bool bom;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return import_usage();
@@ -105,6 +106,25 @@ int ctl_import(struct store *st, int argc, char **argv)
 	if (rc) {
 		fprintf(ERR, "jifenctl: import: %s: %s\n", path, strerror(-rc));
 		return 1;
+	}
+	rc = hhimport_to_utf8(&data, &len, &enc, &line, &bom);
+	if (rc == -EILSEQ && bom) {
+		fprintf(ERR, "jifenctl: import: %s:%d: not valid UTF-8 (the "
+			"file starts with a UTF-8 BOM)\n", path, line);
+		rc = 1;
+		goto out;
+	}
+	if (rc == -EILSEQ) {
+		fprintf(ERR, "jifenctl: import: %s:%d: neither UTF-8 nor "
+			"GB18030/GBK; save the file as UTF-8 CSV\n", path,
+			line);
+		rc = 1;
+		goto out;
+	}
+	if (rc) {
+		fprintf(ERR, "jifenctl: import: %s: %s\n", path, strerror(-rc));
+		rc = 1;
+		goto out;
 	}
 	rc = store_begin(st);
 	if (rc) {
@@ -116,7 +136,8 @@ int ctl_import(struct store *st, int argc, char **argv)
 	if (rc == -EBADMSG) {
 		store_rollback(st);
 		fprintf(ERR, "jifenctl: import: %s:%d: expected header "
-			"household,name,phone,role,pin\n", path, line);
+			"household,name,phone,role[,pin][,member] (or "
+			"户号,户主,手机,角色[,PIN][,成员])\n", path, line);
 		rc = 1;
 		goto out;
 	}
@@ -129,8 +150,9 @@ int ctl_import(struct store *st, int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	fprintf(OUT, "added %ld, updated %ld, rejected %ld\n", ic.added,
-		ic.updated, ic.rejected);
+	fprintf(OUT, "added %ld, updated %ld, rejected %ld%s\n", ic.added,
+		ic.updated, ic.rejected, strcmp(enc, "UTF-8") ?
+		" (read as GB18030)" : "");
 	rc = ic.rejected ? 1 : 0;
 	goto out;
 fail:

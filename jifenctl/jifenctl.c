@@ -28,11 +28,13 @@
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_village.h"
 #include "jifenctl/ctl_sync.h"
 #include "jifenctl/ctl_web.h"
 #include "gateway/wake.h"
 #include "storage/status.h"
 #include "storage/store.h"
+#include "storage/village.h"
 
 static void usage(FILE *f)
 {
@@ -53,6 +55,15 @@ static void usage(FILE *f)
 	      "  pdu encode [--ucs2] NUMBER TEXT\n"
 	      "  sim send [--wait SECONDS] NUMBER TEXT\n"
 	      "  sim status\n"
+	      "  matter list [--open] | matter answer ID TEXT | matter close ID\n"
+	      "  message list [--in|--out] [--failed] [--number N]\n"
+	      "  message retry ID\n"
+	      "  send NUMBER TEXT\n"
+	      "  notice --all|--committee TEXT [--yes]\n"
+	      "  publicity list [--html FILE]\n"
+	      "  household statement ID [--html FILE]\n"
+	      "  household remove ID | phone remove NUMBER\n"
+	      "  export records|households [--csv]\n"
 	      "  init                                 create the database (storage.path)\n"
 	      "  backup FILE                          consistent copy of the database\n"
 	      "  sync [--wait] [--rejected]           sync with the platform now\n"
@@ -130,6 +141,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 {
 	struct status_ctx c = { false, NULL };
 	struct store_counts n;
+	long gave_up = 0;
 	char buf[128], up[64];
 	int64_t now = ctl_now(st), day = now - 86400;
 	int i, err;
@@ -144,6 +156,8 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		}
 	}
 	err = store_counts(st, day, &n);
+	if (!err)	/* messages whose handling failed for good */
+		err = store_inbox_gave_up_count(st, &gave_up);
 	if (err < 0) {
 		fprintf(stderr, "jifenctl: status: %s\n", strerror(-err));
 		return 1;
@@ -167,6 +181,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		char *s;
 
 		cJSON_AddNumberToObject(q, "inbox_pending", n.inbox_pending);
+		cJSON_AddNumberToObject(q, "inbox_failed", gave_up);
 		cJSON_AddNumberToObject(q, "outbox_queued", n.outbox_queued);
 		cJSON_AddNumberToObject(q, "outbox_failed", n.outbox_failed);
 		cJSON_AddNumberToObject(q, "sent_24h", n.outbox_sent_since);
@@ -184,6 +199,8 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		cJSON_Delete(c.obj);
 	} else {
 		printf("%-22s %ld\n", "inbox.pending", n.inbox_pending);
+		printf("%-22s %ld%s\n", "inbox.failed", gave_up, gave_up ?
+		       "  (apologised; see message list --in --failed)" : "");
 		printf("%-22s %ld\n", "outbox.queued", n.outbox_queued);
 		printf("%-22s %ld\n", "outbox.failed", n.outbox_failed);
 		printf("%-22s %ld\n", "outbox.sent_24h", n.outbox_sent_since);
@@ -195,6 +212,32 @@ static int ctl_status(struct store *st, int argc, char **argv)
 		ctl_sync_status(st, NULL);
 	}
 	return 0;
+}
+
+/* The village workflow commands; those that queue SMS wake jifend. */
+static int ctl_village(struct store *st, const struct config *cfg,
+		       const char *cmd, int argc, char **argv)
+{
+	bool queued = false;
+	int rc;
+
+	if (!strcmp(cmd, "matter"))
+		rc = ctl_matter(st, cfg, argc, argv, &queued);
+	else if (!strcmp(cmd, "message"))
+		rc = ctl_message(st, cfg, argc, argv, &queued);
+	else if (!strcmp(cmd, "send"))
+		rc = ctl_send(st, cfg, argc, argv, &queued);
+	else if (!strcmp(cmd, "notice"))
+		rc = ctl_notice(st, cfg, argc, argv, &queued);
+	else if (!strcmp(cmd, "publicity"))
+		rc = ctl_publicity(st, cfg, argc, argv);
+	else if (!strcmp(cmd, "phone"))
+		rc = ctl_phone(st, argc, argv);
+	else
+		rc = ctl_export(st, argc, argv);
+	if (queued)
+		wake_jifend(st);
+	return rc;
 }
 
 /* --- reliability (issue 8): explicit creation, backups ------------------ */
@@ -288,7 +331,12 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "import") && strcmp(cmd, "record") &&
 	    strcmp(cmd, "household") && strcmp(cmd, "review") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "sim") &&
-	    strcmp(cmd, "sync") && strcmp(cmd, "bundle") &&
+	    strcmp(cmd, "sync") &&
+	    /* village workflows (ctl_village.c) */
+	    strcmp(cmd, "matter") && strcmp(cmd, "message") &&
+	    strcmp(cmd, "send") && strcmp(cmd, "notice") &&
+	    strcmp(cmd, "publicity") && strcmp(cmd, "phone") &&
+	    strcmp(cmd, "export") && strcmp(cmd, "bundle") &&
 	    strcmp(cmd, "web") && strcmp(cmd, "init") &&
 	    strcmp(cmd, "backup")) {
 		fprintf(stderr, "jifenctl: unknown command '%s'\n", cmd);
@@ -317,6 +365,10 @@ int main(int argc, char **argv)
 		rc = ctl_import(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "record"))
 		rc = ctl_record(st, argc - i, argv + i);
+	else if (!strcmp(cmd, "household") && argc - i >= 2 &&
+		 (!strcmp(argv[i + 1], "statement") ||
+		  !strcmp(argv[i + 1], "remove")))
+		rc = ctl_household_more(st, &cfg, argc - i, argv + i);
 	else if (!strcmp(cmd, "household"))
 		rc = ctl_household(st, argc - i, argv + i);
 	else if (!strcmp(cmd, "sync"))
@@ -330,8 +382,10 @@ int main(int argc, char **argv)
 		if (rc == 0)
 			wake_jifend(st);
 	}
-	else
+	else if (!strcmp(cmd, "status"))
 		rc = ctl_status(st, argc - i, argv + i);
+	else
+		rc = ctl_village(st, &cfg, cmd, argc - i, argv + i);
 	store_close(st);
 	return rc;
 }

@@ -45,6 +45,8 @@ struct gw {
 	long long unrecorded_part;
 	int unrecorded_mr;
 	unsigned store_fails;		/* store errors in a row: backoff */
+	int64_t digest_next;		/* wall time of the next digest, 0:
+					 * compute at the next work round */
 	/* one-shot deadlines, CLOCK_MONOTONIC ms, -1 when unarmed */
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
@@ -827,14 +829,30 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 	}
 	if (err < 0) {
 		/*
-		 * The handler cannot process it (a bug or a broken
-		 * database): mark it processed without reply so one bad
-		 * message cannot block the queue; it stays in the inbox.
+		 * The handler cannot process it (a bug or a broken record):
+		 * never marked done without an answer.  It is retried; after
+		 * HANDLER_FAIL_MAX failures the sender gets a short apology,
+		 * the message is marked done (one bad message cannot block
+		 * the queue) and `jifenctl status` counts it.
 		 */
-		log_err("message %lld from %s failed: %s; marked processed",
+		bool gave_up = false;
+		int e2;
+
+		e2 = store_begin(gw->st);
+		if (!e2) {
+			e2 = handler_failed(&ctx, &msg, err, &gave_up);
+			if (!e2 && gave_up)
+				e2 = store_inbox_done(gw->st, &msg, now);
+			if (!e2)
+				e2 = store_commit(gw->st);
+			else
+				store_rollback(gw->st);
+		}
+		log_err("message %lld from %s failed: %s; %s",
 			msg.id, log_phone(msg.sender, who, sizeof(who)),
-			strerror(-err));
-		if (store_inbox_done(gw->st, &msg, now) < 0) {
+			strerror(-err), gave_up ? "gave up, apology sent" :
+			"will retry");
+		if (e2 < 0 || !gave_up) {
 			store_inbox_msg_release(&msg);
 			gw_retry_later(gw);
 			return false;
@@ -890,7 +908,37 @@ static int64_t gw_store_wakeup(struct gw *gw)
 		best = best < 0 || t < best ? t : best;
 	if (store_records_next_due(gw->st, &t) == 0)
 		best = best < 0 || t < best ? t : best;
+	if (gw->digest_next > 0)
+		best = best < 0 || gw->digest_next < best ? gw->digest_next :
+							     best;
 	return best;
+}
+
+/* The committee's morning digest when due; re-arms itself (next day). */
+static void gw_digest(struct gw *gw, int64_t now)
+{
+	struct handler_ctx ctx = { gw->st, gw->cfg, now };
+	int64_t next = -1;
+	int sent = 0, err;
+
+	if (gw->digest_next > now)
+		return;
+	err = store_begin(gw->st);
+	if (err < 0)
+		return;
+	err = handler_digest(&ctx, &sent, &next);
+	if (!err)
+		err = store_commit(gw->st);
+	else
+		store_rollback(gw->st);
+	if (err < 0) {
+		log_err("morning digest: %s", strerror(-err));
+		gw->digest_next = now + 60;	/* try again in a minute */
+		return;
+	}
+	if (sent)
+		log_info("morning digest sent to %d committee members", sent);
+	gw->digest_next = next;
 }
 
 /* What one handled message was, for the log after the commit. */
@@ -1019,6 +1067,7 @@ static void gw_work(struct gw *gw)
 		return;
 	gw_clock_check(gw, now);
 	gw_finalize(gw, now);
+	gw_digest(gw, now);
 	n = gw_handle_batch(gw, now);
 	if (n < 0) {
 		/* one message or the store failed: one at a time, each
@@ -1123,6 +1172,7 @@ void gw_reconfigure(struct gw *gw)
 
 	gw_modem_config(gw, &mc);
 	modem_set_config(gw->modem, &mc, loop_now());
+	gw->digest_next = 0;	/* committee.digest_time may have changed */
 	gw->t_work = loop_now();
 	if (!gw->cfg->ussd.balance_code[0])
 		gw->t_balance = -1;

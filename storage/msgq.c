@@ -4,6 +4,7 @@
  * (parts, retries, delivery reports).  See msgq.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -369,6 +370,30 @@ int store_inbox_seen_recently(struct store *st, const char *sender,
 	rc = one_int(st, s, &v);
 	*seen = v != 0;
 	return rc;
+}
+
+static const char sql_in_count_same[] =
+	"SELECT COUNT(*) FROM inbox_msgs WHERE sender = ?1"
+	" AND (?2 IS NULL OR text = ?2) AND received_at >= ?3";
+
+int store_inbox_count_same(struct store *st, const char *sender,
+			   const char *text, int64_t since, long *n)
+{
+	char num[STORE_SENDER_MAX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	*n = 0;
+	if (empty(sender))
+		return -EINVAL;
+	store_norm_sender(sender, num, sizeof(num));
+	s = store_stmt(st, sql_in_count_same, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	store_bind_text(s, 2, text);
+	sqlite3_bind_int64(s, 3, since);
+	return one_int(st, s, n);
 }
 
 int store_inbox_count_from(struct store *st, const char *sender,
@@ -806,6 +831,153 @@ int store_outbox_info(struct store *st, long long id,
 	}
 	sqlite3_reset(s);
 	return rc;
+}
+
+/* ---- message history for the operator (jifenctl message) ------------------- */
+
+static const char sql_msgs_out[] =
+	"SELECT o.id, o.recipient, o.text, o.kind, o.created_at, o.state,"
+	" COUNT(p.id), COALESCE(SUM(p.state = 'sent'), 0),"
+	" COALESCE(SUM(p.state = 'failed'), 0),"
+	" COALESCE(SUM(p.delivered = 0), 0),"
+	" COALESCE(SUM(p.delivered IS NOT NULL AND p.delivered != 0), 0),"
+	" COALESCE(MAX(p.last_error), '')"
+	" FROM outbox o LEFT JOIN outbox_parts p ON p.msg = o.id"
+	" WHERE (?1 IS NULL OR o.recipient = ?1)"
+	" AND (?2 = 0 OR o.state = 'failed')"
+	" GROUP BY o.id ORDER BY o.id DESC LIMIT ?3";
+static const char sql_msgs_in[] =
+	"SELECT m.id, m.sender, m.text, m.received_at, m.nparts, m.incomplete,"
+	" COALESCE(f.gave_up, 0), COALESCE(f.last_error, '')"
+	" FROM inbox_msgs m LEFT JOIN inbox_fails f ON f.msg_id = m.id"
+	" WHERE (?1 IS NULL OR m.sender = ?1)"
+	" AND (?2 = 0 OR f.gave_up = 1)"
+	" ORDER BY m.id DESC LIMIT ?3";
+static const char sql_retry_parts[] =
+	"UPDATE outbox_parts SET state = 'queued', next_attempt_at = 0"
+	" WHERE msg = ?1 AND state = 'failed'";
+static const char sql_retry_msg[] =
+	"UPDATE outbox SET state = 'queued', done_at = NULL"
+	" WHERE id = ?1 AND state = 'failed'";
+static const char sql_msg_state[] = "SELECT state FROM outbox WHERE id = ?1";
+
+static int msgs_walk(struct store *st, bool out, const char *num,
+		     const struct store_msg_filter *f, store_msg_cb cb,
+		     void *data)
+{
+	struct store_msg_row *m;
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, out ? sql_msgs_out : sql_msgs_in, &rc);
+	if (!s)
+		return rc;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		sqlite3_reset(s);
+		return -ENOMEM;
+	}
+	store_bind_text(s, 1, num);
+	sqlite3_bind_int(s, 2, f->failed_only);
+	sqlite3_bind_int(s, 3, f->limit > 0 ? f->limit : -1);
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		memset(m, 0, sizeof(*m));
+		m->out = out;
+		m->id = sqlite3_column_int64(s, 0);
+		store_col_text(s, 1, m->number, sizeof(m->number));
+		store_col_text(s, 2, m->text, sizeof(m->text));
+		if (out) {
+			store_col_text(s, 3, m->kind, sizeof(m->kind));
+			m->at = sqlite3_column_int64(s, 4);
+			store_col_text(s, 5, m->state, sizeof(m->state));
+			m->nparts = sqlite3_column_int(s, 6);
+			m->parts_sent = sqlite3_column_int(s, 7);
+			m->parts_failed = sqlite3_column_int(s, 8);
+			m->delivered = sqlite3_column_int(s, 9);
+			m->undelivered = sqlite3_column_int(s, 10);
+			store_col_text(s, 11, m->last_error,
+				       sizeof(m->last_error));
+		} else {
+			snprintf(m->kind, sizeof(m->kind), "in");
+			m->at = sqlite3_column_int64(s, 3);
+			m->nparts = sqlite3_column_int(s, 4);
+			snprintf(m->state, sizeof(m->state), "%s",
+				 sqlite3_column_int(s, 6) ? "failed" :
+				 sqlite3_column_int(s, 5) ? "incomplete" :
+				 "handled");
+			store_col_text(s, 7, m->last_error,
+				       sizeof(m->last_error));
+		}
+		rc = cb(m, data);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(s);
+	free(m);
+	return rc;
+}
+
+int store_messages_list(struct store *st, const struct store_msg_filter *f,
+			store_msg_cb cb, void *data)
+{
+	char num[STORE_SENDER_MAX];
+	int rc = 0;
+
+	if (!f || !cb)
+		return -EINVAL;
+	if (f->number && *f->number)
+		store_norm_sender(f->number, num, sizeof(num));
+	if (f->dir != STORE_MSG_OUT)
+		rc = msgs_walk(st, false, f->number && *f->number ? num : NULL,
+			       f, cb, data);
+	if (!rc && f->dir != STORE_MSG_IN)
+		rc = msgs_walk(st, true, f->number && *f->number ? num : NULL,
+			       f, cb, data);
+	return rc;
+}
+
+int store_outbox_retry(struct store *st, long long id, int64_t now)
+{
+	char state[16] = "";
+	sqlite3_stmt *s;
+	int rc, r;
+
+	(void)now;
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_msg_state, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		store_col_text(s, 0, state, sizeof(state));
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW) {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+		goto out;
+	}
+	if (strcmp(state, "failed")) {
+		rc = -EALREADY;
+		goto out;
+	}
+	s = store_stmt(st, sql_retry_parts, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		goto out;
+	s = store_stmt(st, sql_retry_msg, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	rc = store_exec_stmt(st, s);
+out:
+	return store_tx_end(st, rc);
 }
 
 /* ---- clock jumps ---------------------------------------------------------- */

@@ -109,6 +109,12 @@ int store_inbox_done(struct store *st, const struct store_inbox_msg *m,
 int store_inbox_seen_recently(struct store *st, const char *sender,
 			      const char *text, int64_t since, bool *seen);
 
+/* Processed messages (not parts) from SENDER with exactly TEXT (NULL:
+ * any text) received at or after SINCE: the loop guard's "the same text
+ * again and again" and "dozens of messages a minute". */
+int store_inbox_count_same(struct store *st, const char *sender,
+			   const char *text, int64_t since, long *n);
+
 /* Number of parts received from SENDER at or after SINCE (flood view). */
 int store_inbox_count_from(struct store *st, const char *sender,
 			   int64_t since, long *n);
@@ -228,6 +234,40 @@ struct store_out_info {
 int store_outbox_info(struct store *st, long long id,
 		      struct store_out_info *out);
 
+/* ---- message history (jifenctl message) ------------------------------ */
+
+enum store_msg_dir { STORE_MSG_BOTH = 0, STORE_MSG_IN = 1, STORE_MSG_OUT = 2 };
+
+struct store_msg_filter {
+	enum store_msg_dir dir;
+	bool failed_only;	/* out: failed; in: given up (apologised) */
+	const char *number;	/* NULL or "": every number */
+	int limit;		/* per direction; <= 0: all */
+};
+
+struct store_msg_row {
+	bool out;
+	long long id;			/* inbox message or outbox id */
+	char number[STORE_SENDER_MAX];
+	char text[1024];
+	char kind[8];			/* reply, notify, alert; "in" */
+	char state[16];			/* queued, sending, sent, failed,
+					 * cancelled; in: handled,
+					 * incomplete, failed */
+	int64_t at;
+	int nparts, parts_sent, parts_failed;
+	int delivered, undelivered;	/* parts with a delivery report */
+	char last_error[128];
+};
+typedef int (*store_msg_cb)(const struct store_msg_row *m, void *data);
+
+/* Messages newest first: inbound (handled) then outbound, as F says. */
+int store_messages_list(struct store *st, const struct store_msg_filter *f,
+			store_msg_cb cb, void *data);
+
+/* Queue failed outbox message ID again (its failed parts at once).
+ * -ENOENT: no such message; -EALREADY: it is not failed. */
+int store_outbox_retry(struct store *st, long long id, int64_t now);
 /*
  * store_clamp_future - SPEC §13: after the wall clock was set back, set
  * every stored time that is still ahead of NOW to NOW: inbox and

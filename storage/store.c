@@ -235,8 +235,52 @@ static const char *const migrations[] = {
 	"  floor_rate REAL NOT NULL,"
 	"  score TEXT NOT NULL CHECK(score IN ('final','approved')),"
 	"  updated_at INTEGER NOT NULL);",
+	/* 4 -> 5: village workflows (issue 11): objections during 公示,
+	 * matters answered and closed, PIN lockout, committee notices,
+	 * merged confirmations past the hourly cap, handling failures */
+	"ALTER TABLE records ADD COLUMN objected_at INTEGER;"
+	"CREATE TABLE objections("
+	"  id INTEGER PRIMARY KEY,"
+	"  record_no INTEGER NOT NULL REFERENCES records(no),"
+	"  phone TEXT NOT NULL,"
+	"  household TEXT,"
+	"  reason TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  outcome TEXT,"
+	"  resolved_at INTEGER);"
+	"CREATE INDEX objections_record ON objections(record_no);"
+	"ALTER TABLE matters ADD COLUMN state TEXT NOT NULL DEFAULT 'open';"
+	"ALTER TABLE matters ADD COLUMN answer TEXT;"
+	"ALTER TABLE matters ADD COLUMN answered_by TEXT;"
+	"ALTER TABLE matters ADD COLUMN answered_at INTEGER;"
+	"ALTER TABLE matters ADD COLUMN closed_at INTEGER;"
+	"CREATE TABLE pin_fails("
+	"  phone TEXT PRIMARY KEY,"
+	"  count INTEGER NOT NULL,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE notices("
+	"  code TEXT PRIMARY KEY,"
+	"  by TEXT NOT NULL,"
+	"  scope TEXT NOT NULL CHECK(scope IN ('all','committee')),"
+	"  text TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  count INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE merged_replies("
+	"  phone TEXT PRIMARY KEY,"
+	"  out_id INTEGER NOT NULL,"
+	"  items TEXT NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  due_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE inbox_fails("
+	"  msg_id INTEGER PRIMARY KEY,"
+	"  sender TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  at INTEGER NOT NULL,"
+	"  gave_up INTEGER NOT NULL DEFAULT 0);",
 	/*
-	 * 4 -> 5 (appliance): each household's final points kept by
+	 * 5 -> 6 (appliance): each household's final points kept by
 	 * triggers, and each household's rank in the village computed once
 	 * per change of any total (not per 积分: the old query summed every
 	 * household's records for every message; docs/STORAGE.md).

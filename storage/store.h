@@ -41,7 +41,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after open). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /*
  * Open (creating if needed) the database at PATH, creating a missing

@@ -11,6 +11,7 @@
 
 #include "storage/store_priv.h"
 #include "storage/village.h"
+#include "util/utf8.h"
 
 /* yescrypt cost: ~7 ms on x86, well under 100 ms on a Pi-class board;
  * a 4-8 digit PIN gains little from a slower hash. */
@@ -31,6 +32,28 @@ static int norm_phone(const char *in, char out[PHONE_MAX])
 static bool empty(const char *s)
 {
 	return !s || !*s;
+}
+
+/*
+ * Text that is not valid UTF-8 (bad sequences, overlong forms,
+ * surrogates) never reaches the store, whatever path it came by
+ * (import, sync, SMS): NULL is fine.
+ */
+static bool utf8_ok(const char *s)
+{
+	size_t len, pos = 0, c;
+	uint32_t cp;
+
+	if (!s)
+		return true;
+	len = strlen(s);
+	while (pos < len) {
+		c = utf8_decode(s + pos, len - pos, &cp);
+		if (!c)
+			return false;
+		pos += c;
+	}
+	return true;
 }
 
 /* ---- event journal, audit ----------------------------------------------- */
@@ -222,6 +245,8 @@ int store_household_upsert(struct store *st, const char *id,
 
 	if (empty(id) || strlen(id) >= STORE_ID_MAX)
 		return -EINVAL;
+	if (!utf8_ok(id) || !utf8_ok(name))
+		return -EILSEQ;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
@@ -382,6 +407,8 @@ int store_phone_bind(struct store *st, const char *phone,
 	if (norm_phone(phone, num) || empty(household) ||
 	    (role != STORE_VILLAGER && role != STORE_COMMITTEE))
 		return -EINVAL;
+	if (!utf8_ok(name))
+		return -EILSEQ;
 	if (!empty(pin)) {
 		if (!pin_valid(pin))
 			return -EINVAL;
@@ -573,12 +600,12 @@ int store_phone_notify(struct store *st, const char *phone, bool *on)
 /* ---- records ------------------------------------------------------------- */
 
 static const char *const rstatus_names[] = {
-	"pending", "approved", "rejected", "final",
+	"pending", "approved", "rejected", "final", "objected",
 };
 
 const char *store_rstatus_name(enum store_rstatus s)
 {
-	if ((unsigned)s > STORE_FINAL)
+	if ((unsigned)s > STORE_OBJECTED)
 		return "?";
 	return rstatus_names[s];
 }
@@ -587,7 +614,7 @@ int store_rstatus_parse(const char *s, enum store_rstatus *out)
 {
 	int i;
 
-	for (i = 0; s && i <= STORE_FINAL; i++) {
+	for (i = 0; s && i <= STORE_OBJECTED; i++) {
 		if (!strcmp(s, rstatus_names[i])) {
 			*out = (enum store_rstatus)i;
 			return 0;
@@ -596,8 +623,13 @@ int store_rstatus_parse(const char *s, enum store_rstatus *out)
 	return -EINVAL;
 }
 
+/* The status a reader sees: an approved record with an open objection
+ * is "objected" (its 公示 clock is stopped). */
+#define RSTATUS "(CASE WHEN status = 'approved' AND objected_at IS NOT NULL" \
+	" THEN 'objected' ELSE status END)"
+
 #define RECORD_COLS \
-	"SELECT no, gid, household, points, reason, status, created_at," \
+	"SELECT no, gid, household, points, reason, " RSTATUS ", created_at," \
 	" created_by, COALESCE(reviewed_by, ''), COALESCE(reviewed_at, 0)," \
 	" COALESCE(review_reason, ''), COALESCE(notice_until, 0), origin" \
 	" FROM records "
@@ -640,16 +672,29 @@ static const char sql_rec_review[] =
 	"UPDATE records SET status = ?2, reviewed_by = ?3, reviewed_at = ?4,"
 	" review_reason = ?5, notice_until = ?6 WHERE no = ?1"
 	" AND status = 'pending'";
+static const char sql_rec_resume[] =
+	"UPDATE records SET notice_until = notice_until + MAX(0, ?2 -"
+	" objected_at), objected_at = NULL, reviewed_by = ?3, reviewed_at = ?2"
+	" WHERE no = ?1 AND status = 'approved' AND objected_at IS NOT NULL";
+static const char sql_rec_uphold[] =
+	"UPDATE records SET status = 'rejected', objected_at = NULL,"
+	" reviewed_by = ?3, reviewed_at = ?2, review_reason = ?4"
+	" WHERE no = ?1 AND status = 'approved' AND objected_at IS NOT NULL";
+static const char sql_obj_resolve[] =
+	"UPDATE objections SET outcome = ?2, resolved_at = ?3"
+	" WHERE record_no = ?1 AND resolved_at IS NULL";
 static const char sql_review_add[] =
 	"INSERT INTO reviews(record_no, decision, by, reason, at)"
 	" VALUES(?1, ?2, ?3, ?4, ?5)";
 static const char sql_rec_first_due[] =
 	"SELECT no FROM records WHERE status = 'approved'"
+	" AND objected_at IS NULL"
 	" AND notice_until <= ?1 ORDER BY notice_until, no LIMIT 1";
 static const char sql_rec_finalize[] =
 	"UPDATE records SET status = 'final' WHERE no = ?1";
 static const char sql_rec_next_due[] =
-	"SELECT MIN(notice_until) FROM records WHERE status = 'approved'";
+	"SELECT MIN(notice_until) FROM records WHERE status = 'approved'"
+	" AND objected_at IS NULL";
 
 int store_record_get(struct store *st, long long no,
 		     struct store_record *out)
@@ -685,6 +730,9 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	    (r->status != STORE_PENDING && r->status != STORE_FINAL) ||
 	    (r->gid && (empty(r->gid) || strlen(r->gid) >= STORE_ID_MAX)))
 		return -EINVAL;
+	if (!utf8_ok(r->reason) || !utf8_ok(r->by) || !utf8_ok(r->gid) ||
+	    !utf8_ok(r->household))
+		return -EILSEQ;
 	if (r->gid) {
 		strcpy(gid, r->gid);
 	} else {
@@ -749,6 +797,8 @@ int store_record_put_remote(struct store *st, const char *gid,
 	if (empty(gid) || strlen(gid) >= STORE_ID_MAX || empty(household) ||
 	    (unsigned)status > STORE_FINAL)
 		return -EINVAL;
+	if (!utf8_ok(gid) || !utf8_ok(household) || !utf8_ok(reason))
+		return -EILSEQ;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
@@ -794,14 +844,15 @@ int store_records_list(struct store *st,
 		/* [household?][status?][desc?] */
 		{ { RECORD_COLS "ORDER BY no LIMIT ?3",
 		    RECORD_COLS "ORDER BY no DESC LIMIT ?3" },
-		  { RECORD_COLS "WHERE status = ?2 ORDER BY no LIMIT ?3",
-		    RECORD_COLS "WHERE status = ?2 ORDER BY no DESC LIMIT ?3" } },
+		  { RECORD_COLS "WHERE " RSTATUS " = ?2 ORDER BY no LIMIT ?3",
+		    RECORD_COLS "WHERE " RSTATUS " = ?2 ORDER BY no DESC"
+				" LIMIT ?3" } },
 		{ { RECORD_COLS "WHERE household = ?1 ORDER BY no LIMIT ?3",
 		    RECORD_COLS "WHERE household = ?1 ORDER BY no DESC"
 				" LIMIT ?3" },
-		  { RECORD_COLS "WHERE household = ?1 AND status = ?2"
+		  { RECORD_COLS "WHERE household = ?1 AND " RSTATUS " = ?2"
 				" ORDER BY no LIMIT ?3",
-		    RECORD_COLS "WHERE household = ?1 AND status = ?2"
+		    RECORD_COLS "WHERE household = ?1 AND " RSTATUS " = ?2"
 				" ORDER BY no DESC LIMIT ?3" } },
 	};
 	struct store_record_filter all = { NULL, -1, false, 0 };
@@ -811,7 +862,7 @@ int store_records_list(struct store *st,
 
 	if (!f)
 		f = &all;
-	if (f->status > STORE_FINAL)
+	if (f->status > STORE_OBJECTED)
 		return -EINVAL;
 	s = store_stmt(st, sqls[f->household != NULL][f->status >= 0]
 			       [f->newest_first], &rc);
@@ -839,6 +890,39 @@ int store_records_list(struct store *st,
 	return rc;
 }
 
+/* Decide an objected record: approve resumes 公示 (the days the
+ * objection stood do not count), reject ends it; the objections are
+ * resolved with the decision. */
+static int review_objected(struct store *st, const struct store_record *rec,
+			   enum store_decision decision, const char *by,
+			   const char *reason, int64_t now)
+{
+	const char *dname = decision == STORE_APPROVE ? "approved" :
+							"rejected";
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	s = store_stmt(st, decision == STORE_APPROVE ? sql_rec_resume :
+			   sql_rec_uphold, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, rec->no);
+	sqlite3_bind_int64(s, 2, now);
+	store_bind_text(s, 3, by);
+	if (decision == STORE_REJECT)
+		store_bind_text(s, 4, reason ? reason : "");
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_obj_resolve, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, rec->no);
+	store_bind_text(s, 2, dname);
+	sqlite3_bind_int64(s, 3, now);
+	return store_exec_stmt(st, s);
+}
+
 static int review_apply(struct store *st, const struct store_record *rec,
 			enum store_decision decision, const char *by,
 			const char *reason, int64_t now, int publicity_days)
@@ -850,6 +934,12 @@ static int review_apply(struct store *st, const struct store_record *rec,
 	sqlite3_stmt *s;
 	int rc = 0;
 
+	if (rec->status == STORE_OBJECTED) {
+		rc = review_objected(st, rec, decision, by, reason, now);
+		if (rc)
+			return rc;
+		goto journal;
+	}
 	s = store_stmt(st, sql_rec_review, &rc);
 	if (!s)
 		return rc;
@@ -863,6 +953,7 @@ static int review_apply(struct store *st, const struct store_record *rec,
 	rc = store_exec_stmt(st, s);
 	if (rc)
 		return rc;
+journal:
 	s = store_stmt(st, sql_review_add, &rc);
 	if (!s)
 		return rc;
@@ -899,6 +990,8 @@ int store_record_review(struct store *st, long long no,
 	if ((decision != STORE_APPROVE && decision != STORE_REJECT) ||
 	    empty(by) || publicity_days < 0 || publicity_days > 3650)
 		return -EINVAL;
+	if (!utf8_ok(reason) || !utf8_ok(by))
+		return -EILSEQ;
 	rec = malloc(sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
@@ -914,6 +1007,7 @@ int store_record_review(struct store *st, long long no,
 		goto out;
 	switch (rec->status) {
 	case STORE_PENDING:
+	case STORE_OBJECTED:
 		rc = review_apply(st, rec, decision, by, reason, now,
 				  publicity_days);
 		oc = STORE_REVIEW_DONE;
@@ -1116,6 +1210,8 @@ int store_matter_add(struct store *st, const char *household,
 		return -EINVAL;
 	if (empty(phone))
 		return -EINVAL;
+	if (!utf8_ok(text) || !utf8_ok(household))
+		return -EILSEQ;
 	store_norm_sender(phone, num, sizeof(num));
 	rc = store_uuid(gid);
 	if (rc)
@@ -1152,5 +1248,631 @@ out:
 		if (gid_out)
 			strcpy(gid_out, gid);
 	}
+	return rc;
+}
+
+/* ---- objections (异议) ----------------------------------------------------- */
+
+static const char sql_rec_object[] =
+	"UPDATE records SET objected_at = ?2 WHERE no = ?1"
+	" AND status = 'approved' AND objected_at IS NULL";
+static const char sql_obj_add[] =
+	"INSERT INTO objections(record_no, phone, household, reason, at)"
+	" VALUES(?1, ?2, NULLIF(?3, ''), ?4, ?5)";
+static const char sql_obj_open[] =
+	"SELECT phone, COALESCE(household, ''), reason, at FROM objections"
+	" WHERE record_no = ?1 AND resolved_at IS NULL ORDER BY id";
+
+int store_record_object(struct store *st, long long no, const char *phone,
+			const char *household, const char *reason, int64_t now,
+			enum store_object_outcome *outcome,
+			struct store_record *out)
+{
+	enum store_object_outcome oc = STORE_OBJECT_NOT_FOUND;
+	struct store_event ev = { .type = "record.objection" };
+	char num[PHONE_MAX], detail[STORE_TEXT_MAX + 64];
+	struct store_record *rec;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (empty(reason) || norm_phone(phone, num) || !outcome)
+		return -EINVAL;
+	if (!utf8_ok(reason) || !utf8_ok(household))
+		return -EILSEQ;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	rc = store_tx_begin(st);
+	if (rc)
+		goto out_free;
+	rc = store_record_get(st, no, rec);
+	if (rc == -ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
+		oc = STORE_OBJECT_NOT_PUBLIC;
+		goto out;
+	}
+	oc = rec->status == STORE_OBJECTED ? STORE_OBJECT_AGAIN :
+					     STORE_OBJECT_DONE;
+	s = store_stmt(st, sql_rec_object, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, no);
+	sqlite3_bind_int64(s, 2, now);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		goto out;
+	s = store_stmt(st, sql_obj_add, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, no);
+	store_bind_text(s, 2, num);
+	store_bind_text(s, 3, household ? household : "");
+	store_bind_text(s, 4, reason);
+	sqlite3_bind_int64(s, 5, now);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		goto out;
+	snprintf(detail, sizeof(detail), "no=%lld %s", no, reason);
+	rc = store_audit(st, now, num, "record.objection", detail);
+	if (rc)
+		goto out;
+	ev.ref = rec->gid;
+	ev.household = household;	/* the objector's; NULL or "": null */
+	ev.actor = num;
+	ev.text = reason;
+	rc = store_event_add(st, &ev, now, NULL);
+	if (!rc)
+		rc = store_record_get(st, no, rec);
+out:
+	rc = store_tx_end(st, rc);
+	if (!rc) {
+		*outcome = oc;
+		if (out && oc != STORE_OBJECT_NOT_FOUND)
+			*out = *rec;
+	}
+out_free:
+	free(rec);
+	return rc;
+}
+
+int store_objections_open(struct store *st, long long no,
+			  store_objection_cb cb, void *data)
+{
+	struct store_objection o;
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_obj_open, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, no);
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.record_no = no;
+		store_col_text(s, 0, o.phone, sizeof(o.phone));
+		store_col_text(s, 1, o.household, sizeof(o.household));
+		store_col_text(s, 2, o.reason, sizeof(o.reason));
+		o.at = sqlite3_column_int64(s, 3);
+		rc = cb(&o, data);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- matters: list, answer, close ------------------------------------------ */
+
+#define MATTER_COLS \
+	"SELECT no, gid, COALESCE(household, ''), phone, text, state," \
+	" COALESCE(answer, ''), created_at, COALESCE(answered_at, 0)," \
+	" COALESCE(closed_at, 0) FROM matters "
+
+static const char sql_matter_get[] = MATTER_COLS "WHERE no = ?1";
+static const char sql_matters_all[] = MATTER_COLS "ORDER BY no";
+static const char sql_matters_open[] =
+	MATTER_COLS "WHERE state != 'closed' ORDER BY no";
+static const char sql_matter_answer[] =
+	"UPDATE matters SET state = 'answered', answer = ?2, answered_by = ?3,"
+	" answered_at = ?4 WHERE no = ?1 AND state != 'closed'";
+static const char sql_matter_close[] =
+	"UPDATE matters SET state = 'closed', closed_at = ?2"
+	" WHERE no = ?1 AND state != 'closed'";
+
+static void read_matter(sqlite3_stmt *s, struct store_matter *m)
+{
+	char state[16];
+
+	m->no = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, m->gid, sizeof(m->gid));
+	store_col_text(s, 2, m->household, sizeof(m->household));
+	store_col_text(s, 3, m->phone, sizeof(m->phone));
+	store_col_text(s, 4, m->text, sizeof(m->text));
+	store_col_text(s, 5, state, sizeof(state));
+	m->state = !strcmp(state, "closed") ? STORE_MATTER_CLOSED :
+		   !strcmp(state, "answered") ? STORE_MATTER_ANSWERED :
+		   STORE_MATTER_OPEN;
+	store_col_text(s, 6, m->answer, sizeof(m->answer));
+	m->created_at = sqlite3_column_int64(s, 7);
+	m->answered_at = sqlite3_column_int64(s, 8);
+	m->closed_at = sqlite3_column_int64(s, 9);
+}
+
+const char *store_matter_state_name(enum store_matter_state s)
+{
+	switch (s) {
+	case STORE_MATTER_OPEN:
+		return "open";
+	case STORE_MATTER_ANSWERED:
+		return "answered";
+	case STORE_MATTER_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+int store_matter_get(struct store *st, long long no, struct store_matter *out)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_matter_get, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, no);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		read_matter(s, out);
+		rc = 0;
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
+		       void *data)
+{
+	struct store_matter *m;
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, open_only ? sql_matters_open : sql_matters_all, &rc);
+	if (!s)
+		return rc;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		sqlite3_reset(s);
+		return -ENOMEM;
+	}
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		read_matter(s, m);
+		rc = cb(m, data);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(s);
+	free(m);
+	return rc;
+}
+
+/* Update matter NO with SQL (answer or close) plus its audit row. */
+static int matter_change(struct store *st, long long no, const char *by,
+			 const char *answer, int64_t now, bool *changed)
+{
+	char detail[STORE_TEXT_MAX + 32];
+	sqlite3_stmt *s;
+	int rc;
+
+	*changed = false;
+	rc = store_tx_begin(st);
+	if (rc)
+		return rc;
+	s = store_stmt(st, answer ? sql_matter_answer : sql_matter_close, &rc);
+	if (!s)
+		goto out;
+	sqlite3_bind_int64(s, 1, no);
+	if (answer) {
+		store_bind_text(s, 2, answer);
+		store_bind_text(s, 3, by);
+		sqlite3_bind_int64(s, 4, now);
+	} else {
+		sqlite3_bind_int64(s, 2, now);
+	}
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		goto out;
+	*changed = sqlite3_changes(st->db) > 0;
+	if (!*changed)
+		goto out;
+	snprintf(detail, sizeof(detail), "ticket=%lld%s%s", no,
+		 answer ? " " : "", answer ? answer : "");
+	rc = store_audit(st, now, by, answer ? "matter.answer" : "matter.close",
+			 detail);
+out:
+	return store_tx_end(st, rc);
+}
+
+int store_matter_answer(struct store *st, long long no, const char *by,
+			const char *text, int64_t now, bool *changed)
+{
+	bool c;
+
+	if (empty(by) || empty(text))
+		return -EINVAL;
+	if (!utf8_ok(text))
+		return -EILSEQ;
+	return matter_change(st, no, by, text, now, changed ? changed : &c);
+}
+
+int store_matter_close(struct store *st, long long no, const char *by,
+		       int64_t now, bool *changed)
+{
+	bool c;
+
+	if (empty(by))
+		return -EINVAL;
+	return matter_change(st, no, by, NULL, now, changed ? changed : &c);
+}
+
+/* ---- PIN lockout ------------------------------------------------------------ */
+
+static const char sql_pin_get[] =
+	"SELECT count, locked_until FROM pin_fails WHERE phone = ?1";
+static const char sql_pin_put[] =
+	"INSERT INTO pin_fails(phone, count, locked_until) VALUES(?1, ?2, ?3)"
+	" ON CONFLICT(phone) DO UPDATE SET count = ?2, locked_until = ?3";
+static const char sql_pin_clear[] = "DELETE FROM pin_fails WHERE phone = ?1";
+
+int store_pin_locked(struct store *st, const char *phone, int64_t now,
+		     int64_t *until)
+{
+	char num[PHONE_MAX];
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	*until = 0;
+	if (norm_phone(phone, num))
+		return -EINVAL;
+	s = store_stmt(st, sql_pin_get, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(s, 1);
+
+		if (t > now)
+			*until = t;
+	} else if (r != SQLITE_DONE) {
+		rc = store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_pin_failed(struct store *st, const char *phone, int64_t now,
+		     int tries, int lock_s, bool *locked)
+{
+	char num[PHONE_MAX];
+	sqlite3_stmt *s;
+	int64_t until = 0;
+	int rc = 0, r, count = 0;
+
+	*locked = false;
+	if (norm_phone(phone, num) || tries < 1)
+		return -EINVAL;
+	s = store_stmt(st, sql_pin_get, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		count = sqlite3_column_int(s, 0);
+		until = sqlite3_column_int64(s, 1);
+	} else if (r != SQLITE_DONE) {
+		rc = store_errno(r);
+	}
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	if (until > now)
+		return 0;	/* already locked: do not extend */
+	count++;
+	if (count >= tries) {
+		count = 0;
+		until = now + lock_s;
+		*locked = true;
+	}
+	s = store_stmt(st, sql_pin_put, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	sqlite3_bind_int(s, 2, count);
+	sqlite3_bind_int64(s, 3, until);
+	rc = store_exec_stmt(st, s);
+	if (!rc && *locked)
+		rc = store_audit(st, now, num, "pin.locked", "");
+	return rc;
+}
+
+int store_pin_reset(struct store *st, const char *phone)
+{
+	char num[PHONE_MAX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (norm_phone(phone, num))
+		return -EINVAL;
+	s = store_stmt(st, sql_pin_clear, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	return store_exec_stmt(st, s);
+}
+
+/* ---- committee notices (通知) ------------------------------------------------ */
+
+static const char sql_notice_add[] =
+	"INSERT INTO notices(code, by, scope, text, created_at)"
+	" VALUES(?1, ?2, ?3, ?4, ?5)";
+static const char sql_notice_get[] =
+	"SELECT by, scope, text, created_at, COALESCE(sent_at, 0), count"
+	" FROM notices WHERE code = ?1";
+static const char sql_notice_sent[] =
+	"UPDATE notices SET sent_at = ?2, count = ?3 WHERE code = ?1"
+	" AND sent_at IS NULL";
+static const char sql_notices_since[] =
+	"SELECT COUNT(*) FROM notices WHERE sent_at >= ?1";
+
+int store_notice_add(struct store *st, const char *code, const char *by,
+		     bool committee_only, const char *text, int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (empty(code) || empty(by) || empty(text))
+		return -EINVAL;
+	if (!utf8_ok(text))
+		return -EILSEQ;
+	s = store_stmt(st, sql_notice_add, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, code);
+	store_bind_text(s, 2, by);
+	store_bind_text(s, 3, committee_only ? "committee" : "all");
+	store_bind_text(s, 4, text);
+	sqlite3_bind_int64(s, 5, now);
+	return store_exec_stmt(st, s);
+}
+
+int store_notice_get(struct store *st, const char *code,
+		     struct store_notice *out)
+{
+	sqlite3_stmt *s;
+	char scope[16];
+	int rc = 0, r;
+
+	if (empty(code))
+		return -EINVAL;
+	s = store_stmt(st, sql_notice_get, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, code);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		store_copy(out->code, sizeof(out->code), code);
+		store_col_text(s, 0, out->by, sizeof(out->by));
+		store_col_text(s, 1, scope, sizeof(scope));
+		out->committee_only = !strcmp(scope, "committee");
+		store_col_text(s, 2, out->text, sizeof(out->text));
+		out->created_at = sqlite3_column_int64(s, 3);
+		out->sent_at = sqlite3_column_int64(s, 4);
+		out->count = sqlite3_column_int(s, 5);
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_notice_mark_sent(struct store *st, const char *code, int count,
+			   int64_t now)
+{
+	char detail[64];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	s = store_stmt(st, sql_notice_sent, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, code);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, count);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return -EALREADY;
+	snprintf(detail, sizeof(detail), "code=%s count=%d", code, count);
+	return store_audit(st, now, "gateway", "notice.sent", detail);
+}
+
+int store_notices_sent_since(struct store *st, int64_t since, long *n)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_notices_since, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, since);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- confirmations merged past the hourly cap -------------------------------- */
+
+static const char sql_merged_get[] =
+	"SELECT out_id, items, n, due_at FROM merged_replies WHERE phone = ?1";
+static const char sql_merged_put[] =
+	"INSERT INTO merged_replies(phone, out_id, items, n, due_at)"
+	" VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(phone) DO UPDATE SET"
+	" out_id = ?2, items = ?3, n = ?4, due_at = ?5";
+
+int store_merged_get(struct store *st, const char *phone, long long *out_id,
+		     char *items, size_t size, int *n, int64_t *due_at)
+{
+	char num[PHONE_MAX];
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	if (norm_phone(phone, num))
+		return -EINVAL;
+	s = store_stmt(st, sql_merged_get, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	r = store_step(st, s);
+	if (r == SQLITE_ROW) {
+		*out_id = sqlite3_column_int64(s, 0);
+		store_col_text(s, 1, items, size);
+		*n = sqlite3_column_int(s, 2);
+		*due_at = sqlite3_column_int64(s, 3);
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_merged_put(struct store *st, const char *phone, long long out_id,
+		     const char *items, int n, int64_t due_at)
+{
+	char num[PHONE_MAX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (norm_phone(phone, num) || !items)
+		return -EINVAL;
+	s = store_stmt(st, sql_merged_put, &rc);
+	if (!s)
+		return rc;
+	store_bind_text(s, 1, num);
+	sqlite3_bind_int64(s, 2, out_id);
+	store_bind_text(s, 3, items);
+	sqlite3_bind_int(s, 4, n);
+	sqlite3_bind_int64(s, 5, due_at);
+	return store_exec_stmt(st, s);
+}
+
+/* ---- messages whose handling failed ----------------------------------------- */
+
+static const char sql_fail_get[] =
+	"SELECT attempts FROM inbox_fails WHERE msg_id = ?1";
+static const char sql_fail_put[] =
+	"INSERT INTO inbox_fails(msg_id, sender, attempts, last_error, at)"
+	" VALUES(?1, ?2, 1, ?3, ?4) ON CONFLICT(msg_id) DO UPDATE SET"
+	" attempts = attempts + 1, last_error = ?3, at = ?4";
+static const char sql_fail_gave_up[] =
+	"UPDATE inbox_fails SET gave_up = 1 WHERE msg_id = ?1";
+static const char sql_fail_count[] =
+	"SELECT COUNT(*) FROM inbox_fails WHERE gave_up = 1";
+
+int store_inbox_failed(struct store *st, long long msg_id, const char *sender,
+		       const char *err, int64_t now, int *attempts)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_fail_put, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, msg_id);
+	store_bind_text(s, 2, sender ? sender : "");
+	store_bind_text(s, 3, err ? err : "");
+	sqlite3_bind_int64(s, 4, now);
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_fail_get, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, msg_id);
+	r = store_step(st, s);
+	*attempts = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int store_inbox_gave_up(struct store *st, long long msg_id)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	s = store_stmt(st, sql_fail_gave_up, &rc);
+	if (!s)
+		return rc;
+	sqlite3_bind_int64(s, 1, msg_id);
+	return store_exec_stmt(st, s);
+}
+
+int store_inbox_gave_up_count(struct store *st, long *n)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_fail_count, &rc);
+	if (!s)
+		return rc;
+	r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- committee phones --------------------------------------------------------- */
+
+static const char sql_committee[] =
+	"SELECT DISTINCT p.phone FROM phones p JOIN households h"
+	" ON h.id = p.household WHERE h.deleted = 0 AND p.role = 'committee'"
+	" ORDER BY p.phone";
+
+int store_committee_phones(struct store *st, store_phone_cb cb, void *data)
+{
+	sqlite3_stmt *s;
+	char phone[PHONE_MAX];
+	int rc = 0, r;
+
+	s = store_stmt(st, sql_committee, &rc);
+	if (!s)
+		return rc;
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		store_col_text(s, 0, phone, sizeof(phone));
+		rc = cb(phone, data);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = store_errno(r);
+	sqlite3_reset(s);
 	return rc;
 }

@@ -12,7 +12,8 @@
  * structs below are truncated at a UTF-8 character boundary.
  *
  * Every change that the platform must learn about writes its event row
- * (record.new, record.review, matter.new) and an audit row in the same
+ * (record.new, record.review, record.objection, matter.new) and an
+ * audit row in the same
  * transaction as the change itself.
  */
 #include <stdbool.h>
@@ -115,9 +116,11 @@ enum store_rstatus {
 	STORE_APPROVED = 1,	/* in 公示 until notice_until */
 	STORE_REJECTED = 2,
 	STORE_FINAL = 3,
+	STORE_OBJECTED = 4,	/* approved, but an objection (异议) stopped
+				 * its 公示 clock until a member decides */
 };
 
-/* "pending", "approved", "rejected", "final". */
+/* "pending", "approved", "rejected", "final", "objected". */
 const char *store_rstatus_name(enum store_rstatus s);
 /* Inverse; -EINVAL for anything else. */
 int store_rstatus_parse(const char *s, enum store_rstatus *out);
@@ -246,6 +249,145 @@ int store_matter_add(struct store *st, const char *household,
 		     const char *phone, const char *text, int64_t now,
 		     long long *ticket, char *gid_out);
 
+enum store_matter_state {
+	STORE_MATTER_OPEN = 0,
+	STORE_MATTER_ANSWERED = 1,	/* answered, still open */
+	STORE_MATTER_CLOSED = 2,
+};
+
+/* "open", "answered", "closed". */
+const char *store_matter_state_name(enum store_matter_state s);
+
+struct store_matter {
+	long long no;			/* ticket number ("M12" in SMS) */
+	char gid[STORE_ID_MAX];
+	char household[STORE_ID_MAX];	/* "" if none */
+	char phone[PHONE_MAX];		/* who raised it */
+	char text[STORE_TEXT_MAX];
+	enum store_matter_state state;
+	char answer[STORE_TEXT_MAX];	/* last answer, "" if none */
+	int64_t created_at, answered_at, closed_at;	/* 0 if not */
+};
+
+/* Matter NO into *OUT; -ENOENT if unknown. */
+int store_matter_get(struct store *st, long long no,
+		     struct store_matter *out);
+
+typedef int (*store_matter_cb)(const struct store_matter *m, void *data);
+/* Matters oldest first; OPEN_ONLY: those not closed. */
+int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
+		       void *data);
+
+/*
+ * Answer matter NO (BY: phone or "console"; TEXT the answer) or close
+ * it, with an audit row.  *CHANGED (may be NULL) is false when the
+ * matter does not exist or is already closed (nothing written).
+ */
+int store_matter_answer(struct store *st, long long no, const char *by,
+			const char *text, int64_t now, bool *changed);
+int store_matter_close(struct store *st, long long no, const char *by,
+		       int64_t now, bool *changed);
+
+/* ---- objections (异议) during 公示 ------------------------------------ */
+
+enum store_object_outcome {
+	STORE_OBJECT_DONE = 0,		/* the record is now objected */
+	STORE_OBJECT_AGAIN = 1,		/* already objected: one more */
+	STORE_OBJECT_NOT_PUBLIC = 2,	/* exists, not in 公示 */
+	STORE_OBJECT_NOT_FOUND = 3,
+};
+
+/*
+ * PHONE (of HOUSEHOLD, may be NULL) objects to record NO with REASON:
+ * an approved record becomes objected (its 公示 clock stops: it is not
+ * finalised until a member decides; 确认 resumes the clock for the days
+ * left, 驳回 rejects it).  Writes the objection, an audit row and a
+ * record.objection event (record gid, household, by, reason) in one
+ * transaction.  *REC (may be NULL) gets the record unless NOT_FOUND.
+ */
+int store_record_object(struct store *st, long long no, const char *phone,
+			const char *household, const char *reason, int64_t now,
+			enum store_object_outcome *outcome,
+			struct store_record *rec);
+
+struct store_objection {
+	long long record_no;
+	char phone[PHONE_MAX];
+	char household[STORE_ID_MAX];
+	char reason[STORE_TEXT_MAX];
+	int64_t at;
+};
+typedef int (*store_objection_cb)(const struct store_objection *o,
+				  void *data);
+/* Unresolved objections to record NO, oldest first (a review of the
+ * record resolves them). */
+int store_objections_open(struct store *st, long long no,
+			  store_objection_cb cb, void *data);
+
+/* ---- PIN lockout ----------------------------------------------------- */
+
+/* *UNTIL gets the end of PHONE's PIN lock, 0 when not locked at NOW. */
+int store_pin_locked(struct store *st, const char *phone, int64_t now,
+		     int64_t *until);
+/* One wrong PIN from PHONE; the TRIES-th in a row locks PIN approvals
+ * for LOCK_S seconds (*LOCKED true just then, with an audit row). */
+int store_pin_failed(struct store *st, const char *phone, int64_t now,
+		     int tries, int lock_s, bool *locked);
+/* A right PIN: the count starts again. */
+int store_pin_reset(struct store *st, const char *phone);
+
+/* ---- committee notices (通知) ----------------------------------------- */
+
+#define STORE_CODE_MAX	16
+
+struct store_notice {
+	char code[STORE_CODE_MAX];
+	char by[PHONE_MAX];
+	bool committee_only;
+	char text[STORE_TEXT_MAX];
+	int64_t created_at, sent_at;	/* sent_at 0: not sent yet */
+	int count;			/* SMS queued when sent */
+};
+
+/* A drafted notice waiting for 确认发送 CODE. -EEXIST: code taken. */
+int store_notice_add(struct store *st, const char *code, const char *by,
+		     bool committee_only, const char *text, int64_t now);
+int store_notice_get(struct store *st, const char *code,
+		     struct store_notice *out);
+/* Mark sent with COUNT messages; -EALREADY if it was sent before. */
+int store_notice_mark_sent(struct store *st, const char *code, int count,
+			   int64_t now);
+/* Notices sent at or after SINCE (sms.broadcasts_per_day). */
+int store_notices_sent_since(struct store *st, int64_t since, long *n);
+
+/* ---- confirmations merged past the hourly cap ------------------------- */
+
+/* The merged-confirmation message of PHONE: its outbox id, ITEMS
+ * (newline-separated short confirmations, N of them) and when it is due
+ * to go (before that it cannot be on its way, so it may be replaced);
+ * -ENOENT if none. */
+int store_merged_get(struct store *st, const char *phone, long long *out_id,
+		     char *items, size_t size, int *n, int64_t *due_at);
+int store_merged_put(struct store *st, const char *phone, long long out_id,
+		     const char *items, int n, int64_t due_at);
+
+/* ---- inbound messages whose handling failed --------------------------- */
+
+/* Count one failed handling of inbox message MSG_ID (ERR for the
+ * operator); *ATTEMPTS gets the count so far.  Call it outside the
+ * rolled-back transaction. */
+int store_inbox_failed(struct store *st, long long msg_id, const char *sender,
+		       const char *err, int64_t now, int *attempts);
+/* The gateway gave up on MSG_ID (apologised): shown in status. */
+int store_inbox_gave_up(struct store *st, long long msg_id);
+int store_inbox_gave_up_count(struct store *st, long *n);
+
+/* ---- committee ----------------------------------------------------------- */
+
+typedef int (*store_phone_cb)(const char *phone, void *data);
+/* Every committee member's phone once (live households), by number. */
+int store_committee_phones(struct store *st, store_phone_cb cb, void *data);
+
 /* ---- audit log ------------------------------------------------------ */
 
 /* Append an audit row: who (phone, "console", "sync"), what, details. */
@@ -264,9 +406,10 @@ int store_audit(struct store *st, int64_t now, const char *actor,
  *   record.new      record gid   household  points  status    by     reason
  *   record.review   record gid   -          -       decision  by     reason
  *   matter.new      matter gid   household  -       -         phone  text
+ *   record.objection record gid  objector's -       -         by     reason
  *
- * A new event type uses the same columns (e.g. record.objection: ref,
- * actor, text) and adds one row to the table in jifen-sync/event.c.
+ * A new event type uses the same columns and adds one row to the table
+ * in jifen-sync/event.c.
  * Strings are borrowed; NULL or "" household is stored as NULL.
  */
 #define STORE_EVTYPE_MAX 32

@@ -159,9 +159,12 @@ static const struct row rows[] = {
 	KE("确认 0", CMD_APPROVE, CMD_ERR_BAD_NUMBER),
 	KE("确认 12345678901", CMD_APPROVE, CMD_ERR_BAD_NUMBER),
 	KE("确认 1.5", CMD_APPROVE, CMD_ERR_BAD_NUMBER),
-	{ "确认 17 12", CMD_APPROVE, CMD_ERR_BAD_PIN, 17, NULL, 0, 0, NULL },
-	{ "确认 17 123456789", CMD_APPROVE, CMD_ERR_BAD_PIN, 17, NULL, 0, 0,
+	/* SPEC §6 batch review: a short trailing number is one more item
+	 * (it was a malformed PIN before), a bad PIN needs "PIN" in front */
+	ID("确认 17 12", CMD_APPROVE, 17),
+	{ "确认 17 PIN 12", CMD_APPROVE, CMD_ERR_BAD_PIN, 17, NULL, 0, 0,
 	  NULL },
+	ID("确认 17 123456789", CMD_APPROVE, 17),	/* two items */
 	{ "确认 17 pin", CMD_APPROVE, CMD_ERR_BAD_PIN, 17, NULL, 0, 0, NULL },
 	/* REJECT */
 	REJ("驳回17不属实", 17, "不属实"),
@@ -198,12 +201,44 @@ static const struct row rows[] = {
 	/* later commands */
 	K("申报 清扫", CMD_NOT_YET),
 	K("SB", CMD_NOT_YET),
-	K("异议 17", CMD_NOT_YET),
-	K("異議", CMD_NOT_YET),
+	{ "异议 17 没有参加", CMD_OBJECT, CMD_OK, 17, NULL, 0, 0, "没有参加" },
+	{ "YY17 不属实", CMD_OBJECT, CMD_OK, 17, NULL, 0, 0, "不属实" },
+	{ "異議 17 理由：没去", CMD_OBJECT, CMD_OK, 17, NULL, 0, 0, "没去" },
+	{ "异议 17", CMD_OBJECT, CMD_ERR_NO_REASON, 17, NULL, 0, 0, NULL },
+	KE("异议", CMD_OBJECT, CMD_ERR_NO_NUMBER),
+	{ "回复 M12 已安排维修", CMD_REPLY, CMD_OK, 12, NULL, 0, 0,
+	  "已安排维修" },
+	{ "HF m3 ok", CMD_REPLY, CMD_OK, 3, NULL, 0, 0, "ok" },
+	{ "回复 M12", CMD_REPLY, CMD_ERR_NO_TEXT, 12, NULL, 0, 0, NULL },
+	KE("回复 M", CMD_REPLY, CMD_ERR_NO_MATTER),
+	K("回复2", CMD_RATE),		/* answering our "回复2查利率" hint */
+	K("回复 积分", CMD_POINTS),
+	/* one level of "回复 ..." only (bounded stack) */
+	{ "回复 回复 2", CMD_REPLY, CMD_ERR_NO_TEXT, 2, NULL, 0, 0, NULL },
+	ID("办结 M12", CMD_DONE, 12),
+	ID("BJ M7", CMD_DONE, 7),
+	ID("办结12", CMD_DONE, 12),
+	KE("办结", CMD_DONE, CMD_ERR_NO_MATTER),
+	{ "通知 周五上午开会", CMD_NOTICE, CMD_OK, 0, NULL, 0, 0,
+	  "周五上午开会" },
+	{ "通知 周五开会 1234", CMD_NOTICE, CMD_OK, 0, "1234", 0, 0,
+	  "周五开会 1234" },
+	KE("通知", CMD_NOTICE, CMD_ERR_NO_TEXT),
+	K("确认发送 4821", CMD_NOTICE_SEND),
+	KE("确认发送", CMD_NOTICE_SEND, CMD_ERR_NO_CODE),
+	/* the synonym table */
+	K("我的积分", CMD_POINTS),
+	K("我家积分多少", CMD_POINTS),
+	K("我家积分多少？", CMD_POINTS),
+	K("我有多少积分", CMD_POINTS),
+	K("查利率", CMD_RATE),
+	K("贷款利率", CMD_RATE),
+	K("积分明细", CMD_LOG),
+	K("怎么用", CMD_HELP),
+	{ "反映 路灯坏了", CMD_SAY, CMD_OK, 0, NULL, 0, 0, "路灯坏了" },
 	K("兑换", CMD_NOT_YET),
 	K("DH", CMD_NOT_YET),
 	K("清单", CMD_NOT_YET),
-	K("通知", CMD_NOT_YET),
 	K("记分", CMD_NOT_YET),
 	K("JL", CMD_NOT_YET),
 	K("核销", CMD_NOT_YET),
@@ -334,6 +369,38 @@ static void test_invalid_bytes_in_text(void **state)
 	assert_string_equal(c.text, "不属实");
 }
 
+/* 确认 17 18 19 [PIN]: every number, then the PIN. */
+static void test_batch_approve(void **state)
+{
+	struct cmd c;
+	const char *s;
+
+	(void)state;
+	s = "确认 17 18 19 1234";
+	assert_int_equal(cmd_parse(s, strlen(s), &c), 0);
+	assert_int_equal(c.kind, CMD_APPROVE);
+	assert_int_equal(c.err, CMD_OK);
+	assert_int_equal(c.nids, 3);
+	assert_int_equal(c.ids[0], 17);
+	assert_int_equal(c.ids[2], 19);
+	assert_string_equal(c.pin, "1234");
+	assert_true(c.pin_bare);
+	s = "QR 17,18、19，20 PIN 0042";
+	assert_int_equal(cmd_parse(s, strlen(s), &c), 0);
+	assert_int_equal(c.nids, 4);
+	assert_string_equal(c.pin, "0042");
+	assert_false(c.pin_bare);
+	s = "确认 17 17 18";	/* duplicates dropped */
+	assert_int_equal(cmd_parse(s, strlen(s), &c), 0);
+	assert_int_equal(c.nids, 2);
+	assert_string_equal(c.pin, "");
+	s = "确认 1001 1002";	/* the handler decides: PIN or record */
+	assert_int_equal(cmd_parse(s, strlen(s), &c), 0);
+	assert_int_equal(c.nids, 1);
+	assert_string_equal(c.pin, "1002");
+	assert_true(c.pin_bare);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -351,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_length_bound),
 		cmocka_unit_test(test_long_text),
 		cmocka_unit_test(test_invalid_bytes_in_text),
+		cmocka_unit_test(test_batch_approve),
 		cmocka_unit_test(test_names),
 	};
 

@@ -847,6 +847,36 @@ static void test_quiet_hours_parsing(void **state)
 		   "\"\" for no quiet hours");
 }
 
+/* The village workflow keys (issue 11): defaults, parsing, errors. */
+static void test_committee_digest_and_broadcast_keys(void **state)
+{
+	char text[1024];
+	struct config c;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.committee.pin_tries, 5);
+	assert_string_equal(c.committee.digest_time, "08:30");
+	assert_true(c.committee.digest_enabled);
+	assert_int_equal(c.committee.digest_minute, 8 * 60 + 30);
+	assert_int_equal(c.sms.broadcasts_per_day, 2);
+	build(text, sizeof(text), "committee = { pin_tries = 3; "
+	      "digest_time = \"7:05\"; }; sms = { broadcasts_per_day = 0; };");
+	assert_int_equal(load(text, &c), 0);
+	assert_int_equal(c.committee.pin_tries, 3);
+	assert_int_equal(c.committee.digest_minute, 7 * 60 + 5);
+	assert_int_equal(c.sms.broadcasts_per_day, 0);
+	build(text, sizeof(text), "committee = { digest_time = \"\"; };");
+	assert_int_equal(load(text, &c), 0);
+	assert_false(c.committee.digest_enabled);
+	xfail("committee = { digest_time = \"25:00\"; };",
+	      NAME ":4: committee.digest_time: must be \"HH:MM\" (00:00 to "
+	      "23:59) or \"\" for no digest");
+	extra_fails("committee = { pin_tries = 0; };", "committee.pin_tries");
+	extra_fails("sms = { broadcasts_per_day = 101; };",
+		    "sms.broadcasts_per_day");
+}
+
 static void test_in_quiet_hours_wraps_midnight(void **state)
 {
 	struct config c;
@@ -1311,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_device_shapes),
 		cmocka_unit_test(test_pin_and_smsc_shapes),
 		cmocka_unit_test(test_quiet_hours_parsing),
+		cmocka_unit_test(test_committee_digest_and_broadcast_keys),
 		cmocka_unit_test(test_in_quiet_hours_wraps_midnight),
 		cmocka_unit_test(test_in_quiet_hours_same_day),
 		cmocka_unit_test(test_in_quiet_hours_off_and_out_of_range),

@@ -199,6 +199,48 @@ static void test_import_header_without_pin(void **state)
 	assert_non_null(strstr(f->out, "+8613800000001  committee"));
 }
 
+/* GB18030/GBK (Excel on Chinese Windows) is detected and converted;
+ * Chinese headers and the member column; bytes in neither encoding are
+ * refused naming the line, and nothing is stored. */
+static void test_import_encodings(void **state)
+{
+	struct fx *f = *state;
+	struct store_household h;
+	/* "户号,户主,手机,角色,PIN,成员\r\nH01,张三家,13800000001,村民,,张三"
+	 * in GBK */
+	static const char gbk[] =
+		"\xbb\xa7\xba\xc5,\xbb\xa7\xd6\xf7,\xca\xd6\xbb\xfa,"
+		"\xbd\xc7\xc9\xab,PIN,\xb3\xc9\xd4\xb1\r\n"
+		"H01,\xd5\xc5\xc8\xfd\xbc\xd2,13800000001,\xb4\xe5\xc3\xf1,,"
+		"\xd5\xc5\xc8\xfd\r\n";
+
+	write_csv(f, gbk);
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_string_equal(f->out, "added 1, updated 0, rejected 0 "
+			    "(read as GB18030)\n");
+	assert_int_equal(store_household_get(f->st, "H01", &h), 0);
+	assert_string_equal(h.name, "张三家");
+	assert_int_equal(run(f, ctl_household, 4, "household", "show", "H01",
+			     "--json"), 0);
+	assert_non_null(strstr(f->out, "\"name\":\"张三\""));
+	/* UTF-8 without BOM, Chinese headers */
+	write_csv(f, "户号,户主,手机,角色\nH02,李四家,13800000002,委员\n");
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_string_equal(f->out, "added 1, updated 0, rejected 0\n");
+	/* neither: refused with the line, nothing stored */
+	write_csv(f, "household,name,phone,role\n"
+		     "H03,ok,13800000003,villager\n"
+		     "H04,\xff\xfe,13800000004,villager\n");
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 1);
+	assert_non_null(strstr(f->err, ":3: neither UTF-8 nor GB18030"));
+	assert_int_equal(store_household_get(f->st, "H03", &h), -ENOENT);
+	/* a BOM promises UTF-8: a bad byte after it is refused */
+	write_csv(f, "\xef\xbb\xbfhousehold,name,phone,role\n"
+		     "H05,\xd5\xc5,13800000005,villager\n");
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 1);
+	assert_non_null(strstr(f->err, ":2: not valid UTF-8"));
+}
+
 static void test_record_add_and_list_json(void **state)
 {
 	struct fx *f = *state;
@@ -292,6 +334,7 @@ int main(void)
 		T(test_import_good_file),
 		T(test_import_bad_rows_line_numbers),
 		T(test_import_bad_header_and_usage),
+		T(test_import_encodings),
 		T(test_import_header_without_pin),
 		T(test_record_add_and_list_json),
 		T(test_household_show_json),

@@ -224,15 +224,17 @@ static void test_help(void **state)
 	(void)state;
 	reply_help(&zh1, true, buf, sizeof(buf));
 	assert_string_equal(buf, "回复：1积分 2利率 3明细 0帮助；说事+内容；"
-			    "委员：待审 确认+编号 驳回+编号+理由");
+			    "委员：待审 确认/驳回+编号 回复/办结+M编号 "
+			    "通知+内容");
 	assert_one_sms(buf);
 	reply_help(&zh1, false, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "1积分 2利率 3明细 0帮助"));
 	assert_null(strstr(buf, "驳回"));
+	assert_non_null(strstr(buf, "异议+编号+理由"));
 	assert_one_sms(buf);
 	reply_help(&en1, true, buf, sizeof(buf));
 	assert_true(text_is_ascii(buf));
-	assert_non_null(strstr(buf, "OK n [PIN]"));
+	assert_non_null(strstr(buf, "OK n.. [PIN]"));
 	assert_one_sms(buf);
 	reply_help(&en1, false, buf, sizeof(buf));
 	assert_null(strstr(buf, "TODO"));
@@ -245,10 +247,10 @@ static void test_say(void **state)
 
 	(void)state;
 	reply_say(&zh1, 23, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "编号#23"));
+	assert_non_null(strstr(buf, "编号M23"));
 	assert_one_sms(buf);
 	reply_say(&en1, 23, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "ticket #23"));
+	assert_non_null(strstr(buf, "matter M23"));
 	assert_one_sms(buf);
 }
 
@@ -454,8 +456,9 @@ static void test_not_yet(void **state)
 static void test_cmd_errors(void **state)
 {
 	static const char *const msgs[] = {
-		"确认", "确认 0", "确认 17 12", "驳回 17", "驳回", "说事",
-		"利率 0", "利率 30 50年", "", "QR", "BH 17",
+		"确认", "确认 0", "确认 17 PIN 12", "驳回 17", "驳回", "说事",
+		"利率 0", "利率 30 50年", "", "QR", "BH 17", "异议 17",
+		"回复 M12", "办结", "通知", "确认发送",
 	};
 	char buf[256];
 	struct cmd c;
@@ -492,6 +495,161 @@ static void test_small_buffer(void **state)
 	assert_int_equal(reply_points(&zh1, NULL, buf, sizeof(buf)), -EINVAL);
 }
 
+/* Within max_parts parts (UCS-2 or GSM 7-bit). */
+static void assert_within(const struct reply_ctx *c, const char *s)
+{
+	bool ucs2;
+	size_t u = text_sms_units(s, &ucs2);
+
+	if (u > reply_max_units(c->max_parts, ucs2))
+		print_message("# too long (%zu): %s\n", u, s);
+	assert_true(u <= reply_max_units(c->max_parts, ucs2));
+	assert_true(valid_utf8(s));
+}
+
+/*
+ * Every workflow message: one SMS (70 UCS-2 units) with ordinary input,
+ * within max_parts with hostile input (very long free text).
+ */
+static void test_flow_messages_fit(void **state)
+{
+	static const char long_text[] =
+		"村口的路灯已经坏了三个多星期了，晚上出门非常不方便，老人孩子"
+		"走夜路很危险，希望村委会尽快安排电工来修理，谢谢！再补充一下"
+		"具体位置是在老槐树旁边第二根电线杆上面那一盏灯，一直不亮。";
+	const struct reply_ctx *ctxs[] = { &zh1, &zh2, &en1, &en2 };
+	struct reply_flow_args a = { 0 };
+	char buf[1024];
+	size_t c;
+	int k;
+
+	(void)state;
+	for (c = 0; c < 4; c++) {
+		for (k = REPLY_MATTER_TO_COMMITTEE; k <= REPLY_SORRY; k++) {
+			memset(&a, 0, sizeof(a));
+			a.no = 123;
+			a.name = "欧阳大伟";
+			a.text = "路灯坏了";
+			a.rec = &recs[0];
+			a.until = 1795831200LL;
+			a.count = 312;
+			a.parts = 624;
+			a.held = 17;
+			a.code = "4821";
+			assert_true(reply_flow(ctxs[c], (enum reply_flow)k, &a,
+					       buf, sizeof(buf)) > 0);
+			assert_within(ctxs[c], buf);
+			/* short inputs: one SMS, except the free-text ones
+			 * that carry a matter or a notice in full */
+			if (ctxs[c]->max_parts == 1)
+				assert_one_sms(buf);
+			a.text = long_text;
+			a.name = "这是一个非常非常长的户主名字测试";
+			assert_true(reply_flow(ctxs[c], (enum reply_flow)k, &a,
+					       buf, sizeof(buf)) > 0);
+			assert_within(ctxs[c], buf);
+		}
+	}
+	a.text = "路灯坏了";
+	assert_true(reply_flow(&zh1, REPLY_MATTER_TO_COMMITTEE, &a, buf,
+			       sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "M123"));
+	assert_null(strstr(buf, "138"));
+	assert_int_equal(reply_flow(&zh1, (enum reply_flow)99, &a, buf,
+				    sizeof(buf)), -EINVAL);
+	assert_int_equal(reply_flow(&zh1, REPLY_MATTER_ANSWER, NULL, buf,
+				    sizeof(buf)), -EINVAL);
+}
+
+static void test_batch_summary(void **state)
+{
+	struct reply_batch_item it[30];
+	char buf[1024];
+	int i;
+
+	(void)state;
+	it[0] = (struct reply_batch_item){ 17, REPLY_REVIEW_DONE };
+	it[1] = (struct reply_batch_item){ 18, REPLY_REVIEW_DONE };
+	it[2] = (struct reply_batch_item){ 19, REPLY_REVIEW_ALREADY };
+	it[3] = (struct reply_batch_item){ 20, REPLY_REVIEW_NOT_COMMITTEE };
+	it[4] = (struct reply_batch_item){ 21, REPLY_REVIEW_OWN_HOUSEHOLD };
+	assert_true(reply_batch(&zh1, true, it, 5, 1795831200LL, buf,
+				sizeof(buf)) > 0);
+	assert_one_sms(buf);
+	assert_non_null(strstr(buf, "已确认#17、#18"));
+	assert_non_null(strstr(buf, "#20"));
+	assert_non_null(strstr(buf, "公示至"));
+	for (i = 0; i < 30; i++)
+		it[i] = (struct reply_batch_item){ 1000 + i,
+						   REPLY_REVIEW_DONE };
+	assert_true(reply_batch(&zh2, true, it, 30, 1795831200LL, buf,
+				sizeof(buf)) > 0);
+	assert_within(&zh2, buf);
+	assert_true(reply_batch(&en1, true, it, 30, 0, buf, sizeof(buf)) > 0);
+	assert_within(&en1, buf);
+	assert_int_equal(reply_batch(&zh1, true, it, 0, 0, buf, sizeof(buf)),
+			 -EINVAL);
+}
+
+static void test_merged_and_todo_full(void **state)
+{
+	struct reply_matter m[2] = { { 3, "张三", "村口路灯坏了很久了" },
+				     { 4, NULL, "垃圾没人收" } };
+	struct reply_todo_full t = { 0 };
+	char items[2048] = "", one[32], buf[1024];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		assert_true(reply_short_ack(&zh1, CMD_APPROVE, 100 + i, true,
+					    one, sizeof(one)) > 0);
+		if (i)
+			strcat(items, "\n");
+		strcat(items, one);
+	}
+	assert_true(reply_merged(&zh1, items, 40, buf, sizeof(buf)) > 0);
+	assert_one_sms(buf);
+	assert_non_null(strstr(buf, "确认#100"));
+	assert_non_null(strstr(buf, "等"));
+	assert_true(reply_merged(&zh2, items, 40, buf, sizeof(buf)) > 0);
+	assert_within(&zh2, buf);
+	t.items = recs;
+	t.n = NRECS;
+	t.total = 25;
+	t.objected = 2;
+	t.matters = m;
+	t.nm = 2;
+	t.total_matters = 2;
+	t.pin = 1;
+	assert_true(reply_todo_full(&zh1, &t, buf, sizeof(buf)) > 0);
+	assert_one_sms(buf);
+	assert_non_null(strstr(buf, "待审25条"));
+	assert_non_null(strstr(buf, "PIN"));
+	assert_true(reply_todo_full(&zh2, &t, buf, sizeof(buf)) > 0);
+	assert_within(&zh2, buf);
+	assert_non_null(strstr(buf, "M3"));
+	t.n = t.total = t.objected = t.nm = t.total_matters = 0;
+	assert_true(reply_todo_full(&zh1, &t, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "暂无"));
+}
+
+/* 明细 uses the room one SMS has: reasons are not cut while they fit. */
+static void test_log_uses_the_room(void **state)
+{
+	const struct reply_record r[3] = {
+		{ 21, NULL, 5, "清扫房前屋后卫生", REPLY_PUBLIC },
+		{ 20, NULL, 10, "帮助邻居秋收", REPLY_FINAL },
+		{ 19, NULL, -5, "焚烧秸秆", REPLY_FINAL },
+	};
+	char buf[512];
+
+	(void)state;
+	assert_true(reply_log(&zh1, r, 3, buf, sizeof(buf)) > 0);
+	assert_one_sms(buf);
+	assert_non_null(strstr(buf, "清扫房前屋后卫生"));
+	assert_non_null(strstr(buf, "帮助邻居秋收"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +670,10 @@ int main(void)
 		cmocka_unit_test(test_not_yet),
 		cmocka_unit_test(test_cmd_errors),
 		cmocka_unit_test(test_small_buffer),
+		cmocka_unit_test(test_flow_messages_fit),
+		cmocka_unit_test(test_log_uses_the_room),
+		cmocka_unit_test(test_batch_summary),
+		cmocka_unit_test(test_merged_and_todo_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

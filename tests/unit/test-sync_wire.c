@@ -58,6 +58,17 @@ static void test_event_table(void **state)
 	assert_null(strstr(s, "household"));
 	free(s);
 	cJSON_Delete(o);
+	/* issue 11: an objection during 公示 */
+	e.type = "record.objection";
+	e.household = NULL;
+	e.text = "那天不在村里";
+	o = event_to_json(&e);
+	s = cJSON_PrintUnformatted(o);
+	assert_non_null(strstr(s, "\"record\":\"g1\",\"household\":null,"
+			       "\"by\":\"console\",\"reason\":\"那天不在村里\""));
+	free(s);
+	cJSON_Delete(o);
+	assert_true(event_type_known("record.objection"));
 	e.type = "record.unknown";
 	assert_null(event_to_json(&e));
 	assert_false(event_type_known("record.unknown"));

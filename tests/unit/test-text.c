@@ -193,9 +193,20 @@ static void test_clean(void **state)
 	assert_int_equal(text_clean("x", 1, out, 0), -EINVAL);
 }
 
+static void test_fix_utf8(void **state)
+{
+	char s[] = "\xd5\xc5\xc8\xfd张三\xff";
+
+	(void)state;
+	assert_int_equal(text_fix_utf8(s), 5);
+	assert_string_equal(s, "????张三?");
+	assert_int_equal(text_fix_utf8(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fix_utf8),
 		cmocka_unit_test(test_normalize_table),
 		cmocka_unit_test(test_normalize_map),
 		cmocka_unit_test(test_normalize_small_buffer),
