@@ -50,10 +50,6 @@ struct watchdog {
 	int64_t last_ms;
 };
 
-/* SQLite's heap in the daemon (docs/PERFORMANCE.md): page cache,
- * statements and schema; the default page cache alone may take 2,000
- * KiB, which put a burst's peak RSS 0.7 MiB higher. */
-#define JIFEND_SQLITE_HEAP_KIB	1024
 
 struct daemon {
 	const char *config_path;
@@ -385,7 +381,7 @@ int main(int argc, char **argv)
 	 * empty), one daemon per database, and a corrupt one is refused
 	 * before anything is taken off the SIM (docs/ROBUSTNESS.md).
 	 */
-	store_memory_limit(JIFEND_SQLITE_HEAP_KIB);
+
 	st = store_open_flags(d.cfg.storage.path, STORE_LOCK | STORE_CHECK,
 			      err, sizeof(err), &e);
 	if (!st) {
