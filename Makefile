@@ -10,6 +10,13 @@
 #   make bench      benchmarks (figures, not tests)
 #   make torture    power cuts on a loop-mounted ext4 image (root; docs/ROBUSTNESS.md)
 #   make install PREFIX=/usr DESTDIR=...   (make uninstall undoes it)
+#   make cross-armhf  every program for 32-bit ARM in build-armhf/
+#   make check-armhf  the unit and end-to-end tests with those, under qemu
+#   make deb          the Debian package in build/deb/ (docs/OPERATIONS.md)
+
+# The one place the version is written: --version of every program, the
+# man pages and the Debian package (debian/changelog is checked against it).
+VERSION	= 0.9.0
 
 CC	?= gcc
 BUILD	?= build
@@ -45,11 +52,11 @@ ALL_PKGS = libserialport libconfig sqlite3 libcjson libcurl libmicrohttpd \
 # Compile flags: each package asked on its own, so one missing package
 # does not empty the flags of the others.
 PKG_CFLAGS := $(foreach p,$(ALL_PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
-CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -I. $(PKG_CFLAGS) -DJIFEN_VERSION='"$(VERSION)"'
 
 # $(call libs,PROGRAM,PKG...): the link flags of PKG..., or stop naming
 # the first package that is missing and the Debian package to install.
-libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p)) (make deps does))))$(shell pkg-config --libs $(2))
+libs = $(foreach p,$(2),$(if $(shell pkg-config --exists $(p) && echo y),,$(error $(1) needs the library $(p): install the Debian package $(deb_$(p))$(DEB_ARCH) (make deps does))))$(shell pkg-config --libs $(2))
 
 JIFEND_PKGS	= libserialport libconfig sqlite3 libcrypt
 JIFENCTL_PKGS	= libconfig sqlite3 libcjson libcrypt
@@ -59,12 +66,14 @@ SIM_PKGS	= libcjson
 JIFEN_WEB_PKGS	= libconfig sqlite3 libmicrohttpd libcrypt libcjson
 TEST_PKGS	= libserialport libconfig sqlite3 libcjson libcrypt cmocka libcrypto
 
-# Debian packages the build and the tests need (make deps installs them).
-DEB_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
+# Debian packages: RUN_DEPS are what building and running need (make deps,
+# make run); TEST_DEPS come with make check and the other test targets.
+RUN_DEPS = build-essential pkg-config libserialport-dev libconfig-dev \
 	   libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
-	   libmicrohttpd-dev libcmocka-dev python3 sqlite3 clang \
-	   libclang-rt-14-dev valgrind libcrypt-dev zlib1g-dev libssl-dev \
-	   chromium chromium-driver python3-selenium fonts-noto-cjk
+	   libmicrohttpd-dev libcrypt-dev zlib1g-dev libssl-dev scdoc tzdata
+TEST_DEPS = libcmocka-dev python3 sqlite3 clang libclang-rt-14-dev valgrind \
+	    chromium chromium-driver python3-selenium fonts-noto-cjk
+DEB_DEPS = $(RUN_DEPS) $(TEST_DEPS)
 
 # --- modules (one .c/.h pair each) -----------------------------------
 # util/: the leaf every module may use (UTF-8, hex digits, ARRAY_SIZE).
@@ -72,11 +81,13 @@ UTIL_SRCS	= util/utf8.c util/hex.c
 PDU_SRCS	= modem/gsm7.c modem/pdu.c $(UTIL_SRCS)
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
-MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c
+MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd.c \
+		  modem/modem_nitz.c
 CONFIG_SRCS	= config/config.c $(UTIL_SRCS)
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
 		  storage/sync.c
-GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c
+GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \
+		  gateway/clock.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
 		  gateway/balance.c
 
@@ -127,6 +138,7 @@ test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c gateway/hhimport.c \
 test-text_SRCS	= gateway/text.c $(UTIL_SRCS)
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)
 test-loan_SRCS	= gateway/loan.c
+test-clock_SRCS	= gateway/clock.c
 test-handlers_SRCS = gateway/handlers.c gateway/outq.c $(GWPURE_SRCS) $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 test-reply_SRCS	= gateway/reply.c gateway/loan.c gateway/text.c gateway/cmd.c $(UTIL_SRCS)
 test-utf8_SRCS	= util/utf8.c
@@ -157,13 +169,19 @@ UNIT_BINS = $(patsubst %,$(BUILD)/tests/test-%,$(UNIT_TESTS))
 # tests/fuzz/replay.c, and make check replays its committed corpus.
 REPLAY_BINS = $(patsubst %,$(BUILD)/tests/replay-%,$(FUZZ_TARGETS))
 
+# LD_PRELOAD shims the end-to-end tests use (built by unit, so every
+# build directory that runs the tests has them)
+TEST_SHIMS = $(BUILD)/tests/libclockshift.so
+
 BINS = $(BUILD)/jifend $(BUILD)/jifenctl $(BUILD)/jifen-sync $(BUILD)/jifen-web \
        $(BUILD)/jifen-modemsim
 
-.PHONY: all deps check unit run asan valgrind fuzz bench torture install uninstall clean
+.PHONY: all programs deps test-deps man cross-armhf check-armhf deb check-deb check unit run asan valgrind fuzz bench torture install uninstall clean
 .SECONDEXPANSION:
 
-all: $(BINS)
+all: programs man
+
+programs: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -206,11 +224,18 @@ $(BUILD)/tests/replay-%: $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/obj/tests/fuz
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
 deps:
+	@tools/install-deps.sh $(RUN_DEPS)
+
+test-deps:
 	@tools/install-deps.sh $(DEB_DEPS)
 
-unit: $(UNIT_BINS) $(REPLAY_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS) $(TEST_SHIMS)
 
-check: deps
+$(BUILD)/tests/lib%.so: tests/e2e/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -O2 -shared -fPIC -o $@ $< -ldl
+
+check: test-deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit $(BUILD)/fault/jifend
 	@tests/run-tests.sh $(BUILD)
 
@@ -218,14 +243,14 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/run-demo.sh $(BUILD)
 
-asan: deps
+asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang WERROR=-Werror \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all unit build/asan/fault/jifend
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		JIFEN_SANITIZER=asan tests/run-tests.sh build/asan
 
-valgrind: deps
+valgrind: test-deps
 	@$(MAKE) --no-print-directory all unit
 	@JIFEN_VALGRIND=1 tests/run-tests.sh $(BUILD)
 
@@ -235,12 +260,16 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz-%_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(call libs,$(notdir $@),$(TEST_PKGS)) -lm
 
-fuzz: deps
+fuzz: test-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-bench: deps
-	@$(MAKE) --no-print-directory all
+# gammu-smsd runs beside jifend for the ratios; the armhf build gives the
+# board's resident memory (measured under qemu-user)
+BENCH_DEPS = gammu-smsd
+bench: test-deps
+	@tools/install-deps.sh $(BENCH_DEPS)
+	@$(MAKE) --no-print-directory all cross-armhf
 	@bench/run-bench.sh $(BUILD)
 
 # Real power cuts (EXT4_IOC_SHUTDOWN on a loop-mounted image): needs root
@@ -249,6 +278,60 @@ torture: deps
 	@$(MAKE) --no-print-directory all
 	@JIFEN_BUILD=$(CURDIR)/$(BUILD) python3 tests/e2e/torture_powercut.py
 
+
+# --- man pages: docs/man/NAME.SECTION.scd -> $(BUILD)/man/NAME.SECTION -----
+MAN_PAGES = jifend.8 jifenctl.8 jifen-web.8 jifen-sync.8 jifen.conf.5
+MAN_OUT	= $(patsubst %,$(BUILD)/man/%,$(MAN_PAGES))
+
+man: $(MAN_OUT)
+
+$(BUILD)/man/%: docs/man/%.scd Makefile
+	@mkdir -p $(dir $@)
+	@command -v scdoc >/dev/null || { echo "man pages need scdoc: install the Debian package scdoc (make deps does)" >&2; exit 1; }
+	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc >$@
+
+# --- 32-bit ARM: the same targets with Debian's cross compiler ------------
+# Every program of BINS, the unit tests and the fault build, each linking
+# its own package list through pkg-config, pointed at the armhf .pc files.
+ARMHF_CC = arm-linux-gnueabihf-gcc
+ARMHF_BUILD = build-armhf
+ARMHF_PC = /usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig
+ARMHF_DEPS = gcc-arm-linux-gnueabihf qemu-user-static \
+	     $(foreach p,$(ALL_PKGS) cmocka,$(deb_$(p)):armhf)
+
+cross-armhf:
+	@tools/install-deps.sh --arch armhf $(ARMHF_DEPS)
+	@PKG_CONFIG_LIBDIR=$(ARMHF_PC) $(MAKE) --no-print-directory \
+		BUILD=$(ARMHF_BUILD) CC=$(ARMHF_CC) DEB_ARCH=:armhf \
+		programs unit $(ARMHF_BUILD)/fault/jifend
+	@for b in $(BINS:$(BUILD)/%=$(ARMHF_BUILD)/%); do \
+		arm-linux-gnueabihf-strip -o $$b.stripped $$b; \
+		printf '%-40s %8d bytes stripped\n' $$b $$(wc -c <$$b.stripped); done
+
+# The tests run the armhf binaries through tools/qemu-wrap.sh (explicit
+# qemu-arm-static, no binfmt needed); timeouts as for the sanitizer runs.
+check-armhf: cross-armhf test-deps
+	@tools/qemu-wrap.sh $(ARMHF_BUILD) $(ARMHF_BUILD)/qemu
+	@JIFEN_SANITIZER=qemu JIFEN_EMULATED=qemu-arm \
+		tests/run-tests.sh $(ARMHF_BUILD)/qemu
+
+# --- Debian package (debian/): build/deb/jifen_VERSION_ARCH.deb -----------
+DEB_BUILD_DEPS = debhelper dpkg-dev fakeroot lintian
+deb: deps
+	@tools/install-deps.sh $(DEB_BUILD_DEPS)
+	@tools/build-deb.sh $(VERSION) $(BUILD)/deb
+
+# The built package installed into a throwaway root, jifend -n run there.
+check-deb: deb
+	@tools/install-deps.sh python3
+	@tests/package/run.sh $(BUILD)/deb
+
+UNITDIR	?= /lib/systemd/system
+UDEVDIR	?= /lib/udev/rules.d
+MANDIR	?= $(PREFIX)/share/man
+
+# A man page is installed with its program: jifen-web.8 only once
+# $(BUILD)/jifen-web is built.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/jifend $(DESTDIR)$(PREFIX)/sbin/jifend
@@ -257,11 +340,17 @@ install: all
 	install -m 0755 $(BUILD)/jifen-web $(DESTDIR)$(PREFIX)/sbin/jifen-web
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jifen
 	install -m 0640 packaging/jifen.conf $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
-	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/lib/udev/rules.d
-	install -m 0644 packaging/jifend.service $(DESTDIR)/lib/systemd/system/jifend.service
-	install -m 0644 packaging/jifen-web.socket $(DESTDIR)/lib/systemd/system/jifen-web.socket
-	install -m 0644 packaging/jifen-web.service $(DESTDIR)/lib/systemd/system/jifen-web.service
-	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVDIR)
+	install -m 0644 $(wildcard packaging/*.service packaging/*.socket \
+		packaging/*.timer) $(DESTDIR)$(UNITDIR)/
+	install -m 0644 packaging/70-jifen-modem.rules $(DESTDIR)$(UDEVDIR)/70-jifen-modem.rules
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(BUILD)/man/jifen.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	for p in $(MAN_PAGES:%.8=%); do \
+		case $$p in *.5) continue ;; esac; \
+		[ -x $(BUILD)/$$p ] || continue; \
+		install -m 0644 $(BUILD)/man/$$p.8 $(DESTDIR)$(MANDIR)/man8/; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/jifend $(DESTDIR)$(PREFIX)/bin/jifenctl
@@ -271,11 +360,14 @@ uninstall:
 	rm -f $(DESTDIR)/lib/systemd/system/jifen-web.service
 	rm -f $(DESTDIR)$(SYSCONFDIR)/jifen/jifen.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jifen 2>/dev/null
-	rm -f $(DESTDIR)/lib/systemd/system/jifend.service
-	rm -f $(DESTDIR)/lib/udev/rules.d/70-jifen-modem.rules
+	rm -f $(DESTDIR)$(PREFIX)/sbin/jifen-web $(DESTDIR)$(PREFIX)/sbin/jifen-sync
+	rm -f $(patsubst packaging/%,$(DESTDIR)$(UNITDIR)/%,$(wildcard \
+		packaging/*.service packaging/*.socket packaging/*.timer))
+	rm -f $(DESTDIR)$(UDEVDIR)/70-jifen-modem.rules
+	rm -f $(MAN_PAGES:%=$(DESTDIR)$(MANDIR)/man8/%) $(DESTDIR)$(MANDIR)/man5/jifen.conf.5
 
 clean:
-	rm -rf build
+	rm -rf build $(ARMHF_BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD)/fault/obj -name '*.d' 2>/dev/null)

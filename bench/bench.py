@@ -5,7 +5,9 @@ measured; nothing here fails on a missed target.
 
     bench.py [--build DIR] [--quick] [--json FILE] [PART ...]
 
-PART is any of idle, busy, latency, callgrind (default: all).  The real
+PART is any of idle, idle-long, busy, busy-tmpfs, latency, callgrind,
+growth, gammu, rss-armhf (default: all; bench/compare.py has idle-long and
+the last three).  The real
 build/jifend runs against build/jifen-modemsim through the end-to-end
 fixture tests/e2e/jifen.py (class Village), each part in its own fresh
 temporary village.  See docs/PERFORMANCE.md for what each figure means.
@@ -36,8 +38,8 @@ def result(part, name, value, unit="", target="", ok=None):
 
 
 def print_table():
-    order = ["idle-300s", "idle-10s", "busy", "busy-tmpfs", "latency",
-             "callgrind"]
+    order = ["idle-300s", "idle-10s", "idle-long", "busy", "busy-tmpfs",
+             "latency", "callgrind", "growth", "gammu", "rss-armhf"]
     rows = sorted(RESULTS, key=lambda r: order.index(r[0])
                   if r[0] in order else len(order))
     last = None
@@ -574,16 +576,24 @@ def main():
     ap.add_argument("--latency-n", type=int, default=200)
     ap.add_argument("--json", help="write the figures here as JSON")
     ap.add_argument("parts", nargs="*",
-                    default=["idle", "busy", "latency", "callgrind",
-                             "busy-tmpfs"])
+                    default=["idle", "idle-long", "busy", "latency",
+                             "callgrind", "busy-tmpfs", "growth", "gammu",
+                             "rss-armhf"])
     args = ap.parse_args()
     os.environ["JIFEN_BUILD"] = os.path.abspath(args.build)
     sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
     import jifen
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    # compare.py uses this module's helpers and RESULTS: the same object
+    sys.modules.setdefault("bench", sys.modules[__name__])
+    import compare
 
     fns = {"idle": bench_idle, "busy": bench_busy,
            "busy-tmpfs": bench_busy_tmpfs,
-           "latency": bench_latency, "callgrind": bench_callgrind}
+           "latency": bench_latency, "callgrind": bench_callgrind,
+           "idle-long": compare.bench_idle_long,
+           "growth": compare.bench_growth, "gammu": compare.bench_gammu,
+           "rss-armhf": compare.bench_rss_armhf}
     for part in args.parts:
         if part not in fns:
             ap.error("unknown part %s" % part)
@@ -601,11 +611,12 @@ def main():
     # it (its figures are the idle daemons' own counters)
     order = list(args.parts)
     threads = []
-    if "idle" in order and len(order) > 1:
-        order.remove("idle")
-        th = threading.Thread(target=run, args=("idle",))
-        th.start()
-        threads.append(th)
+    for quiet in ("idle", "idle-long"):
+        if quiet in order and len(order) > 1:
+            order.remove(quiet)
+            th = threading.Thread(target=run, args=(quiet,))
+            th.start()
+            threads.append(th)
     for part in order:
         print("bench: %s ..." % part, file=sys.stderr, flush=True)
         run(part)

@@ -9,6 +9,7 @@
  * is accepted where a float is expected, nothing else converts), range
  * checked, and string shapes are checked by small validators.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -168,6 +169,63 @@ static bool check_text(const char *v, struct config *cfg, char *why,
 {
 	(void)cfg;
 	return text_ok(v, why, len);
+}
+
+/* "CST-8", "UTC0", "<+08>-8": a zone name (or <...>), then an offset. */
+static bool posix_tz(const char *tz)
+{
+	const char *p = tz;
+
+	if (*p == '<') {
+		p = strchr(p, '>');
+		if (!p)
+			return false;
+		p++;
+	} else {
+		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			p++;
+		if (p - tz < 3)
+			return false;
+	}
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!is_digit(*p))
+		return false;
+	for (; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("+-:,./<>", *p))
+			return false;
+	return true;
+}
+
+/*
+ * village.timezone: a tz database name that exists under $TZDIR or
+ * /usr/share/zoneinfo ("Asia/Shanghai"), or a POSIX TZ string ("CST-8").
+ */
+static bool check_timezone(const char *v, struct config *cfg, char *why,
+			   size_t len)
+{
+	const char *dir = getenv("TZDIR"), *p;
+	char path[CONFIG_PATH_SIZE + CONFIG_TZ_SIZE];
+	struct stat sb;
+
+	(void)cfg;
+	if (!strchr(v, '/') && posix_tz(v))
+		return true;
+	if (!*v || v[0] == '/' || strstr(v, ".."))
+		goto bad;
+	for (p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+			goto bad;
+	snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir :
+		 "/usr/share/zoneinfo", v);
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+		return true;
+	return why_set(why, len, "unknown time zone (no %s; the Debian "
+		       "package tzdata has them)", path);
+bad:
+	return why_set(why, len, "must be a time zone name such as "
+		       "\"Asia/Shanghai\" or a POSIX TZ string such as "
+		       "\"CST-8\"");
 }
 
 static bool check_village_id(const char *v, struct config *cfg, char *why,
@@ -467,6 +525,7 @@ static const struct key keys[] = {
 	STR(village, id, check_village_id, true),
 	STR(village, name, check_text, false),
 	INT(village, publicity_days, 0, 365),
+	STR(village, timezone, check_timezone, false),
 	STR(modem, device, check_device, true),
 	/* baud: range here, membership of standard_bauds checked below */
 	INT(modem, baud, 1200, 921600),
@@ -887,6 +946,8 @@ void config_defaults(struct config *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->village.publicity_days = 7;
+	snprintf(out->village.timezone, sizeof(out->village.timezone), "%s",
+		 "Asia/Shanghai");
 	out->modem.baud = 115200;
 	out->modem.health_interval = 300;
 	out->sms.language = CONFIG_LANG_ZH;

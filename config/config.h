@@ -33,6 +33,7 @@
 /* Sizes of the string fields (including the terminating NUL). */
 #define CONFIG_ID_SIZE		65	/* village.id: 1..64 of [a-z0-9-] */
 #define CONFIG_NAME_SIZE	128	/* village.name: UTF-8 bytes */
+#define CONFIG_TZ_SIZE		65	/* village.timezone */
 #define CONFIG_PATH_SIZE	256	/* device, storage, token/CA files */
 #define CONFIG_PIN_SIZE		9	/* 4..8 digits */
 #define CONFIG_SMSC_SIZE	24	/* [+]digits */
@@ -73,6 +74,7 @@ struct config {
 		char id[CONFIG_ID_SIZE];		/* required */
 		char name[CONFIG_NAME_SIZE];		/* "" */
 		int publicity_days;			/* 7, 0..365 */
+		char timezone[CONFIG_TZ_SIZE];		/* "Asia/Shanghai" */
 	} village;
 	struct {
 		char device[CONFIG_PATH_SIZE];		/* required */

@@ -9,8 +9,9 @@
  * commits, and returns 0 or -errno; on -errno the caller rolls back
  * (nothing of the message's handling survives) and retries later.  No
  * logging: the outcome comes back in a result struct for the caller to
- * log.  Time is passed in; "today" and quiet hours use local time
- * (localtime_r, the process's TZ).
+ * log.  Time is passed in (the gateway's belief, gateway/clock.h);
+ * "today" and quiet hours use local time (localtime_r) in
+ * village.timezone, which every program sets with clock_use_zone().
  *
  * Decisions documented here (SPEC leaves them open):
  *  - 利率 without a principal quotes the rate and discount only (and

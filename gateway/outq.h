@@ -8,8 +8,8 @@
  * and joins the caller's transaction if one is open (store_begin): the
  * handler's effects, its reply and its notifications commit together.
  * Strings are borrowed for the call only.  Time is passed in (Unix
- * seconds, UTC); local time (quiet hours) is taken with localtime_r(),
- * i.e. from the process's TZ.
+ * seconds, UTC); local time (quiet hours) is taken with localtime_r()
+ * in village.timezone (clock_use_zone(), gateway/clock.h).
  */
 #ifndef JIFEN_GATEWAY_OUTQ_H
 #define JIFEN_GATEWAY_OUTQ_H

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "jifenctl/ctl_review.h"
+#include "jifenctl/ctl_store.h"
 #include "gateway/handlers.h"
 #include "storage/village.h"
 
@@ -91,7 +92,7 @@ int ctl_review(struct store *st, const struct config *cfg, int argc,
 	}
 	ctx.st = st;
 	ctx.cfg = cfg;
-	ctx.now = (int64_t)time(NULL);
+	ctx.now = ctl_now(st);
 	rc = store_begin(st);
 	if (!rc) {
 		rc = handler_review(&ctx, HANDLER_BY_CONSOLE, no, d,

@@ -12,6 +12,7 @@
 
 #include "gateway/hhimport.h"
 #include "jifenctl/ctl_store.h"
+#include "storage/status.h"
 #include "storage/phone.h"
 #include "storage/village.h"
 
@@ -93,7 +94,7 @@ int ctl_import(struct store *st, int argc, char **argv)
 	const char *path, *enc = "UTF-8";
 	char *data = NULL;
 	size_t len = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = ctl_now(st);
 	int rc, line = 1;
 	bool bom;
 
@@ -277,7 +278,7 @@ static int record_add(struct store *st, int argc, char **argv)
 	rn.status = final ? STORE_FINAL : STORE_PENDING;
 	rn.by = "console";
 	rn.origin = "console";
-	rn.now = (int64_t)time(NULL);
+	rn.now = ctl_now(st);
 	rc = store_record_add(st, &rn, &no, NULL);
 	if (rc == -ENOENT) {
 		fprintf(ERR, "jifenctl: record add: no such household '%s'\n",
@@ -457,4 +458,19 @@ fail:
 usage:
 	fputs("jifenctl: usage: household show ID [--json]\n", ERR);
 	return 2;
+}
+
+int64_t ctl_now(struct store *st)
+{
+	char src[16], off[32];
+	int64_t now = (int64_t)time(NULL);
+	char *end;
+	long long o;
+
+	if (store_status_get(st, STATUS_CLOCK_SOURCE, src, sizeof(src)) < 0 ||
+	    !strcmp(src, "system") ||
+	    store_status_get(st, STATUS_CLOCK_OFFSET, off, sizeof(off)) < 0)
+		return now;
+	o = strtoll(off, &end, 10);
+	return end == off || *end ? now : now + o;
 }

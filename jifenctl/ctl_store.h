@@ -35,6 +35,14 @@
  * household show ID [--json]
  *   Phones, balances, rank and recent records.
  */
+/*
+ * ctl_now - the time to date things with, as jifend believes it: the
+ * system clock plus the offset jifend recorded (clock.source,
+ * clock.offset in the status table) when it found the system clock
+ * unset or wrong (SPEC §13, gateway/clock.h).
+ */
+int64_t ctl_now(struct store *st);
+
 int ctl_import(struct store *st, int argc, char **argv);
 int ctl_record(struct store *st, int argc, char **argv);
 int ctl_household(struct store *st, int argc, char **argv);

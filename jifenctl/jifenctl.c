@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "gateway/clock.h"
 #include "jifenctl/ctl_pdu.h"
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
@@ -38,6 +39,11 @@
 static void usage(FILE *f)
 {
 	fputs("usage: jifenctl [-c FILE] COMMAND [ARGS]\n"
+	      "options:\n"
+	      "  -c, --config FILE  configuration (default $JIFEN_CONFIG, then "
+	      CONFIG_DEFAULT_PATH ")\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      print the version and exit\n"
 	      "commands:\n"
 	      "  import FILE.csv                      upsert households and phones\n"
 	      "  record add HOUSEHOLD POINTS REASON [--final]\n"
@@ -105,22 +111,27 @@ static int status_kv(const char *key, const char *value, int64_t at,
 	return 0;
 }
 
-/* "3d 04:05:06" since jifend started, or "not running". */
-static void uptime(struct store *st, int64_t now, char *out, size_t len)
+/*
+ * "3d 04:05:06" since jifend started, or "not running".  From the
+ * monotonic clock jifend recorded at start (shared by every process of
+ * the machine, blind to wall-clock jumps); a value from before the
+ * last boot means the daemon is gone.
+ */
+static void uptime(struct store *st, char *out, size_t len)
 {
 	char state[32], started[32];
+	struct timespec ts;
 	long long t, d;
 
 	if (store_status_get(st, STATUS_MODEM_STATE, state, sizeof(state)) < 0 ||
 	    !strcmp(state, STATUS_STOPPED) ||
-	    store_status_get(st, STATUS_STARTED_AT, started,
-			     sizeof(started)) < 0) {
+	    store_status_get(st, STATUS_STARTED_MONO, started,
+			     sizeof(started)) < 0 ||
+	    clock_gettime(CLOCK_MONOTONIC, &ts) < 0 ||
+	    (t = (long long)ts.tv_sec - strtoll(started, NULL, 10)) < 0) {
 		snprintf(out, len, "not running");
 		return;
 	}
-	t = now - strtoll(started, NULL, 10);
-	if (t < 0)
-		t = 0;
 	d = t / 86400;
 	snprintf(out, len, "%lldd %02lld:%02lld:%02lld", d, t % 86400 / 3600,
 		 t % 3600 / 60, t % 60);
@@ -132,7 +143,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	struct store_counts n;
 	long gave_up = 0;
 	char buf[128], up[64];
-	int64_t now = (int64_t)time(NULL), day = now - 86400;
+	int64_t now = ctl_now(st), day = now - 86400;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
@@ -164,7 +175,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	}
 	if (store_state_get(st, "last_sync", buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "never");
-	uptime(st, now, up, sizeof(up));
+	uptime(st, up, sizeof(up));
 	if (c.json) {
 		cJSON *q = cJSON_AddObjectToObject(c.obj, "queues");
 		char *s;
@@ -296,7 +307,12 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			puts("jifenctl " JIFEN_VERSION);
+			return 0;
+		}
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
+		    i + 1 < argc) {
 			given = argv[i + 1];
 			i += 2;
 			continue;
@@ -331,6 +347,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jifenctl: %s\n", err);
 		return 1;
 	}
+	/* local dates (公示 ends, statements) in village.timezone */
+	clock_use_zone(cfg.village.timezone);
 	if (!strcmp(cmd, "sim"))
 		return ctl_sim(cfg.modem.device, argc - i, argv + i);
 	st = store_open_flags(cfg.storage.path, ctl_open_flags(cmd), err,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "jifend/gw.h"
+#include "gateway/clock.h"
 #include "gateway/balance.h"
 #include "gateway/handlers.h"
 #include "gateway/log.h"
@@ -62,6 +63,10 @@ struct gw {
 	int64_t clock_off;		/* wall - monotonic ms, for jumps */
 	void (*work_hook)(void *data);	/* after each gw_work (sync) */
 	void *work_hook_data;
+	/* the time the gateway believes (gateway/clock.h) */
+	struct clock *clock;
+	struct clock_reading clock_written;	/* last in the status table */
+	int64_t sync_date_seen;			/* its updated_at, 0: none */
 };
 
 /* Test hook (gw_fault_clock): seconds added to the wall clock. */
@@ -72,15 +77,23 @@ void gw_fault_clock(int64_t seconds)
 	gw_clock_skew = seconds;
 }
 
-static int64_t wall_now(void)
+/* The system clock (with the test hook's skew). */
+static int64_t sys_now(void)
 {
 	return (int64_t)time(NULL) + gw_clock_skew;
 }
 
-/* Monotonic deadline for wall-clock time @t (seconds). */
-static int64_t mono_at(int64_t t)
+/* The wall-clock time to date things with: the system clock, or the
+ * network's time when the system clock is unset or wrong (SPEC §13). */
+static int64_t wall_now(const struct gw *gw)
 {
-	int64_t now = wall_now();
+	return clock_now(gw->clock, sys_now(), loop_now());
+}
+
+/* Monotonic deadline for wall-clock time @t (seconds). */
+static int64_t mono_at(const struct gw *gw, int64_t t)
+{
+	int64_t now = wall_now(gw);
 
 	if (t <= now)
 		return loop_now();
@@ -91,6 +104,86 @@ static void arm(int64_t *slot, int64_t when)
 {
 	if (*slot < 0 || when < *slot)
 		*slot = when;
+}
+
+/* --- time sources (SPEC §13, gateway/clock.h) ------------------------ */
+
+/* Write clock.source and clock.offset when they change (by more than a
+ * couple of seconds: the two clocks drift apart slowly). */
+static void gw_clock_status(struct gw *gw)
+{
+	struct clock_reading r, *w = &gw->clock_written;
+	int64_t sys = sys_now(), d;
+	char buf[32];
+
+	clock_reading(gw->clock, sys, loop_now(), &r);
+	d = r.offset - w->offset;
+	if (r.source == w->source && d >= -2 && d <= 2 && w->now)
+		return;
+	if (r.source != w->source)
+		log_notice("clock: %s (%+lld s from the system clock)",
+			   r.source == CLOCK_SRC_SYSTEM ?
+			   "the system clock agrees with the network" :
+			   clock_source_name(r.source),
+			   (long long)r.offset);
+	store_status_set(gw->st, STATUS_CLOCK_SOURCE, clock_source_name(r.source),
+			 r.now);
+	snprintf(buf, sizeof(buf), "%lld", (long long)r.offset);
+	store_status_set(gw->st, STATUS_CLOCK_OFFSET, buf, r.now);
+	*w = r;
+}
+
+/* The network said it is @utc (Unix seconds) now. */
+static void gw_clock_learn(struct gw *gw, enum clock_source src, int64_t utc)
+{
+	if (clock_learn(gw->clock, src, utc, sys_now(), loop_now()))
+		gw_clock_status(gw);
+}
+
+struct sync_date {
+	int64_t value;		/* the server's Date, Unix seconds */
+	int64_t at;		/* system clock when it was recorded */
+};
+
+static int gw_find_sync_date(const char *key, const char *value,
+			     int64_t updated_at, void *data)
+{
+	struct sync_date *sd = data;
+	char *end;
+	long long v;
+
+	if (strcmp(key, STATUS_SYNC_SERVER_DATE))
+		return 0;
+	v = strtoll(value, &end, 10);
+	if (end == value || *end) {
+		if (clock_parse_http_date(value, &sd->value) < 0)
+			return 0;
+	} else {
+		sd->value = v;
+	}
+	sd->at = updated_at;
+	return 0;
+}
+
+/*
+ * jifen-sync records the server's Date header in the status table
+ * (STATUS_SYNC_SERVER_DATE, written with the system clock of that moment); a
+ * new one is a time sample.  Looked at with the health checks.
+ */
+static void gw_clock_from_sync(struct gw *gw)
+{
+	struct sync_date sd = { 0, 0 };
+	int64_t sys = sys_now();
+
+	if (store_status_list(gw->st, gw_find_sync_date, &sd) < 0 ||
+	    !sd.at || sd.at == gw->sync_date_seen)
+		return;
+	gw->sync_date_seen = sd.at;
+	/* anchored where it was taken: sys - at seconds ago */
+	if (sd.at <= sys &&
+	    clock_learn(gw->clock, CLOCK_SRC_SYNC, sd.value, sd.at,
+			loop_now() - (sys - sd.at) * 1000))
+		gw_clock_status(gw);
 }
 
 /*
@@ -131,7 +224,7 @@ static void gw_die(struct gw *gw, const char *why)
 	log_msg(LOG_CRIT, "%s: no more messages are taken off the SIM; stopping "
 		 "(docs/OPERATIONS.md: restore from a backup)", why);
 	if (!store_file_gone(gw->st))
-		store_status_set(gw->st, STATUS_DATABASE, why, wall_now());
+		store_status_set(gw->st, STATUS_DATABASE, why, wall_now(gw));
 	if (gw->loop)
 		loop_quit(gw->loop);
 }
@@ -369,9 +462,21 @@ static void gw_on_sms(struct modem *m, const struct modem_sms *msgs,
 {
 	struct gw *gw = data;
 	char sender[PHONE_MAX + 48];
-	int64_t now = wall_now(), next;
+	int64_t now, next;
 	size_t i, ntext = 0;
 	int err;
+
+	/* service-centre timestamps: a lower bound of the time (clock.h) */
+	for (i = 0; i < n; i++) {
+		const struct sms_pdu *p = &msgs[i].pdu;
+
+		if (msgs[i].kind == MODEM_SMS_STATUS_REPORT &&
+		    p->discharge.present)
+			gw_clock_learn(gw, CLOCK_SRC_SMS, p->discharge.epoch);
+		else if (msgs[i].kind == MODEM_SMS_TEXT && p->scts.present)
+			gw_clock_learn(gw, CLOCK_SRC_SMS, p->scts.epoch);
+	}
+	now = wall_now(gw);
 
 	if (!gw_store_sound(gw))
 		return;		/* held by the engine: never deleted */
@@ -448,7 +553,7 @@ static void gw_balance_arm(struct gw *gw)
 	if (store_status_get(gw->st, STATUS_MODEM_BALANCE_AT, buf, sizeof(buf)) == 0 &&
 	    (last = strtoll(buf, NULL, 10)) > 0) {
 		next = last + BALANCE_INTERVAL;
-		gw->t_balance = mono_at(next);
+		gw->t_balance = mono_at(gw, next);
 		if (gw->t_balance < loop_now() + GW_BALANCE_FIRST_MS)
 			gw->t_balance = loop_now() + GW_BALANCE_FIRST_MS;
 	} else {
@@ -459,7 +564,7 @@ static void gw_balance_arm(struct gw *gw)
 static void gw_on_balance(int err, const char *text, void *data)
 {
 	struct gw *gw = data;
-	int64_t now = wall_now();
+	int64_t now = wall_now(gw);
 	char buf[32];
 	double amount;
 	int rc, sent = 0;
@@ -539,6 +644,13 @@ static void gw_on_state(struct modem *m, enum modem_state old,
 	gw_write_status(gw);
 }
 
+/* NITZ through the modem: the most trusted time source (clock.h). */
+static void gw_on_network_time(struct modem *m, int64_t utc, void *data)
+{
+	(void)m;
+	gw_clock_learn(data, CLOCK_SRC_NITZ, utc);
+}
+
 static void gw_on_storage_low(struct modem *m, int used, int total,
 			      void *data)
 {
@@ -561,6 +673,7 @@ static void gw_modem_config(const struct gw *gw, struct modem_config *mc)
 	mc->state_changed = gw_on_state;
 	mc->sms = gw_on_sms;
 	mc->storage_low = gw_on_storage_low;
+	mc->network_time = gw_on_network_time;
 	mc->data = (void *)gw;
 }
 
@@ -570,7 +683,7 @@ static void gw_on_sent(int err, int mr, const struct at_error *e,
 		       void *data)
 {
 	struct gw *gw = data;
-	int64_t now = wall_now();
+	int64_t now = wall_now(gw);
 	int rc;
 
 	gw->sending = false;
@@ -645,7 +758,7 @@ static void gw_send_next(struct gw *gw)
 	if (gw->unrecorded) {
 		store_set_durable(gw->st, true);
 		err = store_outbox_part_sent(gw->st, gw->unrecorded_part,
-					     gw->unrecorded_mr, wall_now());
+					     gw->unrecorded_mr, wall_now(gw));
 		store_set_durable(gw->st, false);
 		if (err < 0) {
 			gw_retry_later(gw);
@@ -656,7 +769,7 @@ static void gw_send_next(struct gw *gw)
 	}
 	if (!gw_modem_ready(gw))
 		return;
-	err = store_outbox_next_due(gw->st, wall_now(), &part);
+	err = store_outbox_next_due(gw->st, wall_now(gw), &part);
 	if (err < 0) {
 		if (err != -ENOENT)
 			log_err("outbox: %s", strerror(-err));
@@ -899,14 +1012,11 @@ static int gw_handle_batch(struct gw *gw, int64_t now)
 	return n;
 }
 
-/* Wall clock minus monotonic clock, ms: constant unless the clock is set. */
-static int64_t gw_clock_offset(void)
+/* The believed wall clock (wall_now) minus the monotonic clock, ms:
+ * constant unless the clock is set or a time source corrects it. */
+static int64_t gw_clock_offset(const struct gw *gw)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec + gw_clock_skew) * 1000 +
-	       ts.tv_nsec / 1000000 - loop_now();
+	return wall_now(gw) * 1000 - loop_now();
 }
 
 #define GW_CLOCK_JUMP_MS	60000
@@ -922,7 +1032,7 @@ static int64_t gw_clock_offset(void)
  */
 static void gw_clock_check(struct gw *gw, int64_t now)
 {
-	int64_t off = gw_clock_offset();
+	int64_t off = gw_clock_offset(gw);
 	long n = 0;
 	int err;
 
@@ -949,7 +1059,7 @@ static void gw_clock_check(struct gw *gw, int64_t now)
 /* Everything the store says is due: inbox, 公示, outbox. */
 static void gw_work(struct gw *gw)
 {
-	int64_t now = wall_now(), t;
+	int64_t now = wall_now(gw), t;
 	int i, n;
 
 	gw->t_work = -1;
@@ -972,7 +1082,7 @@ static void gw_work(struct gw *gw)
 	gw_send_next(gw);
 	t = gw_store_wakeup(gw);
 	if (t >= 0)
-		arm(&gw->t_work, mono_at(t <= now ? now : t));
+		arm(&gw->t_work, mono_at(gw, t <= now ? now : t));
 	if (gw->work_hook)
 		gw->work_hook(gw->work_hook_data);
 }
@@ -994,13 +1104,16 @@ struct gw *gw_new(struct store *st, const struct config *cfg)
 	gw->cfg = cfg;
 	gw->t_work = -1;
 	gw->t_prune = -1;
+	gw->clock = clock_new();
 	gw->t_release = -1;
 	gw->t_backup = -1;
 	gw->clock_off = INT64_MIN;
 	gw->t_balance = -1;
 	gw_modem_config(gw, &mc);
 	gw->modem = modem_new(&mc);
-	if (!gw->modem) {
+	if (!gw->modem || !gw->clock) {
+		modem_free(gw->modem);
+		clock_free(gw->clock);
 		free(gw);
 		return NULL;
 	}
@@ -1012,6 +1125,7 @@ void gw_free(struct gw *gw)
 	if (!gw)
 		return;
 	modem_free(gw->modem);
+	clock_free(gw->clock);
 	free(gw->rel);
 	free(gw);
 }
@@ -1030,10 +1144,16 @@ int gw_start(struct gw *gw)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now());
-	store_status_set(gw->st, STATUS_STARTED_AT, buf, wall_now());
+	snprintf(buf, sizeof(buf), "%lld", (long long)wall_now(gw));
+	store_status_set(gw->st, STATUS_STARTED_AT, buf, wall_now(gw));
 	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
-	store_status_set(gw->st, STATUS_PID, buf, wall_now());
+	store_status_set(gw->st, STATUS_PID, buf, wall_now(gw));
+	/* uptime from the machine's monotonic clock, which a wrong or
+	 * jumping wall clock cannot disturb (jifenctl status) */
+	snprintf(buf, sizeof(buf), "%lld", (long long)(loop_now() / 1000));
+	store_status_set(gw->st, STATUS_STARTED_MONO, buf, wall_now(gw));
+	gw_clock_from_sync(gw);
+	gw_clock_status(gw);
 	gw->t_work = loop_now();
 	gw->t_prune = loop_now() + 60 * 1000;
 	gw->t_backup = loop_now();	/* today's, unless it exists */
@@ -1063,7 +1183,7 @@ void gw_reconfigure(struct gw *gw)
 void gw_write_status(struct gw *gw)
 {
 	struct modem_status s;
-	int64_t now = wall_now();
+	int64_t now = wall_now(gw);
 	char buf[64];
 
 	modem_get_status(gw->modem, &s);
@@ -1112,7 +1232,7 @@ static bool gw_status_changed(const struct gw *gw)
  */
 static void gw_backup(struct gw *gw)
 {
-	int64_t now = wall_now(), next;
+	int64_t now = wall_now(gw), next;
 	char path[512];
 	int err;
 
@@ -1138,7 +1258,7 @@ static void gw_backup(struct gw *gw)
 	store_status_set(gw->st, STATUS_BACKUP_LAST, path, now);
 	store_status_set(gw->st, STATUS_BACKUP_LAST_ERROR, "", now);
 	next = now - now % 86400 + 86400 + 300;
-	gw->t_backup = mono_at(next);
+	gw->t_backup = mono_at(gw, next);
 }
 
 /* --- loop source ------------------------------------------------------ */
@@ -1173,8 +1293,6 @@ static int64_t gw_src_deadline(void *data)
 
 	if (gw->t_work >= 0 && (d < 0 || gw->t_work < d))
 		d = gw->t_work;
-	if (gw->t_prune >= 0 && (d < 0 || gw->t_prune < d))
-		d = gw->t_prune;
 	if (gw->t_release >= 0 && (d < 0 || gw->t_release < d))
 		d = gw->t_release;
 	if (gw->t_backup >= 0 && (d < 0 || gw->t_backup < d))
@@ -1200,13 +1318,21 @@ static void gw_src_timeout(void *data, int64_t now)
 		 * latest, even when jifenctl could not wake us (gw_kick).
 		 */
 		arm(&gw->t_work, now);
-	}
-	if (gw->t_prune >= 0 && gw->t_prune <= now) {
-		long n = 0;
+		gw_clock_from_sync(gw);
+		gw_clock_status(gw);
+		/*
+		 * The daily prune rides on a health check instead of
+		 * waking the daemon itself: an idle gateway wakes once per
+		 * modem.health_interval and for nothing else.
+		 */
+		if (gw->t_prune >= 0 && gw->t_prune <= now) {
+			long n = 0;
 
-		if (store_prune(gw->st, wall_now(), GW_KEEP_DAYS, &n) == 0 && n)
-			log_info("pruned %ld old queue rows", n);
-		gw->t_prune = now + (int64_t)GW_PRUNE_S * 1000;
+			if (store_prune(gw->st, wall_now(gw), GW_KEEP_DAYS,
+					&n) == 0 && n)
+				log_info("pruned %ld old queue rows", n);
+			gw->t_prune = now + (int64_t)GW_PRUNE_S * 1000;
+		}
 	}
 	if (gw->t_release >= 0 && gw->t_release <= now)
 		gw_release_due(gw);

@@ -2,7 +2,7 @@
 /*
  * jifend - the Jifen SMS gateway daemon (SPEC section 3).
  *
- *   jifend [-c FILE] [-d] [-s] [-T]   run in the foreground
+ *   jifend [-c FILE] [-s] [-T]        run in the foreground
  *   jifend -n [-c FILE]               check the configuration only
  *
  * Start-up order: config -> log -> store -> gateway (modem) -> drop
@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "gateway/clock.h"
 #include "jifend/gw.h"
 #include "gateway/wake.h"
 #include "gateway/log.h"
@@ -36,8 +38,22 @@
 #include "jifend/fault.h"
 #endif
 
+/*
+ * The systemd watchdog: "WATCHDOG=1" at least every half interval, as a
+ * deadline of the loop.  A ping also rides on any wakeup that happens
+ * after a quarter interval (a health check, an SMS), so with the unit's
+ * WatchdogSec=15min and health checks every 300 s the watchdog never
+ * adds a wakeup of its own.
+ */
+struct watchdog {
+	int64_t interval_ms;	/* 0: not under a watchdog */
+	int64_t last_ms;
+};
+
+
 struct daemon {
 	const char *config_path;
+	struct watchdog wd;
 	struct config cfg;
 	struct loop *loop;
 	struct gw *gw;
@@ -47,12 +63,15 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fputs("usage: jifend [-c FILE] [-n] [-s] [-T] [-h]\n"
-	      "  -c FILE  configuration (default $JIFEN_CONFIG, then "
+	fputs("usage: jifend [-c FILE] [-n] [-s] [-T] [-h] [-V]\n"
+	      "  -c, --config FILE  configuration (default $JIFEN_CONFIG, then "
 	      CONFIG_DEFAULT_PATH ")\n"
-	      "  -n       check the configuration and exit\n"
-	      "  -s       log to syslog instead of stderr\n"
-	      "  -T       write the raw AT trace (debug level; personal data)\n",
+	      "  -n, --check        check the configuration and exit\n"
+	      "  -s, --syslog       log to syslog instead of stderr\n"
+	      "  -T, --trace        log the raw AT trace (debug level; "
+	      "personal data)\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      print the version and exit\n",
 	      f);
 }
 
@@ -60,6 +79,10 @@ static void apply_log_config(const struct config *cfg)
 {
 	log_set_level((int)cfg->log.level);
 	log_set_personal(cfg->log.personal_data);
+	/* every local date in village.timezone, never the system's zone */
+	if (clock_use_zone(cfg->village.timezone) < 0)
+		log_err("village.timezone %s: cannot be set",
+			cfg->village.timezone);
 }
 
 static void reload(struct daemon *d)
@@ -133,6 +156,38 @@ static const struct loop_source_ops sig_ops = {
 	.fd = sig_fd,
 	.events = sig_events,
 	.dispatch = sig_dispatch,
+};
+
+static void wd_ping(struct watchdog *wd, int64_t now)
+{
+	notify_send("WATCHDOG=1");
+	wd->last_ms = now;
+}
+
+static int64_t wd_deadline(void *data)
+{
+	struct watchdog *wd = data;
+
+	return wd->interval_ms ? wd->last_ms + wd->interval_ms / 2 : -1;
+}
+
+static void wd_timeout(void *data, int64_t now)
+{
+	wd_ping(data, now);
+}
+
+static void wd_after_wake(void *data, int64_t now)
+{
+	struct watchdog *wd = data;
+
+	if (wd->interval_ms && now - wd->last_ms >= wd->interval_ms / 4)
+		wd_ping(wd, now);
+}
+
+static const struct loop_source_ops wd_ops = {
+	.deadline = wd_deadline,
+	.timeout = wd_timeout,
+	.after_wake = wd_after_wake,
 };
 
 static void daemon_sigset(sigset_t *set)
@@ -259,11 +314,21 @@ int main(int argc, char **argv)
 	bool check_only = false, use_syslog = false, trace = false;
 	char err[512];
 	int opt, rc = 1, e;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
 	block_signals();
-	while ((opt = getopt(argc, argv, "c:nsTh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:nsThV", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			d.config_path = optarg;
@@ -279,6 +344,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			puts("jifend " JIFEN_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -313,6 +381,7 @@ int main(int argc, char **argv)
 	 * empty), one daemon per database, and a corrupt one is refused
 	 * before anything is taken off the SIM (docs/ROBUSTNESS.md).
 	 */
+
 	st = store_open_flags(d.cfg.storage.path, STORE_LOCK | STORE_CHECK,
 			      err, sizeof(err), &e);
 	if (!st) {
@@ -336,6 +405,9 @@ int main(int argc, char **argv)
 	gw_set_loop(d.gw, d.loop);
 	loop_add(d.loop, &syncrun_source_ops, d.sync);
 	gw_set_work_hook(d.gw, syncrun_journal_hook, d.sync);
+	d.wd.interval_ms = notify_watchdog_ms();
+	d.wd.last_ms = loop_now();
+	loop_add(d.loop, &wd_ops, &d.wd);
 #ifdef JIFEN_FAULTS
 	/* test build only (make build/fault/jifend): see jifend/fault.h */
 	if (fault_init(st, d.loop) < 0)

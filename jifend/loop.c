@@ -141,6 +141,12 @@ int loop_run(struct loop *loop)
 				s->ops->dispatch(s->data, pfd[i].revents, now);
 		}
 		loop_run_timeouts(loop, loop_now());
+		for (k = 0; k < loop->n && !loop->quit; k++) {
+			const struct loop_source *s = &loop->src[k];
+
+			if (s->ops->after_wake)
+				s->ops->after_wake(s->data, now);
+		}
 	}
 	return 0;
 }

@@ -21,6 +21,13 @@ struct loop_source_ops {
 	void (*dispatch)(void *data, short revents, int64_t now_ms);
 	int64_t (*deadline)(void *data);	/* -1: none */
 	void (*timeout)(void *data, int64_t now_ms);
+	/*
+	 * Optional: called after every return of poll(), so a source can
+	 * do periodic work on wakeups that happen anyway (the systemd
+	 * watchdog ping rides on the health checks) instead of adding its
+	 * own.
+	 */
+	void (*after_wake)(void *data, int64_t now_ms);
 };
 
 /* Monotonic clock in milliseconds. */

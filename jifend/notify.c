@@ -43,3 +43,21 @@ int notify_send(const char *state)
 	close(fd);
 	return err;
 }
+
+int64_t notify_watchdog_ms(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC");
+	const char *pid = getenv("WATCHDOG_PID");
+	unsigned long long v;
+	char *end;
+
+	if (!usec || !usec[0])
+		return 0;
+	if (pid && pid[0] && strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	errno = 0;
+	v = strtoull(usec, &end, 10);
+	if (errno || *end || v < 1000 || v > 86400ULL * 1000000)
+		return 0;
+	return (int64_t)(v / 1000);
+}

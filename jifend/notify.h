@@ -10,11 +10,21 @@
 #ifndef JIFEN_GATEWAY_NOTIFY_H
 #define JIFEN_GATEWAY_NOTIFY_H
 
+#include <stdint.h>
+
 /*
  * Send @state (e.g. "READY=1", "STOPPING=1") to the service manager.
  * 0 when sent or when not started by systemd ($NOTIFY_SOCKET unset),
  * else -errno.
  */
 int notify_send(const char *state);
+
+/*
+ * The systemd watchdog (WatchdogSec= in the unit): the interval in
+ * milliseconds from $WATCHDOG_USEC when $WATCHDOG_PID is unset or this
+ * process, else 0 (no watchdog).  The daemon must send "WATCHDOG=1"
+ * more often than that; jifend pings from its loop (see jifend.c).
+ */
+int64_t notify_watchdog_ms(void);
 
 #endif

@@ -1162,7 +1162,7 @@ bool at_iter_next_number(struct at_iter *it, int *out)
 {
 	const char *save = it->pos;
 	bool neg = false;
-	long v = 0;
+	int v = 0;
 	int digits = 0;
 
 	if (!it->pos)
@@ -1173,14 +1173,17 @@ bool at_iter_next_number(struct at_iter *it, int *out)
 		it->pos++;
 	}
 	while (it->pos < it->end && isdigit((unsigned char)*it->pos)) {
-		v = v * 10 + (*it->pos++ - '0');
-		if (v > INT_MAX)
+		int d = *it->pos++ - '0';
+
+		/* checked before it happens: long is 32 bits on armhf */
+		if (v > (INT_MAX - d) / 10)
 			goto fail;
+		v = v * 10 + d;
 		digits++;
 	}
 	if (!digits || !field_end(it))
 		goto fail;
-	*out = neg ? (int)-v : (int)v;
+	*out = neg ? -v : v;
 	return true;
 
 fail:

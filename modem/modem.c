@@ -419,6 +419,9 @@ static int register_urcs(struct modem *m)
 	rc = modem_ussd_register_urcs(m);
 	if (rc < 0)
 		return rc;
+	rc = modem_nitz_register_urcs(m);
+	if (rc < 0)
+		return rc;
 	for (i = 0; i < ARRAY_SIZE(urcs); i++) {
 		rc = at_chat_register_urc(m->chat, urcs[i].prefix, false,
 					  urcs[i].fn, m);

@@ -138,6 +138,12 @@ struct modem_config {
 	 */
 	void (*sms)(struct modem *m, const struct modem_sms *msgs, size_t n,
 		    void *data);
+	/*
+	 * The network's time (NITZ via AT+CTZU, +CTZV, AT+CCLK?), Unix
+	 * seconds UTC: at bring-up and whenever the network sends it.  May
+	 * be a modem clock that was never set: judge plausibility.
+	 */
+	void (*network_time)(struct modem *m, int64_t utc, void *data);
 	/* SMS storage at or above 80% full (each health check). */
 	void (*storage_low)(struct modem *m, int used, int total, void *data);
 	void *data;

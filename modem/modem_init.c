@@ -600,6 +600,34 @@ static void cnum_result(struct modem *m, const struct at_result *res)
 	step_on(m);
 }
 
+/* AT+CTZU=1: network time updates; refused means no NITZ, no CCLK. */
+static void ctzu_result(struct modem *m, const struct at_result *res)
+{
+	m->init.ctzu = res->err.type == AT_ERR_NONE;
+	if (!m->init.ctzu)
+		modem_log(m, MODEM_LOG_DEBUG,
+			  "modem: no network time (AT+CTZU=1: %s)",
+			  at_error_text(&res->err));
+	step_on(m);
+}
+
+/* AT+CCLK? only where the network sets the modem's clock. */
+static const char *build_cclk(struct modem *m, char *buf, size_t size)
+{
+	(void)buf;
+	(void)size;
+	return m->init.ctzu ? "AT+CCLK?" : NULL;
+}
+
+static void cclk_result(struct modem *m, const struct at_result *res)
+{
+	const char *line = modem_find_line(res, "+CCLK:");
+
+	if (res->err.type == AT_ERR_NONE && line)
+		modem_nitz_report(m, line + strlen("+CCLK:"), "AT+CCLK?");
+	step_on(m);
+}
+
 /* Storage: SM, else ME, else MT, else the modem's default. */
 static void cpms_result(struct modem *m, const struct at_result *res)
 {
@@ -689,6 +717,7 @@ static const char *const p_cpms[] = { "+CPMS:", NULL };
 static const char *const p_csms[] = { "+CSMS:", NULL };
 static const char *const p_cnmi[] = { "+CNMI:", NULL };
 static const char *const p_cnum[] = { "+CNUM:", NULL };
+static const char *const p_cclk[] = { "+CCLK:", NULL };
 
 struct init_step {
 	const char *text;		/* the command, or NULL: @build */
@@ -734,6 +763,10 @@ static const struct init_step steps[] = {
 			    csca_result },
 	[ST_CNUM]	= { "AT+CNUM", NULL, p_cnum, T_CMD, false,
 			    cnum_result },
+	[ST_CTZU]	= { "AT+CTZU=1", NULL, NULL, T_CMD, true,
+			    ctzu_result },
+	[ST_CCLK]	= { NULL, build_cclk, p_cclk, T_CMD, true,
+			    cclk_result },
 	[ST_CPMS]	= { NULL, build_cpms, p_cpms, T_CMD, false,
 			    cpms_result },
 	[ST_CSMS]	= { "AT+CSMS?", NULL, p_csms, T_CMD, false,

@@ -79,6 +79,8 @@ enum step {
 	ST_CSCS,
 	ST_CSCA,
 	ST_CNUM,
+	ST_CTZU,
+	ST_CCLK,
 	ST_CPMS,
 	ST_CSMS,
 	ST_CNMI_TEST,
@@ -161,6 +163,7 @@ struct modem {
 		uint32_t cnmi_bits[5];
 		int csms_service;	/* 1: +CMT/+CDS need AT+CNMA */
 		bool cscs_gsm;		/* AT+CSCS="GSM" accepted */
+		bool ctzu;		/* AT+CTZU=1 accepted: NITZ */
 	} init;
 
 	/* timers of the life cycle, -1 when off */
@@ -264,6 +267,16 @@ bool modem_smsc_valid(const char *s);
 int modem_sms_register_urcs(struct modem *m);
 /* List the storage (AT+CMGL=4) unless a listing runs already. */
 void modem_sms_sweep(struct modem *m);
+
+/* ---- network time (modem_nitz.c) --------------------------------- */
+
+/* Register +CTZV/+NITZ/+CTZE; 0 or -errno. */
+int modem_nitz_register_urcs(struct modem *m);
+/* Pass a "yy/MM/dd,hh:mm:ss+zz" text (@what: where it came from, for
+ * the debug log) to cfg.network_time; false when it is not one. */
+bool modem_nitz_report(struct modem *m, const char *text, const char *what);
+/* Read the modem's clock (AT+CCLK?) and pass it to cfg.network_time. */
+void modem_nitz_query(struct modem *m);
 
 /* ---- USSD (modem_ussd.c) ----------------------------------------- */
 

@@ -129,12 +129,14 @@ static void deliver(struct modem *m, struct modem_sms *msgs, size_t n)
 		if (msgs[i].kind == MODEM_SMS_TEXT)
 			text++;
 		else
-			modem_log(m, MODEM_LOG_NOTICE,
+			/* delivery reports follow every sent SMS: expected */
+			modem_log(m, msgs[i].kind == MODEM_SMS_STATUS_REPORT ?
+				  MODEM_LOG_DEBUG : MODEM_LOG_NOTICE,
 				  "modem: index %d is not a plain text SMS: %s",
 				  msgs[i].index, msgs[i].why ? msgs[i].why :
 				  "status report");
 	}
-	modem_log(m, MODEM_LOG_INFO,
+	modem_log(m, text ? MODEM_LOG_INFO : MODEM_LOG_DEBUG,
 		  "modem: %zu message(s) received (%zu text)", n, text);
 	if (m->cfg.sms)
 		m->cfg.sms(m, msgs, n, m->cfg.data);

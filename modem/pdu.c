@@ -290,6 +290,66 @@ static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 	return 0;
 }
 
+/* @n decimal digits at @p, or -1. */
+static int dec(const char *p, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+int pdu_time_from_text(const char *text, struct pdu_time *t)
+{
+	const char *p = text;
+	int v[6], i, tzq = 0, sign = 1;
+
+	memset(t, 0, sizeof(*t));
+	if (*p == '"')
+		p++;
+	/* yy/MM/dd,hh:mm:ss */
+	for (i = 0; i < 6; i++) {
+		v[i] = dec(p + 3 * i, 2);
+		if (v[i] < 0 || (i < 5 && p[3 * i + 2] != "//,::"[i]))
+			return -EINVAL;
+	}
+	p += 17;
+	if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		tzq = dec(p, 1);
+		if (tzq < 0)
+			return -EINVAL;
+		p++;
+		if (*p >= '0' && *p <= '9')
+			tzq = tzq * 10 + (*p++ - '0');
+		if (tzq > 79)
+			return -EINVAL;
+		tzq *= sign;
+	}
+	/* some modems add ",0" (daylight saving) after the zone */
+	if (*p == ',' && p[1] >= '0' && p[1] <= '9')
+		p += 2;
+	if (*p == '"')
+		p++;
+	if (*p)
+		return -EINVAL;
+	v[0] += v[0] >= 90 ? 1900 : 2000;	/* as TP-SCTS */
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
+	    v[5] > 59)
+		return -EINVAL;
+	t->present = true;
+	t->tz_quarters = tzq;
+	t->epoch = days_from_civil(v[0], v[1], v[2]) * 86400 +
+		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
+	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+	return 0;
+}
+
 /* 23.040 9.2.3.12.1 */
 static int vp_relative_minutes(uint8_t vp)
 {

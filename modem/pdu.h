@@ -49,6 +49,15 @@ struct pdu_time {
 	char raw[15];		/* the 7 octets in hex, also when unreadable */
 };
 
+/*
+ * pdu_time_from_text - the modem's textual time stamp (27.007 AT+CCLK,
+ * the +CTZV/+NITZ network time, text-mode SMS): "yy/MM/dd,hh:mm:ss±zz"
+ * with zz in quarter hours (optional, optionally quoted, a trailing
+ * ",0" daylight flag ignored) into @t, with TP-SCTS's century rule
+ * (yy >= 90 is 19yy).  0, or -EINVAL for anything else.
+ */
+int pdu_time_from_text(const char *text, struct pdu_time *t);
+
 struct sms_pdu {
 	enum pdu_type type;
 	char smsc[PDU_ADDR_MAX];	/* "" when absent or zero length */

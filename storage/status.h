@@ -12,6 +12,12 @@
 
 #define STATUS_STARTED_AT		"started_at"	/* unix time, decimal */
 #define STATUS_PID			"pid"		/* jifend's pid */
+/* CLOCK_MONOTONIC seconds at start: uptime, blind to wall-clock jumps */
+#define STATUS_STARTED_MONO		"started_mono"
+/* the time jifend believes (gateway/clock.h): "system", "nitz", "sync",
+ * "sms"; and that time minus the system clock, seconds */
+#define STATUS_CLOCK_SOURCE		"clock.source"
+#define STATUS_CLOCK_OFFSET		"clock.offset"
 #define STATUS_OWN_NUMBER		"own_number"	/* E.164, "" unknown */
 #define STATUS_MODEM_STATE		"modem.state"	/* modem_state_name() */
 #define STATUS_MODEM_MANUFACTURER	"modem.manufacturer"

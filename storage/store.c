@@ -279,6 +279,74 @@ static const char *const migrations[] = {
 	"  last_error TEXT NOT NULL DEFAULT '',"
 	"  at INTEGER NOT NULL,"
 	"  gave_up INTEGER NOT NULL DEFAULT 0);",
+	/*
+	 * 5 -> 6 (appliance): each household's final points kept by
+	 * triggers, and each household's rank in the village computed once
+	 * per change of any total (not per 积分: the old query summed every
+	 * household's records for every message; docs/STORAGE.md).
+	 * Idempotent (IF NOT EXISTS, OR REPLACE): safe to run again.
+	 */
+	"CREATE TABLE IF NOT EXISTS household_totals("
+	"  household TEXT PRIMARY KEY,"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  final INTEGER NOT NULL DEFAULT 0,"
+	"  rank INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	/* gen: bumped by every change of a total; ranked: the gen the
+	 * rank column was computed for (store_household_balance) */
+	"CREATE TABLE IF NOT EXISTS household_rank_state("
+	"  id INTEGER PRIMARY KEY CHECK(id = 1),"
+	"  gen INTEGER NOT NULL, ranked INTEGER NOT NULL,"
+	"  active INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO household_rank_state VALUES(1, 1, 0, 0);"
+	"CREATE INDEX IF NOT EXISTS household_totals_rank"
+	"  ON household_totals(active, final);"
+	/* a household's sums read its index entries only: its records
+	 * lie scattered over a large table */
+	"CREATE INDEX IF NOT EXISTS records_household_points"
+	"  ON records(household, status, points);"
+	"INSERT OR REPLACE INTO household_totals(household, active, final)"
+	"  SELECT h.id, h.deleted = 0, (SELECT COALESCE(SUM(points), 0)"
+	"    FROM records r WHERE r.household = h.id AND r.status = 'final')"
+	"  FROM households h;"
+	"UPDATE household_rank_state SET gen = gen + 1;"
+	"CREATE TRIGGER IF NOT EXISTS households_totals_ins AFTER INSERT"
+	"  ON households BEGIN"
+	"  INSERT OR IGNORE INTO household_totals(household, active)"
+	"    VALUES(NEW.id, NEW.deleted = 0);"
+	"  UPDATE household_rank_state SET gen = gen + 1;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS households_totals_upd"
+	"  AFTER UPDATE OF deleted ON households BEGIN"
+	"  UPDATE household_totals SET active = (NEW.deleted = 0)"
+	"    WHERE household = NEW.id;"
+	"  UPDATE household_rank_state SET gen = gen + 1;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS households_totals_del AFTER DELETE"
+	"  ON households BEGIN"
+	"  DELETE FROM household_totals WHERE household = OLD.id;"
+	"  UPDATE household_rank_state SET gen = gen + 1;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS records_totals_ins AFTER INSERT ON records"
+	"  WHEN NEW.status = 'final' BEGIN"
+	"  UPDATE household_totals SET final = final + NEW.points"
+	"    WHERE household = NEW.household;"
+	"  UPDATE household_rank_state SET gen = gen + 1;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS records_totals_del AFTER DELETE ON records"
+	"  WHEN OLD.status = 'final' BEGIN"
+	"  UPDATE household_totals SET final = final - OLD.points"
+	"    WHERE household = OLD.household;"
+	"  UPDATE household_rank_state SET gen = gen + 1;"
+	" END;"
+	"CREATE TRIGGER IF NOT EXISTS records_totals_upd"
+	"  AFTER UPDATE OF status, points, household ON records"
+	"  WHEN OLD.status = 'final' OR NEW.status = 'final' BEGIN"
+	"  UPDATE household_totals SET final = final - OLD.points"
+	"    WHERE household = OLD.household AND OLD.status = 'final';"
+	"  UPDATE household_totals SET final = final + NEW.points"
+	"    WHERE household = NEW.household AND NEW.status = 'final';"
+	"  UPDATE household_rank_state SET gen = gen + 1;"
+	" END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -808,6 +876,14 @@ out:
 struct store *store_open(const char *path, int *err)
 {
 	return store_open_flags(path, STORE_CREATE, NULL, 0, err);
+}
+
+/* --- memory (appliance, issue 13) ------------------------------------ */
+
+int store_memory_limit(int kib)
+{
+	sqlite3_soft_heap_limit64((sqlite3_int64)kib * 1024);
+	return 0;
 }
 
 void store_close(struct store *st)

@@ -41,7 +41,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version after open). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /*
  * Open (creating if needed) the database at PATH, creating a missing
@@ -113,6 +113,16 @@ int store_backup_rotate(struct store *st, int64_t now, int keep, char *out,
 
 /* The path the store was opened with (borrowed). */
 const char *store_path(const struct store *st);
+
+/*
+ * store_memory_limit - keep SQLite's heap (page caches, statements,
+ * schema) of this process near @kib KiB: SQLite recycles cached pages
+ * rather than grow past it (sqlite3_soft_heap_limit64).  The daemon
+ * keeps it small: its queries walk indexes and the OS page cache holds
+ * the file anyway, while the resident memory budget is 4 MiB (SPEC §11).
+ * Process-wide; call before opening.  0.
+ */
+int store_memory_limit(int kib);
 
 /* Finalize the cached statements and close.  NULL is allowed.  An open
  * transaction is rolled back. */

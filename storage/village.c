@@ -1102,19 +1102,62 @@ int store_records_next_due(struct store *st, int64_t *t)
 
 /* ---- balances ------------------------------------------------------------- */
 
+/* The household's sums walk its own records (index records_household);
+ * its rank and the number of ranked households are read from
+ * household_totals / household_rank_state (schema 3), recomputed only
+ * after a total changed: a 积分 costs the same in any size of village. */
 static const char sql_balance[] =
-	"WITH t AS (SELECT h.id AS id, (SELECT COALESCE(SUM(points), 0)"
-	"   FROM records r WHERE r.household = h.id AND r.status = 'final')"
-	"   AS f FROM households h WHERE h.deleted = 0),"
-	" me AS (SELECT"
+	"WITH me AS (SELECT"
 	"   COALESCE(SUM(CASE WHEN status = 'final' THEN points END), 0) AS f,"
 	"   COALESCE(SUM(CASE WHEN status = 'approved' THEN points END), 0)"
 	"     AS a,"
 	"   COALESCE(SUM(CASE WHEN status = 'pending' THEN points END), 0)"
 	"     AS p FROM records WHERE household = ?1)"
 	" SELECT me.f, me.a, me.p,"
-	"  1 + (SELECT COUNT(*) FROM t WHERE t.f > me.f),"
-	"  (SELECT COUNT(*) FROM t) FROM me";
+	"  COALESCE((SELECT rank FROM household_totals WHERE household = ?1"
+	"            AND active = 1), 0),"
+	"  (SELECT active FROM household_rank_state WHERE id = 1) FROM me";
+static const char sql_rank_stale[] =
+	"SELECT gen != ranked FROM household_rank_state WHERE id = 1";
+/* RANK(): ties share a rank, the next one skips (583, 583, 500 are
+ * 1, 1, 3), the same as 1 + the number of households with more. */
+static const char sql_rank_update[] =
+	"UPDATE household_totals SET rank = r.rk FROM"
+	" (SELECT household, RANK() OVER (ORDER BY final DESC) AS rk"
+	"  FROM household_totals WHERE active = 1) AS r"
+	" WHERE r.household = household_totals.household";
+static const char sql_rank_done[] =
+	"UPDATE household_rank_state SET ranked = gen,"
+	" active = (SELECT COUNT(*) FROM household_totals WHERE active = 1)"
+	" WHERE id = 1";
+
+/* Recompute every rank if a total changed since the last time. */
+static int refresh_ranks(struct store *st)
+{
+	sqlite3_stmt *s;
+	int rc, r, stale;
+
+	s = store_stmt(st, sql_rank_stale, &rc);
+	if (!s)
+		return rc;
+	r = store_step(st, s);
+	stale = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW)
+		return store_errno(r) ? store_errno(r) : -EIO;
+	if (!stale)
+		return 0;
+	s = store_stmt(st, sql_rank_update, &rc);
+	if (!s)
+		return rc;
+	rc = store_exec_stmt(st, s);
+	if (rc)
+		return rc;
+	s = store_stmt(st, sql_rank_done, &rc);
+	if (!s)
+		return rc;
+	return store_exec_stmt(st, s);
+}
 
 int store_household_balance(struct store *st, const char *household,
 			    struct store_balance *out)
@@ -1123,6 +1166,9 @@ int store_household_balance(struct store *st, const char *household,
 	int rc, r;
 
 	rc = store_household_get(st, household, NULL);
+	if (rc)
+		return rc;
+	rc = refresh_ranks(st);
 	if (rc)
 		return rc;
 	s = store_stmt(st, sql_balance, &rc);

@@ -11,6 +11,7 @@ log=$(mktemp -d "${TMPDIR:-/tmp}/jifen-tests.XXXXXX")
 jobs=${JIFEN_JOBS:-3}
 passed=0
 failed=0
+skipped=0
 
 outfile() {
 	echo "$log/$(echo "$1" | tr / _).out"
@@ -30,8 +31,10 @@ report() {
 	out=$(outfile "$1")
 	rc=$(cat "$out.rc" 2>/dev/null || echo 1)
 	[ -f "$out" ] || echo "not ok - $1: no output" >"$out"
-	p=$(grep -c '^ok ' "$out")
+	s=$(grep -c '^ok .*# SKIP' "$out")
+	p=$(($(grep -c '^ok ' "$out") - s))
 	f=$(grep -c '^not ok ' "$out")
+	skipped=$((skipped + s))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - $1 exited with status $rc" >>"$out"
@@ -42,7 +45,12 @@ report() {
 		printf '%-28s %4d passed, %d FAILED\n' "$1" "$p" "$f"
 		grep -v '^ok ' "$out" | tail -n 60 | sed 's/^/    /'
 	else
-		printf '%-28s %4d passed\n' "$1" "$p"
+		if [ "$s" -ne 0 ]; then
+			printf '%-28s %4d passed, %d skipped\n' "$1" "$p" "$s"
+			grep '# SKIP' "$out" | sed 's/^/    /'
+		else
+			printf '%-28s %4d passed\n' "$1" "$p"
+		fi
 	fi
 }
 
@@ -95,5 +103,9 @@ for name in $names; do
 done
 
 rm -rf "$log"
-echo "$passed passed, $failed failed"
+if [ "$skipped" -ne 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

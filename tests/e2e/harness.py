@@ -43,7 +43,9 @@ class _TapResult(unittest.TestResult):
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
-        print("# skip %s: %s" % (test.id(), reason), flush=True)
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, test.id(), reason),
+              flush=True)
 
 
 def main():

@@ -7,6 +7,7 @@ running ``build/jifend``.  Tests talk to the simulator's control socket
 Nothing here sleeps for a fixed time: every wait is for an event, with a
 generous timeout so a busy CI machine stays green.
 """
+import datetime
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import zoneinfo
 
 import harness
 
@@ -36,6 +38,17 @@ TIMEOUT = 60 if VALGRIND else 40 if SANITIZED else 20
 RSS_MEANINGFUL = not (VALGRIND or SANITIZED)
 
 
+# every local date of the daemon is in village.timezone (SPEC §13), never
+# in the zone of the machine that runs the tests
+VILLAGE_TZ = "Asia/Shanghai"
+
+
+def village_time(t=None):
+    """Unix time T (default now) as a datetime in the village's zone."""
+    return datetime.datetime.fromtimestamp(
+        time.time() if t is None else t, zoneinfo.ZoneInfo(VILLAGE_TZ))
+
+
 def intl(number):
     """11-digit Chinese mobile -> +86..., as the daemon stores it."""
     if len(number) == 11 and number.startswith("1"):
@@ -45,7 +58,8 @@ def intl(number):
 
 class Village:
     def __init__(self, profile="generic", sim_args=(), conf=None, csv=DEMO_CSV,
-                 records=(("H01", 583, "历年积分", True),), start=True):
+                 records=(("H01", 583, "历年积分", True),), start=True,
+                 env=None):
         self.dir = tempfile.mkdtemp(prefix="jifen-e2e-")
         self.link = os.path.join(self.dir, "modem")
         self.db = os.path.join(self.dir, "jifen.db")
@@ -55,6 +69,8 @@ class Village:
         self.daemon = None
         self.profile = profile
         self.sim_args = list(sim_args)
+        # extra environment of the daemon (tests/e2e/test_clock.py)
+        self.env = dict(env or {})
         self.write_config(conf or {})
         if csv:
             path = os.path.join(self.dir, "village.csv")
@@ -77,7 +93,7 @@ class Village:
     def write_config(self, extra):
         groups = {
             "village": {"id": "510681-sanshui-youyi", "name": "友谊村",
-                        "publicity_days": 7},
+                        "publicity_days": 7, "timezone": VILLAGE_TZ},
             "modem": {"device": self.link, "health_interval": 300},
             "storage": {"path": self.db},
             "sms": {"quiet_hours": ""},
@@ -131,8 +147,12 @@ class Village:
                     "--log-file=" + os.path.join(self.dir, "valgrind.%p")
                     ] + argv
         self.logf = open(self.log, "a")
+        env = None
+        if self.env:
+            env = dict(os.environ)
+            env.update(self.env)
         self.daemon = subprocess.Popen(argv, stdout=self.logf,
-                                       stderr=self.logf)
+                                       stderr=self.logf, env=env)
         if wait_ready:
             self.wait_for(self.modem_ready, "modem READY")
 

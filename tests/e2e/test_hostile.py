@@ -18,7 +18,8 @@ import unittest
 import harness
 from smspdu import (GSM7_SAFE, _pack7, _addr, deliver_pdu, concat_ie,  # noqa: F401
                     port_ie, ucs2_parts)
-from jifen import Village, intl, TIMEOUT, RSS_MEANINGFUL, VALGRIND
+from jifen import (Village, intl, TIMEOUT, RSS_MEANINGFUL, VALGRIND,
+                   village_time)
 
 VILLAGER = "13800000001"      # H01, 583 final points
 OTHER = "13800000002"         # H02
@@ -345,7 +346,7 @@ class Crowds(unittest.TestCase):
                     if i % 200 == 199:
                         v.throttle()
                 v.settle(timeout=TIMEOUT * 6)
-            day0 = time.strftime("%Y-%m-%d")
+            day0 = village_time().date()
             start = v.rss()[0]
             send(numbers[:500])
             rss500 = v.rss()
@@ -374,7 +375,7 @@ class Crowds(unittest.TestCase):
             v.alive_and_answering(self)
             v.settle()
             # the budget is per local day: past midnight a new hint is due
-            if time.strftime("%Y-%m-%d") == day0:
+            if village_time().date() == day0:
                 self.assertEqual(len(v.sent()), 3001)
             self.assertEqual(v.query("SELECT max(count) FROM hints")[0][0], 1)
             self.assertLessEqual(len(v.sent()), 3051)

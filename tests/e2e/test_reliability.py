@@ -368,7 +368,14 @@ class ClockVillage(Village):
 
     def __init__(self, ahead=TWO_YEARS, **kw):
         self.ahead = ahead
-        super().__init__(**kw)
+        super().__init__(start=False, **kw)
+        # a network that sends no time (NITZ): the wrong system clock is
+        # all the daemon has (with NITZ it would date by the network,
+        # gateway/clock.h, and the jump back would never show)
+        r = self.simctl({"cmd": "set", "nitz": False})
+        if not r.get("ok"):
+            raise AssertionError("simulator: %r" % r)
+        self.start_daemon()
 
     def start_daemon(self, wait_ready=True):
         self.fault_file = os.path.join(self.dir, "fault")

@@ -7,7 +7,7 @@ import time
 import unittest
 
 import harness
-from jifen import Village, TIMEOUT
+from jifen import Village, TIMEOUT, village_time
 
 VILLAGER = "13800000001"      # H01, 583 final points
 SECOND = "13800000011"        # H01's second phone
@@ -20,10 +20,10 @@ RECORDS = (("H01", 583, "历年积分", True),
 
 
 def quiet_now():
-    """A quiet-hours window around the current local time."""
-    t = time.localtime()
-    start = (t.tm_hour * 60 + t.tm_min - 60) % 1440
-    end = (t.tm_hour * 60 + t.tm_min + 120) % 1440
+    """A quiet-hours window around the village's current local time."""
+    t = village_time()
+    start = (t.hour * 60 + t.minute - 60) % 1440
+    end = (t.hour * 60 + t.minute + 120) % 1440
     return "%02d:%02d-%02d:%02d" % (start // 60, start % 60,
                                      end // 60, end % 60)
 

@@ -11,7 +11,7 @@ import time
 import unittest
 
 import harness
-from jifen import Village, TIMEOUT
+from jifen import Village, TIMEOUT, village_time
 
 VILLAGER = "13800000001"      # H01, 583 final points
 SECOND = "13800000011"        # H01's second phone
@@ -35,10 +35,10 @@ RECORDS = (("H01", 583, "历年积分", True),
 
 
 def quiet_now():
-    """A quiet-hours window around the current local time."""
-    t = time.localtime()
-    start = (t.tm_hour * 60 + t.tm_min - 60) % 1440
-    end = (t.tm_hour * 60 + t.tm_min + 120) % 1440
+    """A quiet-hours window around the village's current local time."""
+    t = village_time()
+    start = (t.hour * 60 + t.minute - 60) % 1440
+    end = (t.hour * 60 + t.minute + 120) % 1440
     return "%02d:%02d-%02d:%02d" % (start // 60, start % 60,
                                      end // 60, end % 60)
 
@@ -252,11 +252,11 @@ class Notices(unittest.TestCase):
 
 class Digest(unittest.TestCase):
     def test_morning_digest_to_members_with_work(self):
-        t = time.localtime()
-        if t.tm_hour == 23 and t.tm_min >= 58:
+        t = village_time()      # the daemon's local time: village.timezone
+        if t.hour == 23 and t.minute >= 58:
             self.skipTest("the digest minute would fall on the next day")
         v = Village(csv=CSV, records=RECORDS, conf={
-            "committee.digest_time": "%02d:%02d" % (t.tm_hour, t.tm_min)})
+            "committee.digest_time": "%02d:%02d" % (t.hour, t.minute)})
         try:
             # both members have items to review: one SMS each, once
             for member in (MEMBER, MEMBER2):

@@ -192,6 +192,7 @@ static void test_defaults_match_spec(void **state)
 	assert_string_equal(c.village.id, "");
 	assert_string_equal(c.village.name, "");
 	assert_int_equal(c.village.publicity_days, 7);
+	assert_string_equal(c.village.timezone, "Asia/Shanghai");
 	assert_string_equal(c.modem.device, "");
 	assert_false(c.modem.usb);
 	assert_int_equal(c.modem.baud, 115200);
@@ -673,6 +674,44 @@ static void test_village_id_shapes(void **state)
 		} else {
 			load_fails(text, NAME ":1: village.id: only a-z, 0-9 "
 				   "and '-' are allowed");
+		}
+	}
+}
+
+/* village.timezone: a tz database name that exists, or a POSIX TZ. */
+static void test_timezone_shapes(void **state)
+{
+	static const struct {
+		const char *tz;
+		bool ok;
+	} cases[] = {
+		{ "Asia/Shanghai", true },
+		{ "Asia/Urumqi", true },
+		{ "UTC", true },
+		{ "CST-8", true },
+		{ "<+08>-8", true },
+		{ "Asia/Nowhere", false },
+		{ "/etc/passwd", false },
+		{ "../../etc/passwd", false },
+		{ "Asia/Shanghai ", false },
+		{ "", false },
+		{ "-8", false },
+	};
+	char text[512];
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "village = { id = \"v\"; "
+			 "timezone = \"%s\"; };\n"
+			 "modem = { device = \"/dev/ttyUSB2\"; };\n"
+			 "storage = { path = \"/x.db\"; };\n", cases[i].tz);
+		if (cases[i].ok) {
+			assert_int_equal(load(text, &c), 0);
+			assert_string_equal(c.village.timezone, cases[i].tz);
+		} else {
+			assert_int_not_equal(load(text, &c), 0);
 		}
 	}
 }
@@ -1298,6 +1337,7 @@ int main(void)
 		cmocka_unit_test(test_floor_equal_base_ok),
 		cmocka_unit_test(test_string_too_long),
 		cmocka_unit_test(test_village_id_shapes),
+		cmocka_unit_test(test_timezone_shapes),
 		cmocka_unit_test(test_device_shapes),
 		cmocka_unit_test(test_pin_and_smsc_shapes),
 		cmocka_unit_test(test_quiet_hours_parsing),

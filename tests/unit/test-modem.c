@@ -107,6 +107,8 @@ static struct rec {
 	int ussd_calls, ussd_err;
 	char ussd_text[256];
 	int storage_low, low_used, low_total;
+	int net_times;
+	int64_t net_time;
 	char trace[65536];
 	size_t trace_len;
 	char logtext[16384];
@@ -415,6 +417,14 @@ static void cb_state(struct modem *mm, enum modem_state old,
 		r.states[r.n_states++] = s;
 }
 
+static void cb_net_time(struct modem *mm, int64_t utc, void *data)
+{
+	(void)mm;
+	(void)data;
+	r.net_times++;
+	r.net_time = utc;
+}
+
 static void cb_sms(struct modem *mm, const struct modem_sms *msgs, size_t n,
 		   void *data)
 {
@@ -492,6 +502,7 @@ static int setup(void **state)
 	cfg.state_changed = cb_state;
 	cfg.sms = cb_sms;
 	cfg.storage_low = cb_low;
+	cfg.network_time = cb_net_time;
 	m = NULL;
 	return 0;
 }
@@ -555,7 +566,8 @@ static void test_bringup_transcript(void **state)
 	static const char *const expect[] = {
 		"AT", "ATE0", "AT+CMEE=1", "AT+CGMI", "AT+CGMM", "AT+CGMR",
 		"AT+CPIN?", "AT+CIMI", "AT+CREG=1", "AT+CREG?", "AT+CMGF=0",
-		"AT+CSCS=\"GSM\"", "AT+CNUM", "AT+CPMS=\"SM\",\"SM\",\"SM\"",
+		"AT+CSCS=\"GSM\"", "AT+CNUM", "AT+CTZU=1",
+		"AT+CPMS=\"SM\",\"SM\",\"SM\"",
 		"AT+CSMS?", "AT+CNMI=?", "AT+CNMI=2,1,0,2,0", "AT+CMGL=4",
 	};
 	struct modem_status st;
@@ -599,7 +611,7 @@ static void test_bringup_cancel_entry_escapes_first(void **state)
 	static const char *const expect[] = {
 		"<ESC>", "AT", "ATE0", "AT+CMEE=1", "AT+CGMI", "AT+CGMM",
 		"AT+CGMR", "AT+CPIN?", "AT+CIMI", "AT+CREG=1", "AT+CREG?",
-		"AT+CMGF=0", "AT+CSCS=\"GSM\"", "AT+CNUM",
+		"AT+CMGF=0", "AT+CSCS=\"GSM\"", "AT+CNUM", "AT+CTZU=1",
 		"AT+CPMS=\"SM\",\"SM\",\"SM\"", "AT+CSMS?", "AT+CNMI=?",
 		"AT+CNMI=2,1,0,2,0", "AT+CMGL=4",
 	};
@@ -613,6 +625,52 @@ static void test_bringup_cancel_entry_escapes_first(void **state)
 		assert_string_equal(f.log[i], expect[i]);
 	/* ESC and "AT" leave in one write, ESC first */
 	assert_non_null(strstr(r.trace, ">\x1b" "AT\n"));
+}
+
+/*
+ * NITZ: AT+CTZU=1 accepted, the clock read once at bring-up, later
+ * +CTZV with a time passed on as is, a zone-only +CTZV re-reads the
+ * clock.  Without CTZU (the default fake refuses it) no AT+CCLK? at all.
+ */
+static void test_network_time(void **state)
+{
+	(void)state;
+	fake_add("AT+CTZU=1", "\r\nOK\r\n\r\n+CTZV: +32\r\n", 0);
+	fake_add("AT+CCLK?", "\r\n+CCLK: \"25/12/03,16:00:05+32\"\r\n"
+		 "\r\nOK\r\n", 1);
+	fake_add("AT+CCLK?", "\r\n+CCLK: \"25/12/03,16:10:00+32\"\r\n"
+		 "\r\nOK\r\n", 0);
+	start_ready();
+	/* the URC during the bring-up is left to the AT+CCLK? step */
+	assert_int_equal(count_cmd("AT+CCLK?"), 1);
+	assert_int_equal(r.net_times, 1);
+	assert_int_equal(r.net_time, 1764748805LL);
+	fake_write("\r\n+CTZV: 25/12/03,17:00:00+32,0\r\n");
+	pump();
+	assert_int_equal(r.net_times, 2);
+	assert_int_equal(r.net_time, 1764752400LL);
+	assert_int_equal(count_cmd("AT+CCLK?"), 1);
+	fake_write("\r\n+CTZV: +32\r\n");
+	pump();
+	assert_int_equal(count_cmd("AT+CCLK?"), 2);
+	assert_int_equal(r.net_times, 3);
+	assert_int_equal(r.net_time, 1764749400LL);
+	/* a time the modem garbled: the clock is read instead */
+	fake_write("\r\n+CTZV: 99/99/99,99:99:99+99\r\n");
+	pump();
+	assert_int_equal(count_cmd("AT+CCLK?"), 3);
+	assert_int_equal(r.net_time, 1764749400LL);
+}
+
+static void test_no_network_time_without_ctzu(void **state)
+{
+	(void)state;
+	start_ready();
+	assert_int_equal(count_cmd("AT+CTZU=1"), 1);
+	assert_int_equal(count_cmd("AT+CCLK?"), 0);
+	fake_write("\r\n+CTZV: 25/12/03,17:00:00+32\r\n");
+	pump();
+	assert_int_equal(r.net_times, 1);	/* the network still says */
 }
 
 /* AT+CNUM answers, one per case: what ends up in status.own_number. */
@@ -1587,6 +1645,8 @@ int main(void)
 		T(test_bringup_transcript),
 		T(test_bringup_cancel_entry_escapes_first),
 		T(test_cnum_answers),
+		T(test_network_time),
+		T(test_no_network_time_without_ctzu),
 		T(test_cnum_ok_only_no_number),
 		T(test_cnum_error_not_fatal),
 		T(test_cnum_sim_busy_retried_a_few_times),

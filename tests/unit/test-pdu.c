@@ -1161,9 +1161,56 @@ static void test_property_random_bytes(void **state)
 	}
 }
 
+/* The modem's textual time (AT+CCLK?, +CTZV): yy/MM/dd,hh:mm:ss+zz. */
+static void test_time_from_text(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		int64_t epoch;
+		int tzq;
+	} rows[] = {
+		/* 16:00 at +8 (32 quarters) is 08:00Z */
+		{ "25/12/03,16:00:00+32", 0, 1764748800LL, 32 },
+		{ "\"25/12/03,08:00:00+00\"", 0, 1764748800LL, 0 },
+		{ "25/12/03,16:00:00+32,0", 0, 1764748800LL, 32 },
+		{ "25/12/03,03:00:00-20", 0, 1764748800LL, -20 },
+		{ "25/12/03,08:00:00", 0, 1764748800LL, 0 },
+		{ "28/02/29,00:00:00+00", 0, 1835395200LL, 0 },
+		{ "99/12/31,23:59:59+00", 0, 946684799LL, 0 },
+		{ "25/13/03,16:00:00+32", -EINVAL, 0, 0 },
+		{ "25/02/29,16:00:00+32", -EINVAL, 0, 0 },
+		{ "25/12/03,24:00:00+32", -EINVAL, 0, 0 },
+		{ "25/12/03,16:00:00+99", -EINVAL, 0, 0 },
+		{ "25/12/03 16:00:00", -EINVAL, 0, 0 },
+		{ "25-12-03,16:00:00", -EINVAL, 0, 0 },
+		{ "25/12/03,16:00:00+32x", -EINVAL, 0, 0 },
+		{ "25/12/03,16:00", -EINVAL, 0, 0 },
+		{ "", -EINVAL, 0, 0 },
+	};
+	struct pdu_time t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = pdu_time_from_text(rows[i].text, &t);
+
+		if (rc != rows[i].rc)
+			fail_msg("%s: %d", rows[i].text, rc);
+		if (rc)
+			continue;
+		assert_true(t.present);
+		assert_int_equal(t.epoch, rows[i].epoch);
+		assert_int_equal(t.tz_quarters, rows[i].tzq);
+	}
+	assert_int_equal(pdu_time_from_text("25/12/03,16:00:00+32", &t), 0);
+	assert_string_equal(t.iso, "2025-12-03T16:00:00+08:00");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_from_text),
 		cmocka_unit_test(test_submit_hellohello),
 		cmocka_unit_test(test_encode_hellohello),
 		cmocka_unit_test(test_submit_developershome),

@@ -915,6 +915,69 @@ static void test_balance_rank_ties(void **state)
 	assert_int_equal(store_household_balance(f->st, "H99", &b), -ENOENT);
 }
 
+/* household_totals (schema 3) against a sum over the records. */
+static int totals_wrong(struct fx *f)
+{
+	return count_sql(f, "SELECT COUNT(*) FROM households h LEFT JOIN "
+			 "household_totals t ON t.household = h.id WHERE "
+			 "t.household IS NULL OR t.active != (h.deleted = 0) "
+			 "OR t.final != (SELECT COALESCE(SUM(points), 0) FROM "
+			 "records r WHERE r.household = h.id AND "
+			 "r.status = 'final')") +
+	       count_sql(f, "SELECT COUNT(*) FROM household_totals WHERE "
+			 "household NOT IN (SELECT id FROM households)");
+}
+
+/* The maintained totals follow every way a record becomes (or stops
+ * being) final, and households leaving and coming back. */
+static void test_balance_totals_follow_changes(void **state)
+{
+	struct fx *f = *state;
+	enum store_review_outcome oc;
+	struct store_balance b;
+	struct fin fc = { 0 };
+	long long a;
+	long n;
+
+	village(f->st);
+	assert_int_equal(totals_wrong(f), 0);
+	add_record(f->st, "H01", 583, STORE_FINAL);
+	add_record(f->st, "H02", 100, STORE_FINAL);
+	a = add_record(f->st, "H02", 600, STORE_PENDING);
+	assert_int_equal(totals_wrong(f), 0);
+	store_record_review(f->st, a, STORE_APPROVE, "c", NULL, T0, 7, &oc,
+			    NULL);
+	assert_int_equal(totals_wrong(f), 0);
+	assert_int_equal(store_household_balance(f->st, "H02", &b), 0);
+	assert_int_equal(b.rank, 2);
+	assert_int_equal(store_records_finalize_due(f->st, T0 + 8 * DAY,
+						    fin_cb, &fc, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(totals_wrong(f), 0);
+	assert_int_equal(store_household_balance(f->st, "H02", &b), 0);
+	assert_int_equal(b.rank, 1);
+	assert_int_equal(b.final_points, 700);
+	/* the platform changes a record */
+	assert_int_equal(store_record_put_remote(f->st, "p-1", "H03", 50,
+						 "修路", STORE_FINAL, T0, 0,
+						 T0), 0);
+	assert_int_equal(store_record_put_remote(f->st, "p-1", "H03", 900,
+						 "修路", STORE_FINAL, T0, 0,
+						 T0), 0);
+	assert_int_equal(totals_wrong(f), 0);
+	/* a household leaves: not ranked, not counted */
+	assert_int_equal(store_household_delete(f->st, "H03", T0), 0);
+	assert_int_equal(totals_wrong(f), 0);
+	assert_int_equal(store_household_balance(f->st, "H02", &b), 0);
+	assert_int_equal(b.rank, 1);
+	assert_int_equal(b.households, 2);
+	assert_int_equal(store_household_upsert(f->st, "H03", NULL, T0, NULL),
+			 0);
+	assert_int_equal(totals_wrong(f), 0);
+	assert_int_equal(store_household_balance(f->st, "H02", &b), 0);
+	assert_int_equal(b.households, 3);
+}
+
 static int count_rec(const struct store_record *r, void *data)
 {
 	long long *acc = data;
@@ -1984,6 +2047,7 @@ int main(void)
 		T(test_finalize_due),
 		T(test_finalize_callback_error_rolls_back),
 		T(test_balance_rank_ties),
+		T(test_balance_totals_follow_changes),
 		T(test_records_list_filters),
 		T(test_record_put_remote_idempotent),
 		T(test_matters),

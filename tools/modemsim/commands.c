@@ -1139,6 +1139,37 @@ static void cmd_cnum(struct sim *s, struct cmd *c, struct buf *r)
 	cmd_ok(r);
 }
 
+/* AT+CTZU=1: the modem follows the network's time (NITZ) and says so
+ * with +CTZV; the network's clock is sent at once when registered. */
+static void cmd_ctzu(struct sim *s, struct cmd *c, struct buf *r)
+{
+	cmd_simple_int(s, c, r, &s->ctzu, 0, 1, "(0,1)");
+	if (c->form == FORM_SET && s->ctzu == 1)
+		net_nitz_urc(s, true);
+}
+
+/* AT+CCLK?: the network's time once NITZ set the clock, else the
+ * modem's own clock, which starts at 1980-01-06 on power-up. */
+static void cmd_cclk(struct sim *s, struct cmd *c, struct buf *r)
+{
+	char t[32];
+
+	if (c->form == FORM_QUERY) {
+		if (s->ctzu == 1 && !s->nitz_off && net_up(s))
+			net_time_text(net_time(s), t, sizeof(t));
+		else
+			snprintf(t, sizeof(t), "80/01/06,00:%02d:%02d+00",
+				 (int)(sim_now_ms() / 60000 % 60),
+				 (int)(sim_now_ms() / 1000 % 60));
+		buf_printf(r, "\r\n+CCLK: \"%s\"\r\n", t);
+		cmd_ok(r);
+	} else if (c->form == FORM_SET || c->form == FORM_TEST) {
+		cmd_ok(r);
+	} else {
+		cmd_cme(s, r, 50);
+	}
+}
+
 static void cmd_cmgf(struct sim *s, struct cmd *c, struct buf *r)
 {
 	cmd_simple_int(s, c, r, &s->cmgf, 0, 1, "(0-1)");
@@ -1252,6 +1283,8 @@ static const struct cmd_def {
 	{ "+CSQ", cmd_csq, ON(FORM_EXEC) | ON(FORM_TEST), 0 },
 	{ "+COPS", cmd_cops, ON_ALL, 0 },
 	{ "+CNUM", cmd_cnum, ON_ALL, 0 },
+	{ "+CTZU", cmd_ctzu, ON_ALL, 0 },
+	{ "+CCLK", cmd_cclk, ON_ALL, 0 },
 	{ "+CSCS", cmd_cscs, ON_ALL, 0 },
 	{ "+CLIP", cmd_accept, ON_ALL, 0 },
 	{ "+CRC", cmd_accept, ON_ALL, 0 },

@@ -157,7 +157,7 @@ static cJSON *ctl_deliver(struct sim *s, struct client *c, cJSON *req)
 		return ctl_reply_err("via must be cmti, silent or cmt");
 	sim_norm_number(from, sender, sizeof(sender));
 	o.force_ucs2 = ctl_jbool(req, "ucs2", false);
-	o.scts_epoch = ctl_jnum(req, "scts", &d) ? (int64_t)d : (int64_t)time(NULL);
+	o.scts_epoch = ctl_jnum(req, "scts", &d) ? (int64_t)d : net_time(s);
 	o.tz_quarters = 32;
 	o.concat_ref = ++s->concat_ref & 0xff;
 	o.msg_class = -1;
@@ -339,8 +339,16 @@ static cJSON *ctl_set(struct sim *s, struct client *c, cJSON *req)
 	if (cJSON_IsString(v))
 		snprintf(s->own_number, sizeof(s->own_number), "%s",
 			 v->valuestring);
+	/* the network's clock (Unix seconds) and whether it sends NITZ */
+	if (ctl_jnum(req, "network_time", &d))
+		s->net_clock_offset = (int64_t)d - (int64_t)time(NULL);
+	v = cJSON_GetObjectItemCaseSensitive(req, "nitz");
+	if (cJSON_IsBool(v))
+		s->nitz_off = !cJSON_IsTrue(v);
 	if (was != net_up(s)) {
 		net_creg_urc(s, false);
+		/* networks send their time on attach */
+		net_nitz_urc(s, false);
 		if (s->prof->periodic_noise && s->curc)
 			sim_urc(s, net_up(s) ? "^SRVST: 2" : "^SRVST: 0");
 		net_schedule_flush(s);
@@ -351,6 +359,18 @@ static cJSON *ctl_set(struct sim *s, struct client *c, cJSON *req)
 		snprintf(line, sizeof(line), "^RSSI: %d", s->signal);
 		sim_urc(s, line);
 	}
+	return ctl_reply_ok();
+}
+
+/* Announce the network's time now (+CTZV, when the modem asked). */
+static cJSON *ctl_nitz(struct sim *s, struct client *c, cJSON *req)
+{
+	double d;
+
+	(void)c;
+	if (ctl_jnum(req, "time", &d))
+		s->net_clock_offset = (int64_t)d - (int64_t)time(NULL);
+	net_nitz_urc(s, false);
 	return ctl_reply_ok();
 }
 
@@ -453,6 +473,7 @@ static const struct ctl_op {
 	{ "reboot", ctl_reboot },
 	{ "clear", ctl_clear },
 	{ "ping", ctl_ping },
+	{ "nitz", ctl_nitz },
 };
 
 /* One request; NULL when the reply comes later (wait_sent). */

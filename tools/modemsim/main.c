@@ -255,6 +255,7 @@ void sim_settings_reset(struct sim *s)
 	s->creg_n = 0;
 	s->cops_format = 0;
 	s->curc = true;
+	s->ctzu = 0;
 	s->cmt_unacked = false;
 	s->entry = false;
 	s->line_len = 0;

@@ -214,6 +214,7 @@ struct sim {
 	int creg_n;
 	int cops_format;
 	bool curc;
+	int ctzu;		/* AT+CTZU=1: network time zone updates */
 	bool cmt_unacked;
 	bool memfull_said;
 
@@ -230,6 +231,10 @@ struct sim {
 	bool registered;
 	bool radio_on;
 	char balance[32];
+	/* the network's clock: the host's plus this (ctl "set"
+	 * network_time); nitz_off: the network sends no NITZ */
+	int64_t net_clock_offset;
+	bool nitz_off;
 	int mr_next;
 	uint16_t concat_ref;
 
@@ -341,6 +346,12 @@ cJSON *net_sent_list(const struct sim *s, const char *to, bool only_complete,
 unsigned net_count_complete(const struct sim *s, const char *to);
 /* Forget the sent messages and the AT command log. */
 void net_clear_sent_log(struct sim *s);
+/* The network's time, Unix seconds (SCTS, NITZ). */
+int64_t net_time(const struct sim *s);
+/* @t as the modem writes it, "yy/MM/dd,hh:mm:ss+32" (China, UTC+8). */
+void net_time_text(int64_t t, char *buf, size_t size);
+/* NITZ: "+CTZV: <time>" when AT+CTZU=1, registered and not nitz_off. */
+void net_nitz_urc(struct sim *s, bool after_reply);
 /* Free SIM storage, the pending queue and the sent log at exit. */
 void net_fini(struct sim *s);
 

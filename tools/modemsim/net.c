@@ -402,7 +402,7 @@ void net_status_report(struct sim *s, const char *to, int mr)
 {
 	struct pdu_part part;
 	const char *why;
-	int64_t t = time(NULL);
+	int64_t t = net_time(s);
 
 	if (pdu_encode_status_report(to, (uint8_t)mr, 0, t - 2, t, 32, s->smsc,
 				     &part, &why) == 0)
@@ -410,6 +410,39 @@ void net_status_report(struct sim *s, const char *to, int mr)
 			    true);
 	else if (s->trace)
 		fprintf(stderr, "modemsim: status report: %s\n", why);
+}
+
+int64_t net_time(const struct sim *s)
+{
+	return (int64_t)time(NULL) + s->net_clock_offset;
+}
+
+void net_time_text(int64_t t, char *buf, size_t size)
+{
+	time_t local = (time_t)(t + 8 * 3600);
+	struct tm tm;
+
+	if (!gmtime_r(&local, &tm)) {
+		snprintf(buf, size, "70/01/01,00:00:00+00");
+		return;
+	}
+	snprintf(buf, size, "%02d/%02d/%02d,%02d:%02d:%02d+32",
+		 tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+}
+
+void net_nitz_urc(struct sim *s, bool after_reply)
+{
+	char line[64], t[32];
+
+	if (s->ctzu != 1 || s->nitz_off || !net_up(s))
+		return;
+	net_time_text(net_time(s), t, sizeof(t));
+	snprintf(line, sizeof(line), "+CTZV: %s", t);
+	if (after_reply)
+		sim_urc_after_reply(s, line);
+	else
+		sim_urc(s, line);
 }
 
 /* At exit: free SIM storage, the pending queue and the sent log. */
