@@ -209,7 +209,9 @@ class DeletedDatabase(Base):
 # --- 4: a corrupt database is refused before anything leaves the SIM ------------
 
 def corrupt_pages(db, seed=7):
-    """Overwrite the middle of every table page after the first few."""
+    """Overwrite the start (b-tree page header and cell pointers) of
+    every page after the first two: any read of such a page fails, even
+    of a page with no cells, whose cell pointers SQLite never reads."""
     con = sqlite3.connect(db)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page = con.execute("PRAGMA page_size").fetchone()[0]
@@ -217,7 +219,7 @@ def corrupt_pages(db, seed=7):
     size = os.path.getsize(db)
     with open(db, "r+b") as f:
         for off in range(2 * page, size, page):
-            f.seek(off + 8)
+            f.seek(off)
             f.write(bytes((seed * (i + 13) + off) & 0xFF for i in range(64)))
 
 
@@ -242,6 +244,15 @@ class CorruptDatabase(Base):
         self.v = Village()
         self.assertIn("583", self.v.sms(VILLAGER, "积分"))
         corrupt_pages(self.v.db)
+        # The daemon's page cache may still hold the pages just damaged
+        # (nothing else changed the database), and a cached page is never
+        # read again.  A write to the header page by another connection
+        # (application_id, unused by Jifen) makes every other connection
+        # drop its cache at its next transaction, so the daemon reads the
+        # damage from the disk as it would after a real disk fault.
+        con = sqlite3.connect(self.v.db)
+        con.execute("PRAGMA application_id = 1")
+        con.close()
         self.v.deliver(OTHER, "积分")
         end = time.monotonic() + TIMEOUT
         while self.v.daemon.poll() is None and time.monotonic() < end:
