@@ -402,6 +402,80 @@ int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
+static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int i, r = SQLITE_OK;
+
+	for (i = 0; fmt && fmt[i] && r == SQLITE_OK; i++) {
+		switch (fmt[i]) {
+		case 'i':
+			r = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			r = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+			break;
+		case 't':
+			r = store_bind_text(s, i + 1, va_arg(ap, const char *));
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
+}
+
+/* The walk behind store_query/store_query_one: ONE stops after a row
+ * and makes a missing row -ENOENT. */
+static int query_va(struct store *st, const char *sql, store_row_fn row,
+		    void *data, bool one, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql, &rc);
+	if (!s)
+		return rc;
+	rc = bind_va(s, fmt, ap);
+	if (rc)
+		goto out;
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		rc = row ? row(s, data) : 0;
+		if (rc || one)
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	else if (one)
+		rc = -ENOENT;
+out:
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_query(struct store *st, const char *sql, store_row_fn row,
+		void *data, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = query_va(st, sql, row, data, false, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int store_query_one(struct store *st, const char *sql, store_row_fn row,
+		    void *data, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = query_va(st, sql, row, data, true, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 void store_copy(char *buf, size_t len, const char *src)
 {
 	size_t n;
@@ -1174,27 +1248,28 @@ static int kv_set(struct store *st, const char *sql, const char *key,
 	return store_exec_stmt(st, s);
 }
 
+struct text_out {
+	char *buf;
+	size_t len;
+};
+
+/* store_row_fn: column 0 as text into a struct text_out. */
+static int read_text0(sqlite3_stmt *s, void *data)
+{
+	struct text_out *o = data;
+
+	store_col_text(s, 0, o->buf, o->len);
+	return 0;
+}
+
 static int kv_get(struct store *st, const char *sql, const char *key,
 		  char *buf, size_t len)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct text_out o = { buf, len };
 
 	if (!key)
 		return -EINVAL;
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		store_col_text(s, 0, buf, len);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql, read_text0, &o, "t", key);
 }
 
 int store_status_set(struct store *st, const char *key, const char *value,

@@ -68,6 +68,30 @@ int store_exec(struct store *st, const char *sql);
 int store_tx_begin(struct store *st);
 int store_tx_end(struct store *st, int rc);
 
+/*
+ * store_query - the prepare-bind-step-read-reset sequence in one call.
+ * Takes SQL (a static string) from the statement cache, binds the
+ * parameters ?1, ?2, ... in the order FMT names them, one letter each:
+ *   'i' int64_t (pass an int64_t or long long, never a bare int)
+ *   'd' int
+ *   't' const char * (NULL binds NULL)
+ * then steps through the rows, calling ROW (may be NULL: rows are
+ * ignored) on each; a nonzero return from ROW stops the walk and is
+ * returned.  The statement is reset before return.  0 when the rows are
+ * done, else -errno.  ROW may call other store functions, but none that
+ * runs the same SQL (its statement is in use).
+ */
+typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
+int store_query(struct store *st, const char *sql, store_row_fn row,
+		void *data, const char *fmt, ...);
+
+/*
+ * store_query_one - store_query for a query of one row: ROW reads the
+ * first row, -ENOENT when there is none.
+ */
+int store_query_one(struct store *st, const char *sql, store_row_fn row,
+		    void *data, const char *fmt, ...);
+
 /* Bind helpers (text NULL binds NULL). */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);
 

@@ -192,37 +192,27 @@ static const char sql_hh_list[] =
 	"SELECT id, name, deleted, created_at, updated_at FROM households"
 	" WHERE deleted = 0 ORDER BY id";
 
-static void read_household(sqlite3_stmt *s, struct store_household *h)
+/* store_row_fn: read a household row into H (may be NULL). */
+static int read_household(sqlite3_stmt *s, void *out)
 {
+	struct store_household *h = out;
+
+	if (!h)
+		return 0;
 	store_col_text(s, 0, h->id, sizeof(h->id));
 	store_col_text(s, 1, h->name, sizeof(h->name));
 	h->deleted = sqlite3_column_int(s, 2) != 0;
 	h->created_at = sqlite3_column_int64(s, 3);
 	h->updated_at = sqlite3_column_int64(s, 4);
+	return 0;
 }
 
 int store_household_get(struct store *st, const char *id,
 			struct store_household *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
 	if (empty(id))
 		return -EINVAL;
-	s = store_stmt(st, sql_hh_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		if (out)
-			read_household(s, out);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_hh_get, read_household, out, "t", id);
 }
 
 /* 0 if household ID exists and is not deleted, -ENOENT otherwise. */
@@ -634,8 +624,10 @@ int store_rstatus_parse(const char *s, enum store_rstatus *out)
 	" COALESCE(review_reason, ''), COALESCE(notice_until, 0), origin" \
 	" FROM records "
 
-static void read_record(sqlite3_stmt *s, struct store_record *r)
+/* store_row_fn: read a RECORD_COLS row into OUT. */
+static int read_record(sqlite3_stmt *s, void *out)
 {
+	struct store_record *r = out;
 	enum store_rstatus st = STORE_PENDING;
 
 	r->no = sqlite3_column_int64(s, 0);
@@ -652,6 +644,7 @@ static void read_record(sqlite3_stmt *s, struct store_record *r)
 	store_col_text(s, 10, r->review_reason, sizeof(r->review_reason));
 	r->notice_until = sqlite3_column_int64(s, 11);
 	store_col_text(s, 12, r->origin, sizeof(r->origin));
+	return 0;
 }
 
 static const char sql_rec_get[] = RECORD_COLS "WHERE no = ?1";
@@ -699,22 +692,8 @@ static const char sql_rec_next_due[] =
 int store_record_get(struct store *st, long long no,
 		     struct store_record *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_rec_get, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, no);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		read_record(s, out);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_rec_get, read_record, out, "i",
+			       (int64_t)no);
 }
 
 int store_record_add(struct store *st, const struct store_record_new *r,
@@ -1340,8 +1319,10 @@ static const char sql_matter_close[] =
 	"UPDATE matters SET state = 'closed', closed_at = ?2"
 	" WHERE no = ?1 AND state != 'closed'";
 
-static void read_matter(sqlite3_stmt *s, struct store_matter *m)
+/* store_row_fn: read a matter row into OUT. */
+static int read_matter(sqlite3_stmt *s, void *out)
 {
+	struct store_matter *m = out;
 	char state[16];
 
 	m->no = sqlite3_column_int64(s, 0);
@@ -1357,6 +1338,7 @@ static void read_matter(sqlite3_stmt *s, struct store_matter *m)
 	m->created_at = sqlite3_column_int64(s, 7);
 	m->answered_at = sqlite3_column_int64(s, 8);
 	m->closed_at = sqlite3_column_int64(s, 9);
+	return 0;
 }
 
 const char *store_matter_state_name(enum store_matter_state s)
@@ -1374,22 +1356,8 @@ const char *store_matter_state_name(enum store_matter_state s)
 
 int store_matter_get(struct store *st, long long no, struct store_matter *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_matter_get, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, no);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		read_matter(s, out);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_matter_get, read_matter, out, "i",
+			       (int64_t)no);
 }
 
 int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
