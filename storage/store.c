@@ -1284,25 +1284,20 @@ int store_status_get(struct store *st, const char *key, char *buf,
 	return kv_get(st, sql_status_get, key, buf, len);
 }
 
+static int kv_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	return w->cb.kv((const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			sqlite3_column_int64(s, 2), w->data);
+}
+
 int store_status_list(struct store *st, store_kv_cb cb, void *data)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.kv = cb, .data = data };
 
-	s = store_stmt(st, sql_status_list, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		rc = cb((const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			sqlite3_column_int64(s, 2), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_status_list, kv_row, &w, NULL);
 }
 
 int store_state_set(struct store *st, const char *key, const char *value,

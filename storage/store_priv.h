@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "storage/store.h"
+#include "storage/sync.h"
+#include "storage/village.h"
 
 #define STORE_STMT_MAX 160
 
@@ -91,6 +93,28 @@ int store_query(struct store *st, const char *sql, store_row_fn row,
  */
 int store_query_one(struct store *st, const char *sql, store_row_fn row,
 		    void *data, const char *fmt, ...);
+
+/*
+ * What a listing hands store_query as DATA: the caller's callback (one
+ * member of the union, by the listing's type), its data, and the buffer
+ * a row is read into.  The listing's store_row_fn reads the row into
+ * ITEM and calls the callback.
+ */
+struct store_walk {
+	union {
+		store_kv_cb kv;
+		store_household_cb household;
+		store_record_cb record;
+		store_matter_cb matter;
+		store_phone_cb phone;
+		store_event_cb event;
+		store_rejected_cb rejected;
+		store_member_cb member;
+		store_objection_cb objection;
+	} cb;
+	void *data;
+	void *item;
+};
 
 /* Bind helpers (text NULL binds NULL). */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);

@@ -70,28 +70,24 @@ out:
 	return store_tx_end(st, rc);
 }
 
+/* Row of sql_rejected_list: the 9 event columns, reason, at. */
+static int rejected_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	store_event_read(s, 0, w->item);
+	return w->cb.rejected(w->item, (const char *)sqlite3_column_text(s, 9),
+			      sqlite3_column_int64(s, 10), w->data);
+}
+
 int store_rejected_list(struct store *st, int limit, store_rejected_cb cb,
 			void *data)
 {
 	struct store_event e;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.rejected = cb, .data = data, .item = &e };
 
-	s = store_stmt(st, sql_rejected_list, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_event_read(s, 0, &e);
-		rc = cb(&e, (const char *)sqlite3_column_text(s, 9),
-			sqlite3_column_int64(s, 10), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_rejected_list, rejected_row, &w, "d",
+			   limit > 0 ? limit : -1);
 }
 
 int store_rejected_count(struct store *st, long *n)

@@ -111,27 +111,22 @@ void store_event_read(sqlite3_stmt *s, int col, struct store_event *e)
 	e->text = (const char *)sqlite3_column_text(s, col + 8);
 }
 
+static int event_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	store_event_read(s, 0, w->item);
+	return w->cb.event(w->item, w->data);
+}
+
 int store_events_unsent(struct store *st, int max, store_event_cb cb,
 			void *data)
 {
 	struct store_event e;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.event = cb, .data = data, .item = &e };
 
-	s = store_stmt(st, sql_events_unsent, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, max > 0 ? max : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_event_read(s, 0, &e);
-		rc = cb(&e, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_events_unsent, event_row, &w, "d",
+			   max > 0 ? max : -1);
 }
 
 int store_events_delete(struct store *st, const char *const *ids, size_t n)
@@ -298,26 +293,21 @@ static int store_household_clear_phones(struct store *st,
 	return store_exec_stmt(st, s);
 }
 
+static int household_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	read_household(s, w->item);
+	return w->cb.household(w->item, w->data);
+}
+
 int store_households_list(struct store *st, store_household_cb cb,
 			  void *data)
 {
 	struct store_household h;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.household = cb, .data = data, .item = &h };
 
-	s = store_stmt(st, sql_hh_list, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		read_household(s, &h);
-		rc = cb(&h, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_hh_list, household_row, &w, NULL);
 }
 
 /* ---- phones, PINs --------------------------------------------------------- */
@@ -463,33 +453,27 @@ int store_phone_unbind(struct store *st, const char *phone,
 	return rc;
 }
 
+static int member_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	struct store_member *m = w->item;
+
+	store_col_text(s, 0, m->phone, sizeof(m->phone));
+	store_col_text(s, 1, m->household, sizeof(m->household));
+	store_col_text(s, 2, m->name, sizeof(m->name));
+	m->role = strcmp((const char *)sqlite3_column_text(s, 3),
+			 "committee") ? STORE_VILLAGER : STORE_COMMITTEE;
+	m->has_pin = sqlite3_column_int(s, 4) != 0;
+	return w->cb.member(m, w->data);
+}
+
 static int walk_members(struct store *st, const char *sql, const char *key,
 			store_member_cb cb, void *data)
 {
 	struct store_member m;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.member = cb, .data = data, .item = &m };
 
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_col_text(s, 0, m.phone, sizeof(m.phone));
-		store_col_text(s, 1, m.household, sizeof(m.household));
-		store_col_text(s, 2, m.name, sizeof(m.name));
-		m.role = strcmp((const char *)sqlite3_column_text(s, 3),
-				"committee") ? STORE_VILLAGER :
-					       STORE_COMMITTEE;
-		m.has_pin = sqlite3_column_int(s, 4) != 0;
-		rc = cb(&m, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql, member_row, &w, "t", key);
 }
 
 int store_phone_memberships(struct store *st, const char *phone,
@@ -645,6 +629,14 @@ static int read_record(sqlite3_stmt *s, void *out)
 	r->notice_until = sqlite3_column_int64(s, 11);
 	store_col_text(s, 12, r->origin, sizeof(r->origin));
 	return 0;
+}
+
+static int record_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	read_record(s, w->item);
+	return w->cb.record(w->item, w->data);
 }
 
 static const char sql_rec_get[] = RECORD_COLS "WHERE no = ?1";
@@ -835,37 +827,24 @@ int store_records_list(struct store *st,
 				" ORDER BY no DESC LIMIT ?3" } },
 	};
 	struct store_record_filter all = { NULL, -1, false, 0 };
-	struct store_record *rec;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.record = cb, .data = data };
+	const char *status;
+	int rc;
 
 	if (!f)
 		f = &all;
 	if (f->status > STORE_OBJECTED)
 		return -EINVAL;
-	s = store_stmt(st, sqls[f->household != NULL][f->status >= 0]
-			       [f->newest_first], &rc);
-	if (!s)
-		return rc;
-	rec = malloc(sizeof(*rec));
-	if (!rec)
+	status = f->status >= 0 ?
+		 store_rstatus_name((enum store_rstatus)f->status) : NULL;
+	w.item = malloc(sizeof(struct store_record));
+	if (!w.item)
 		return -ENOMEM;
-	if (f->household)
-		store_bind_text(s, 1, f->household);
-	if (f->status >= 0)
-		store_bind_text(s, 2,
-				store_rstatus_name((enum store_rstatus)f->status));
-	sqlite3_bind_int(s, 3, f->limit > 0 ? f->limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		read_record(s, rec);
-		rc = cb(rec, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	free(rec);
+	/* every variant numbers its parameters ?1..?3: unused ones bind NULL */
+	rc = store_query(st, sqls[f->household != NULL][f->status >= 0]
+				 [f->newest_first], record_row, &w, "ttd",
+			 f->household, status, f->limit > 0 ? f->limit : -1);
+	free(w.item);
 	return rc;
 }
 
@@ -1273,32 +1252,30 @@ out_free:
 	return rc;
 }
 
+/* Row of sql_obj_open (phone, household, reason, at; ?1 the record). */
+static int objection_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	struct store_objection *o = w->item;
+	long long no = o->record_no;
+
+	memset(o, 0, sizeof(*o));
+	o->record_no = no;
+	store_col_text(s, 0, o->phone, sizeof(o->phone));
+	store_col_text(s, 1, o->household, sizeof(o->household));
+	store_col_text(s, 2, o->reason, sizeof(o->reason));
+	o->at = sqlite3_column_int64(s, 3);
+	return w->cb.objection(o, w->data);
+}
+
 int store_objections_open(struct store *st, long long no,
 			  store_objection_cb cb, void *data)
 {
-	struct store_objection o;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_objection o = { .record_no = no };
+	struct store_walk w = { .cb.objection = cb, .data = data, .item = &o };
 
-	s = store_stmt(st, sql_obj_open, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, no);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		memset(&o, 0, sizeof(o));
-		o.record_no = no;
-		store_col_text(s, 0, o.phone, sizeof(o.phone));
-		store_col_text(s, 1, o.household, sizeof(o.household));
-		store_col_text(s, 2, o.reason, sizeof(o.reason));
-		o.at = sqlite3_column_int64(s, 3);
-		rc = cb(&o, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_obj_open, objection_row, &w, "i",
+			   (int64_t)no);
 }
 
 /* ---- matters: list, answer, close ------------------------------------------ */
@@ -1360,31 +1337,26 @@ int store_matter_get(struct store *st, long long no, struct store_matter *out)
 			       (int64_t)no);
 }
 
+static int matter_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	read_matter(s, w->item);
+	return w->cb.matter(w->item, w->data);
+}
+
 int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
 		       void *data)
 {
-	struct store_matter *m;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.matter = cb, .data = data };
+	int rc;
 
-	s = store_stmt(st, open_only ? sql_matters_open : sql_matters_all, &rc);
-	if (!s)
-		return rc;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		sqlite3_reset(s);
+	w.item = malloc(sizeof(struct store_matter));
+	if (!w.item)
 		return -ENOMEM;
-	}
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		read_matter(s, m);
-		rc = cb(m, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	free(m);
+	rc = store_query(st, open_only ? sql_matters_open : sql_matters_all,
+			 matter_row, &w, NULL);
+	free(w.item);
 	return rc;
 }
 
@@ -1778,23 +1750,18 @@ static const char sql_committee[] =
 	" ON h.id = p.household WHERE h.deleted = 0 AND p.role = 'committee'"
 	" ORDER BY p.phone";
 
+static int phone_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	store_col_text(s, 0, w->item, PHONE_MAX);
+	return w->cb.phone(w->item, w->data);
+}
+
 int store_committee_phones(struct store *st, store_phone_cb cb, void *data)
 {
-	sqlite3_stmt *s;
 	char phone[PHONE_MAX];
-	int rc = 0, r;
+	struct store_walk w = { .cb.phone = cb, .data = data, .item = phone };
 
-	s = store_stmt(st, sql_committee, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_col_text(s, 0, phone, sizeof(phone));
-		rc = cb(phone, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_committee, phone_row, &w, NULL);
 }
