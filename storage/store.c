@@ -599,10 +599,22 @@ bool store_in_transaction(struct store *st)
 	return st->in_tx;
 }
 
-void store_fault_after(struct store *st, long n, int sqlite_err)
+void store_fault_after(struct store *st, long n, enum store_fault err)
 {
-	st->fault_n = n > 0 ? n : 0;
-	st->fault_err = sqlite_err;
+	static const int codes[] = {
+		[STORE_FAULT_NONE] = SQLITE_OK,
+		[STORE_FAULT_IOERR] = SQLITE_IOERR,
+		[STORE_FAULT_BUSY] = SQLITE_BUSY,
+		[STORE_FAULT_FULL] = SQLITE_FULL,
+		[STORE_FAULT_LOCKED] = SQLITE_LOCKED,
+		[STORE_FAULT_NOMEM] = SQLITE_NOMEM,
+		[STORE_FAULT_CORRUPT] = SQLITE_CORRUPT,
+	};
+
+	if ((unsigned)err >= sizeof(codes) / sizeof(codes[0]))
+		err = STORE_FAULT_NONE;
+	st->fault_n = err != STORE_FAULT_NONE && n > 0 ? n : 0;
+	st->fault_err = codes[err];
 }
 
 long store_step_count(struct store *st)

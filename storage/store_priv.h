@@ -28,7 +28,7 @@ struct store {
 	bool durable;		/* synchronous=FULL (else NORMAL) */
 	int sp_depth;		/* internal savepoints open */
 	long fault_n;		/* steps until the injected fault, 0 off */
-	int fault_err;
+	int fault_err;		/* SQLite code of the injected fault */
 	long steps;
 	/* reliability (store_open_flags): the file behind the handle */
 	char *path;
