@@ -424,18 +424,19 @@ static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
 	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
 }
 
-/* The walk behind store_query/store_query_one: ONE stops after a row
- * and makes a missing row -ENOENT. */
-static int query_va(struct store *st, const char *sql, store_row_fn row,
-		    void *data, bool one, const char *fmt, va_list ap)
+int store_run(struct store *st, const char *sql, store_row_fn row,
+	      void *data, bool one, const char *fmt, ...)
 {
 	sqlite3_stmt *s;
+	va_list ap;
 	int rc = 0, r;
 
 	s = store_stmt(st, sql, &rc);
 	if (!s)
 		return rc;
+	va_start(ap, fmt);
 	rc = bind_va(s, fmt, ap);
+	va_end(ap);
 	if (rc)
 		goto out;
 	while ((r = store_step(st, s)) == SQLITE_ROW) {
@@ -449,30 +450,6 @@ static int query_va(struct store *st, const char *sql, store_row_fn row,
 		rc = -ENOENT;
 out:
 	sqlite3_reset(s);
-	return rc;
-}
-
-int store_query(struct store *st, const char *sql, store_row_fn row,
-		void *data, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = query_va(st, sql, row, data, false, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int store_query_one(struct store *st, const char *sql, store_row_fn row,
-		    void *data, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = query_va(st, sql, row, data, true, fmt, ap);
-	va_end(ap);
 	return rc;
 }
 

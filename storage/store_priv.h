@@ -84,15 +84,19 @@ int store_tx_end(struct store *st, int rc);
  * runs the same SQL (its statement is in use).
  */
 typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
-int store_query(struct store *st, const char *sql, store_row_fn row,
-		void *data, const char *fmt, ...);
+#define store_query(st, sql, row, data, ...) \
+	store_run(st, sql, row, data, false, __VA_ARGS__)
 
 /*
  * store_query_one - store_query for a query of one row: ROW reads the
  * first row, -ENOENT when there is none.
  */
-int store_query_one(struct store *st, const char *sql, store_row_fn row,
-		    void *data, const char *fmt, ...);
+#define store_query_one(st, sql, row, data, ...) \
+	store_run(st, sql, row, data, true, __VA_ARGS__)
+
+/* The function behind both: ONE as store_query_one. */
+int store_run(struct store *st, const char *sql, store_row_fn row,
+	      void *data, bool one, const char *fmt, ...);
 
 /*
  * What a listing hands store_query as DATA: the caller's callback (one
