@@ -935,6 +935,31 @@ journal:
 	return store_event_add(st, &ev, now, NULL);
 }
 
+/*
+ * The start review and objection share: allocate *REC, open the atomic
+ * unit (store_tx_begin) and load record NO.  *REC NULL: nothing opened,
+ * return the error.  Else the unit is open (the caller ends it and frees
+ * *REC) and the return is 0 with the record loaded, 1 when there is
+ * no such record, or -errno.
+ */
+static int record_open(struct store *st, long long no,
+		       struct store_record **rec)
+{
+	int rc;
+
+	*rec = malloc(sizeof(**rec));
+	if (!*rec)
+		return -ENOMEM;
+	rc = store_tx_begin(st);
+	if (rc) {
+		free(*rec);
+		*rec = NULL;
+		return rc;
+	}
+	rc = store_record_get(st, no, *rec);
+	return rc == -ENOENT ? 1 : rc;
+}
+
 int store_record_review(struct store *st, long long no,
 			enum store_decision decision, const char *by,
 			const char *reason, int64_t now, int publicity_days,
@@ -950,19 +975,13 @@ int store_record_review(struct store *st, long long no,
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(by))
 		return -EILSEQ;
-	rec = malloc(sizeof(*rec));
+	rc = record_open(st, no, &rec);
 	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
-	if (rc)
-		goto out_free;
-	rc = store_record_get(st, no, rec);
-	if (rc == -ENOENT) {
-		rc = 0;
+		return rc;
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
 		goto out;
 	}
-	if (rc)
-		goto out;
 	switch (rec->status) {
 	case STORE_PENDING:
 	case STORE_OBJECTED:
@@ -993,7 +1012,6 @@ out:
 		if (out && oc != STORE_REVIEW_NOT_FOUND)
 			*out = *rec;
 	}
-out_free:
 	free(rec);
 	return rc;
 }
@@ -1191,19 +1209,13 @@ int store_record_object(struct store *st, long long no, const char *phone,
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(household))
 		return -EILSEQ;
-	rec = malloc(sizeof(*rec));
+	rc = record_open(st, no, &rec);
 	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
-	if (rc)
-		goto out_free;
-	rc = store_record_get(st, no, rec);
-	if (rc == -ENOENT) {
-		rc = 0;
+		return rc;
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
 		goto out;
 	}
-	if (rc)
-		goto out;
 	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
 		oc = STORE_OBJECT_NOT_PUBLIC;
 		goto out;
@@ -1247,7 +1259,6 @@ out:
 		if (out && oc != STORE_OBJECT_NOT_FOUND)
 			*out = *rec;
 	}
-out_free:
 	free(rec);
 	return rc;
 }
