@@ -20,6 +20,7 @@
 
 #include "storage/phone.h"
 #include "storage/store_priv.h"
+#include "util/array.h"
 
 /* ---- schema ---------------------------------------------------------- */
 
@@ -588,7 +589,7 @@ void store_fault_after(struct store *st, long n, enum store_fault err)
 		[STORE_FAULT_CORRUPT] = SQLITE_CORRUPT,
 	};
 
-	if ((unsigned)err >= sizeof(codes) / sizeof(codes[0]))
+	if ((unsigned)err >= ARRAY_SIZE(codes))
 		err = STORE_FAULT_NONE;
 	st->fault_n = err != STORE_FAULT_NONE && n > 0 ? n : 0;
 	st->fault_err = codes[err];
