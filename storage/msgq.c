@@ -335,13 +335,6 @@ static const char sql_hint_put[] =
 	"INSERT INTO hints(phone, day, count) VALUES(?1, ?2, 1)"
 	" ON CONFLICT(phone, day) DO UPDATE SET count = count + 1";
 
-/* store_row_fn: column 0 into the long at V (the caller zeroes it, so
- * no row leaves 0). */
-static int read_long0(sqlite3_stmt *s, void *v)
-{
-	*(long *)v = sqlite3_column_int64(s, 0);
-	return 0;
-}
 
 int store_inbox_seen_recently(struct store *st, const char *sender,
 			      const char *text, int64_t since, bool *seen)
@@ -354,7 +347,7 @@ int store_inbox_seen_recently(struct store *st, const char *sender,
 	if (empty(sender) || !text)
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
-	rc = store_query(st, sql_in_seen, read_long0, &v, "tti", num, text,
+	rc = store_query(st, sql_in_seen, store_read_long, &v, "tti", num, text,
 			 since);
 	*seen = v != 0;
 	return rc;
@@ -373,7 +366,7 @@ int store_inbox_count_same(struct store *st, const char *sender,
 	if (empty(sender))
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
-	return store_query(st, sql_in_count_same, read_long0, n, "tti", num,
+	return store_query(st, sql_in_count_same, store_read_long, n, "tti", num,
 			   text, since);
 }
 
@@ -386,7 +379,7 @@ int store_inbox_count_from(struct store *st, const char *sender,
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
 	*n = 0;
-	return store_query(st, sql_in_count_from, read_long0, n, "ti", num,
+	return store_query(st, sql_in_count_from, store_read_long, n, "ti", num,
 			   since);
 }
 
@@ -405,7 +398,7 @@ int store_hint_take(struct store *st, const char *phone, const char *day,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	rc = store_query(st, sql_hint_get, read_long0, &v, "tt", num, day);
+	rc = store_query(st, sql_hint_get, store_read_long, &v, "tt", num, day);
 	if (rc || v >= limit)
 		goto out;
 	s = store_stmt(st, sql_hint_put, &rc);
@@ -756,7 +749,7 @@ int store_outbox_count_to(struct store *st, const char *to, int64_t since,
 		return -EINVAL;
 	store_norm_sender(to, num, sizeof(num));
 	*n = 0;
-	return store_query(st, sql_out_count_to, read_long0, n, "tit", num,
+	return store_query(st, sql_out_count_to, store_read_long, n, "tit", num,
 			   since, kind < 0 ? NULL : kind_names[kind]);
 }
 

@@ -454,6 +454,12 @@ out:
 	return rc;
 }
 
+int store_read_long(sqlite3_stmt *s, void *v)
+{
+	*(long *)v = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
 void store_copy(char *buf, size_t len, const char *src)
 {
 	size_t n;

@@ -98,6 +98,10 @@ typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
 int store_run(struct store *st, const char *sql, store_row_fn row,
 	      void *data, bool one, const char *fmt, ...);
 
+/* store_row_fn: column 0 into the long at V (a COUNT; the caller
+ * zeroes it when no row must read as 0). */
+int store_read_long(sqlite3_stmt *s, void *v);
+
 /*
  * What a listing hands store_query as DATA: the caller's callback (one
  * member of the union, by the listing's type), its data, and the buffer

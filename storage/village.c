@@ -1615,20 +1615,8 @@ int store_notice_mark_sent(struct store *st, const char *code, int count,
 
 int store_notices_sent_since(struct store *st, int64_t since, long *n)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_notices_since, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, since);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_notices_since, store_read_long, n, "i",
+			       since);
 }
 
 /* ---- confirmations merged past the hourly cap -------------------------------- */
@@ -1739,19 +1727,7 @@ int store_inbox_gave_up(struct store *st, long long msg_id)
 
 int store_inbox_gave_up_count(struct store *st, long *n)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_fail_count, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_fail_count, store_read_long, n, NULL);
 }
 
 /* ---- committee phones --------------------------------------------------------- */
