@@ -106,23 +106,15 @@ int store_events_last_seq(struct store *st, int64_t *seq)
 
 int store_bundle_seen(struct store *st, const char *id, bool *seen)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
 	*seen = false;
 	if (!id || !*id)
 		return -EINVAL;
-	s = store_stmt(st, sql_bundle_seen, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
+	rc = store_query_one(st, sql_bundle_seen, NULL, NULL, "t", id);
+	if (!rc)
 		*seen = true;
-	else if (r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int store_bundle_mark(struct store *st, const char *id, const char *kind,

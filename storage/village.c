@@ -552,23 +552,16 @@ int store_phone_set_notify(struct store *st, const char *phone, bool on,
 int store_phone_notify(struct store *st, const char *phone, bool *on)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	long v = 1;
+	int rc;
 
 	*on = true;
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_notify_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*on = sqlite3_column_int(s, 0) != 0;
-	else if (r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	/* the first row, as the phone's; none: on */
+	rc = store_query_one(st, sql_notify_get, store_read_long, &v, "t", num);
+	*on = v != 0;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 /* ---- records ------------------------------------------------------------- */
