@@ -150,6 +150,10 @@ test-ussd_SRCS	= jifen-web/ussd.c jifen-web/form.c $(VILLAGE_SRCS) $(CONSOLE_SRC
 test-sync_wire_SRCS = $(SYNCWIRE_SRCS)
 test-sync_bundle_SRCS = jifen-sync/bundle.c
 test-sync_apply_SRCS = jifen-sync/apply.c $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
+# jifend/gw.c with the real store and a stub modem module (in the test)
+test-gw_SRCS	= jifend/gw.c jifend/loop.c gateway/handlers.c gateway/outq.c \
+		  gateway/balance.c gateway/log.c modem/at.c $(GWPURE_SRCS) \
+		  $(STORAGE_SRCS) $(PDU_SRCS) $(CONFIG_SRCS)
 
 # --- fuzz targets: tests/fuzz/fuzz-NAME.c + the sources it links ------
 FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))

@@ -235,15 +235,16 @@ static int send_to(const struct handler_ctx *ctx, const char *phone,
 	return rc;
 }
 
+/* A growing list of phones or household ids (STORE_ID_MAX holds both). */
 struct plist {
-	char (*p)[PHONE_MAX];
+	char (*p)[STORE_ID_MAX];
 	int n, cap;
 };
 
 static int plist_cb(const char *phone, void *data)
 {
 	struct plist *l = data;
-	char (*np)[PHONE_MAX];
+	char (*np)[STORE_ID_MAX];
 
 	if (l->n == l->cap) {
 		int cap = l->cap ? l->cap * 2 : 16;
@@ -254,7 +255,7 @@ static int plist_cb(const char *phone, void *data)
 		l->p = np;
 		l->cap = cap;
 	}
-	text_copy(l->p[l->n++], PHONE_MAX, phone);
+	text_copy(l->p[l->n++], STORE_ID_MAX, phone);
 	return 0;
 }
 
@@ -1287,34 +1288,17 @@ out:
 	return rc;
 }
 
-struct hhlist {
-	char (*id)[STORE_ID_MAX];
-	int n, cap;
-};
-
+/* store_households_list callback: the ids into a struct plist. */
 static int hhlist_cb(const struct store_household *h, void *data)
 {
-	struct hhlist *l = data;
-	char (*ni)[STORE_ID_MAX];
-
-	if (l->n == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 64;
-
-		ni = realloc(l->id, (size_t)cap * sizeof(*ni));
-		if (!ni)
-			return -ENOMEM;
-		l->id = ni;
-		l->cap = cap;
-	}
-	text_copy(l->id[l->n++], STORE_ID_MAX, h->id);
-	return 0;
+	return plist_cb(h->id, data);
 }
 
 /* Count (TEXT NULL) or send a notice: one phone per household. */
 static int broadcast(struct bcast *b)
 {
 	const struct handler_ctx *ctx = b->ctx;
-	struct hhlist l = { 0 };
+	struct plist l = { 0 };
 	char phone[PHONE_MAX];
 	bool reached;
 	int64_t nb;
@@ -1323,7 +1307,7 @@ static int broadcast(struct bcast *b)
 	nb = outq_not_before(ctx->cfg, ctx->now);
 	rc = store_households_list(ctx->st, hhlist_cb, &l);
 	for (i = 0; !rc && i < l.n; i++) {
-		rc = household_phone(ctx, l.id[i], b->committee_only, &b->used,
+		rc = household_phone(ctx, l.p[i], b->committee_only, &b->used,
 				     phone, &reached);
 		if (!rc && reached)
 			b->households++;	/* via a shared phone */
@@ -1347,7 +1331,7 @@ static int broadcast(struct bcast *b)
 		b->households++;
 		b->parts += b->per_sms;
 	}
-	free(l.id);
+	free(l.p);
 	free(b->used.p);
 	b->used.p = NULL;
 	b->used.n = b->used.cap = 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jifen-sync/wire.h"
+#include "util/date.h"
 
 struct perr {
 	char *buf;
@@ -115,19 +116,6 @@ static int digits(const char *s, int n, int *out)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int wire_parse_time(const char *s, int64_t *out)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
@@ -165,7 +153,7 @@ int wire_parse_time(const char *s, int64_t *out)
 	}
 	if (*p)
 		return -EINVAL;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	*out = date_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
 	       sign * (oh * 3600 + om * 60);
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_store.h"
+#include "jifenctl/ctl_village.h"
 #include "gateway/handlers.h"
 #include "storage/village.h"
 
@@ -20,26 +21,6 @@ static int usage(const char *why)
 	fprintf(stderr, "jifenctl: review: %s (usage: review ID "
 		"approve|reject [REASON])\n", why);
 	return 2;
-}
-
-/* A record number: 1..999999999, digits only (an optional '#'). */
-static int parse_no(const char *s, long long *no)
-{
-	long long v = 0;
-
-	if (*s == '#')
-		s++;
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > 99999999LL)
-			return -EINVAL;
-		v = v * 10 + (*s - '0');
-	}
-	if (v < 1)
-		return -EINVAL;
-	*no = v;
-	return 0;
 }
 
 static void local_date(int64_t t, char *buf, size_t len)
@@ -65,7 +46,7 @@ int ctl_review(struct store *st, const struct config *cfg, int argc,
 
 	if (argc < 3)
 		return usage("ID and decision required");
-	if (parse_no(argv[1], &no))
+	if (ctl_parse_no(argv[1], "#", &no))
 		return usage("ID must be a record number");
 	if (!strcmp(argv[2], "approve"))
 		d = STORE_APPROVE;

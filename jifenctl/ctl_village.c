@@ -53,12 +53,11 @@ static void local_date(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-/* A positive number (an optional leading '#', 'M' or 'm'). */
-static int parse_id(const char *s, long long *no)
+int ctl_parse_no(const char *s, const char *prefixes, long long *no)
 {
 	long long v = 0;
 
-	if (*s == '#' || *s == 'M' || *s == 'm')
+	if (*s && strchr(prefixes, *s))
 		s++;
 	if (!*s)
 		return -EINVAL;
@@ -149,7 +148,7 @@ int ctl_matter(struct store *st, const struct config *cfg, int argc,
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "answer")) {
-		if (argc < 4 || parse_id(argv[2], &no))
+		if (argc < 4 || ctl_parse_no(argv[2], "#Mm", &no))
 			goto usage;
 		if (join_args(argc, argv, 3, text, sizeof(text))) {
 			fprintf(stderr, "jifenctl: matter answer: text too "
@@ -159,7 +158,7 @@ int ctl_matter(struct store *st, const struct config *cfg, int argc,
 		IN_TX(st, rc, handler_matter(&c, HANDLER_BY_CONSOLE, no, text,
 					     &found));
 	} else if (argc == 3 && !strcmp(argv[1], "close")) {
-		if (parse_id(argv[2], &no))
+		if (ctl_parse_no(argv[2], "#Mm", &no))
 			goto usage;
 		IN_TX(st, rc, handler_matter(&c, HANDLER_BY_CONSOLE, no, NULL,
 					     &found));
@@ -240,7 +239,7 @@ int ctl_message(struct store *st, const struct config *cfg, int argc,
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "retry")) {
-		if (parse_id(argv[2], &id))
+		if (ctl_parse_no(argv[2], "#Mm", &id))
 			goto usage;
 		rc = store_outbox_retry(st, id, now_s());
 		if (rc == -ENOENT) {
@@ -673,23 +672,25 @@ static int statement(struct store *st, const struct config *cfg,
 	return rc;
 }
 
-struct phone_acc {
+/* Members' phones (or, HOUSEHOLDS, their households) joined by spaces. */
+struct memb_acc {
 	char list[512];
+	bool households;
 };
 
-static int phone_acc_cb(const struct store_member *m, void *data)
+static int memb_acc_cb(const struct store_member *m, void *data)
 {
-	struct phone_acc *a = data;
+	struct memb_acc *a = data;
 	size_t n = strlen(a->list);
 
 	snprintf(a->list + n, sizeof(a->list) - n, "%s%s", n ? " " : "",
-		 m->phone);
+		 a->households ? m->household : m->phone);
 	return 0;
 }
 
 static int household_remove(struct store *st, const char *id)
 {
-	struct phone_acc a = { "" };
+	struct memb_acc a = { "", false };
 	char detail[640];
 	int64_t now = now_s();
 	int rc;
@@ -697,7 +698,7 @@ static int household_remove(struct store *st, const char *id)
 	rc = store_begin(st);
 	if (rc)
 		goto fail;
-	rc = store_household_members(st, id, phone_acc_cb, &a);
+	rc = store_household_members(st, id, memb_acc_cb, &a);
 	if (!rc)
 		rc = store_household_delete(st, id, now);
 	if (!rc) {
@@ -744,23 +745,10 @@ int ctl_household_more(struct store *st, const struct config *cfg, int argc,
 
 /* ---- phone remove ---------------------------------------------------------- */
 
-struct memb_acc {
-	char list[512];
-};
-
-static int memb_acc_cb(const struct store_member *m, void *data)
-{
-	struct memb_acc *a = data;
-	size_t n = strlen(a->list);
-
-	snprintf(a->list + n, sizeof(a->list) - n, "%s%s", n ? " " : "",
-		 m->household);
-	return 0;
-}
 
 int ctl_phone(struct store *st, int argc, char **argv)
 {
-	struct memb_acc a = { "" };
+	struct memb_acc a = { "", true };
 	char num[PHONE_MAX], detail[640];
 	int64_t now = now_s();
 	int rc;
@@ -857,12 +845,12 @@ struct hh_export {
 static int export_hh(const struct store_household *h, void *data)
 {
 	struct hh_export *e = data;
-	struct phone_acc a = { "" };
+	struct memb_acc a = { "", false };
 	struct store_balance b;
 	char f[32], p[32], q[32];
 	int rc;
 
-	rc = store_household_members(e->st, h->id, phone_acc_cb, &a);
+	rc = store_household_members(e->st, h->id, memb_acc_cb, &a);
 	if (!rc)
 		rc = store_household_balance(e->st, h->id, &b);
 	if (rc)

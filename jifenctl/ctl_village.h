@@ -26,6 +26,13 @@
 #include "config/config.h"
 #include "storage/store.h"
 
+/*
+ * ctl_parse_no - a record or matter number: digits (1..999999999),
+ * after one optional leading character from PREFIXES ("#", "#Mm").
+ * 0 with *NO set, or -EINVAL.  Shared by ctl_review.c.
+ */
+int ctl_parse_no(const char *s, const char *prefixes, long long *no);
+
 int ctl_matter(struct store *st, const struct config *cfg, int argc,
 	       char **argv, bool *queued);
 int ctl_message(struct store *st, const struct config *cfg, int argc,

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,7 @@ enum fault_hook { FAULT_STEP, FAULT_READ, FAULT_WRITE, FAULT_CLOCK };
 struct fault_item {
 	enum fault_hook hook;
 	long n;
-	int err;		/* SQLITE_* for steps, errno for the port */
+	int err;		/* enum store_fault for steps, errno for the port */
 };
 
 struct fault_name {
@@ -37,12 +36,12 @@ struct fault_name {
 };
 
 static const struct fault_name fault_sqlite_errs[] = {
-	{ "ioerr", SQLITE_IOERR },
-	{ "busy", SQLITE_BUSY },
-	{ "full", SQLITE_FULL },
-	{ "locked", SQLITE_LOCKED },
-	{ "nomem", SQLITE_NOMEM },
-	{ "corrupt", SQLITE_CORRUPT },
+	{ "ioerr", STORE_FAULT_IOERR },
+	{ "busy", STORE_FAULT_BUSY },
+	{ "full", STORE_FAULT_FULL },
+	{ "locked", STORE_FAULT_LOCKED },
+	{ "nomem", STORE_FAULT_NOMEM },
+	{ "corrupt", STORE_FAULT_CORRUPT },
 };
 
 static const struct fault_name fault_port_errs[] = {
@@ -155,7 +154,8 @@ static int fault_arm(struct store *st, const char *spec)
 	for (i = 0; i < n; i++) {
 		switch (items[i].hook) {
 		case FAULT_STEP:
-			store_fault_after(st, items[i].n, items[i].err);
+			store_fault_after(st, items[i].n,
+					  (enum store_fault)items[i].err);
 			break;
 		case FAULT_READ:
 			port_fault_after(PORT_FAULT_READ, items[i].n,

@@ -787,13 +787,54 @@ static void gw_send_next(struct gw *gw)
 	gw->send_attempts = part.attempts;
 }
 
-/* Handle one ready message; false when the round should stop. */
+/* What one handled message was, for the log after the commit. */
+struct gw_done {
+	long long id;
+	char who[64], what[64];
+	bool incomplete;
+	enum cmd_kind kind;
+	enum handler_outcome outcome;
+};
+
+/*
+ * The body gw_handle_one and gw_handle_batch share: run MSG's handler
+ * and mark MSG processed, inside the caller's transaction (nothing is
+ * committed here).  D gets what to log once the commit succeeded.
+ * 0 or -errno (the caller rolls back).
+ */
+static int gw_handle_msg(struct gw *gw, struct handler_ctx *ctx,
+			 const struct store_inbox_msg *msg, struct gw_done *d)
+{
+	struct handler_result res;
+	int err;
+
+	memset(&res, 0, sizeof(res));
+	err = handler_sms(ctx, msg, &res);
+	if (!err)
+		err = store_inbox_done(gw->st, msg, ctx->now);
+	d->id = msg->id;
+	log_phone(msg->sender, d->who, sizeof(d->who));
+	log_text(msg->text, d->what, sizeof(d->what));
+	d->incomplete = msg->incomplete;
+	d->kind = res.kind;
+	d->outcome = res.outcome;
+	return err;
+}
+
+static void gw_log_done(const struct gw_done *d)
+{
+	log_info("message %lld from %s %s%s: %s, %s", d->id, d->who, d->what,
+		 d->incomplete ? " (incomplete)" : "", cmd_kind_name(d->kind),
+		 handler_outcome_name(d->outcome));
+}
+
+/* Handle one ready message in its own transaction, with the error
+ * handling the batch leaves to it; false when the round should stop. */
 static bool gw_handle_one(struct gw *gw, int64_t now)
 {
 	struct store_inbox_msg msg;
 	struct handler_ctx ctx = { gw->st, gw->cfg, now };
-	struct handler_result res;
-	char who[64], what[64];
+	struct gw_done d;
 	int err;
 
 	memset(&msg, 0, sizeof(msg));
@@ -805,12 +846,9 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 		gw_retry_later(gw);
 		return false;
 	}
-	memset(&res, 0, sizeof(res));
 	err = store_begin(gw->st);
 	if (!err) {
-		err = handler_sms(&ctx, &msg, &res);
-		if (!err)
-			err = store_inbox_done(gw->st, &msg, now);
+		err = gw_handle_msg(gw, &ctx, &msg, &d);
 		if (!err)
 			err = store_commit(gw->st);
 		else
@@ -849,7 +887,7 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 				store_rollback(gw->st);
 		}
 		log_err("message %lld from %s failed: %s; %s",
-			msg.id, log_phone(msg.sender, who, sizeof(who)),
+			msg.id, log_phone(msg.sender, d.who, sizeof(d.who)),
 			strerror(-err), gave_up ? "gave up, apology sent" :
 			"will retry");
 		if (e2 < 0 || !gave_up) {
@@ -858,12 +896,7 @@ static bool gw_handle_one(struct gw *gw, int64_t now)
 			return false;
 		}
 	} else {
-		log_info("message %lld from %s %s%s: %s, %s",
-			 msg.id, log_phone(msg.sender, who, sizeof(who)),
-			 log_text(msg.text, what, sizeof(what)),
-			 msg.incomplete ? " (incomplete)" : "",
-			 cmd_kind_name(res.kind),
-			 handler_outcome_name(res.outcome));
+		gw_log_done(&d);
 	}
 	gw->store_fails = 0;
 	store_inbox_msg_release(&msg);
@@ -941,15 +974,6 @@ static void gw_digest(struct gw *gw, int64_t now)
 	gw->digest_next = next;
 }
 
-/* What one handled message was, for the log after the commit. */
-struct gw_done {
-	long long id;
-	char who[64], what[64];
-	bool incomplete;
-	enum cmd_kind kind;
-	enum handler_outcome outcome;
-};
-
 /*
  * Group commit: handle up to GW_BATCH ready messages in ONE transaction,
  * so a burst costs one disk sync instead of one per message.  Nothing
@@ -971,10 +995,8 @@ static int gw_handle_batch(struct gw *gw, int64_t now)
 	}
 	for (err = 0; n < GW_BATCH && !err; n++) {
 		struct store_inbox_msg msg;
-		struct handler_result res;
 
 		memset(&msg, 0, sizeof(msg));
-		memset(&res, 0, sizeof(res));
 		err = store_inbox_next_ready(gw->st, now, GW_CONCAT_DEADLINE_S,
 					     &msg);
 		if (err == -ENOENT) {
@@ -982,15 +1004,7 @@ static int gw_handle_batch(struct gw *gw, int64_t now)
 			break;
 		}
 		if (!err)
-			err = handler_sms(&ctx, &msg, &res);
-		if (!err)
-			err = store_inbox_done(gw->st, &msg, now);
-		done[n].id = msg.id;
-		log_phone(msg.sender, done[n].who, sizeof(done[n].who));
-		log_text(msg.text, done[n].what, sizeof(done[n].what));
-		done[n].incomplete = msg.incomplete;
-		done[n].kind = res.kind;
-		done[n].outcome = res.outcome;
+			err = gw_handle_msg(gw, &ctx, &msg, &done[n]);
 		store_inbox_msg_release(&msg);
 	}
 	if (!err)
@@ -1002,11 +1016,7 @@ static int gw_handle_batch(struct gw *gw, int64_t now)
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		log_info("message %lld from %s %s%s: %s, %s", done[i].id,
-			 done[i].who, done[i].what,
-			 done[i].incomplete ? " (incomplete)" : "",
-			 cmd_kind_name(done[i].kind),
-			 handler_outcome_name(done[i].outcome));
+		gw_log_done(&done[i]);
 	free(done);
 	gw->store_fails = 0;
 	return n;

@@ -1192,6 +1192,23 @@ fail:
 }
 
 /*
+ * The end both string readers share: the field ends at the iterator
+ * (field_end) and its N bytes at START fit BUF (SIZE): copy them,
+ * NUL-terminated.  Else the iterator goes back to SAVE and false.
+ */
+static bool field_take(struct at_iter *it, const char *save,
+		       const char *start, size_t n, char *buf, size_t size)
+{
+	if (n >= size || !field_end(it)) {
+		it->pos = save;
+		return false;
+	}
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/*
  * at_iter_next_string - a quoted string field into @buf (NUL-terminated);
  * an empty field gives "".  False if unquoted, unterminated or too long.
  */
@@ -1217,14 +1234,8 @@ bool at_iter_next_string(struct at_iter *it, char *buf, size_t size)
 	if (it->pos == it->end)
 		goto fail;
 	n = (size_t)(it->pos - start);
-	if (n >= size)
-		goto fail;
 	it->pos++;
-	if (!field_end(it))
-		goto fail;
-	memcpy(buf, start, n);
-	buf[n] = '\0';
-	return true;
+	return field_take(it, save, start, n, buf, size);
 
 fail:
 	it->pos = save;
@@ -1239,7 +1250,6 @@ fail:
 bool at_iter_next_unquoted(struct at_iter *it, char *buf, size_t size)
 {
 	const char *save = it->pos, *start, *stop;
-	size_t n;
 
 	if (!it->pos || size == 0)
 		return false;
@@ -1252,14 +1262,7 @@ bool at_iter_next_unquoted(struct at_iter *it, char *buf, size_t size)
 	stop = it->pos;
 	while (stop > start && stop[-1] == ' ')
 		stop--;
-	n = (size_t)(stop - start);
-	if (n >= size)
-		goto fail;
-	if (!field_end(it))
-		goto fail;
-	memcpy(buf, start, n);
-	buf[n] = '\0';
-	return true;
+	return field_take(it, save, start, (size_t)(stop - start), buf, size);
 
 fail:
 	it->pos = save;

@@ -33,6 +33,7 @@
 
 #include "modem/gsm7.h"
 #include "modem/pdu.h"
+#include "util/date.h"
 #include "util/hex.h"
 #include "util/utf8.h"
 
@@ -162,19 +163,6 @@ static int rd_smsc(struct rd *r, struct sms_pdu *out, const char **why)
 			     out->smsc, sizeof(out->smsc), why);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
 	int64_t era, doe, yoe, doy, mp;
@@ -284,7 +272,7 @@ static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 		tzq = -tzq;
 	t->present = true;
 	t->tz_quarters = tzq;
-	t->epoch = days_from_civil(v[0], v[1], v[2]) * 86400 +
+	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
 		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
 	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
 	return 0;
@@ -344,7 +332,7 @@ int pdu_time_from_text(const char *text, struct pdu_time *t)
 		return -EINVAL;
 	t->present = true;
 	t->tz_quarters = tzq;
-	t->epoch = days_from_civil(v[0], v[1], v[2]) * 86400 +
+	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
 		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
 	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
 	return 0;

@@ -335,39 +335,20 @@ static const char sql_hint_put[] =
 	"INSERT INTO hints(phone, day, count) VALUES(?1, ?2, 1)"
 	" ON CONFLICT(phone, day) DO UPDATE SET count = count + 1";
 
-/* Run S (bound) expecting one integer row; *V gets it (0 if no row). */
-static int one_int(struct store *st, sqlite3_stmt *s, long *v)
-{
-	int r = store_step(st, s), rc = 0;
-
-	*v = 0;
-	if (r == SQLITE_ROW)
-		*v = sqlite3_column_int64(s, 0);
-	else if (r != SQLITE_DONE)
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	sqlite3_reset(s);
-	return rc;
-}
 
 int store_inbox_seen_recently(struct store *st, const char *sender,
 			      const char *text, int64_t since, bool *seen)
 {
 	char num[STORE_SENDER_MAX];
-	sqlite3_stmt *s;
-	long v;
-	int rc = 0;
+	long v = 0;
+	int rc;
 
 	*seen = false;
 	if (empty(sender) || !text)
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
-	s = store_stmt(st, sql_in_seen, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, text);
-	sqlite3_bind_int64(s, 3, since);
-	rc = one_int(st, s, &v);
+	rc = store_query(st, sql_in_seen, store_read_long, &v, "tti", num, text,
+			 since);
 	*seen = v != 0;
 	return rc;
 }
@@ -380,38 +361,26 @@ int store_inbox_count_same(struct store *st, const char *sender,
 			   const char *text, int64_t since, long *n)
 {
 	char num[STORE_SENDER_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	*n = 0;
 	if (empty(sender))
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
-	s = store_stmt(st, sql_in_count_same, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, text);
-	sqlite3_bind_int64(s, 3, since);
-	return one_int(st, s, n);
+	return store_query(st, sql_in_count_same, store_read_long, n, "tti", num,
+			   text, since);
 }
 
 int store_inbox_count_from(struct store *st, const char *sender,
 			   int64_t since, long *n)
 {
 	char num[STORE_SENDER_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (empty(sender))
 		return -EINVAL;
 	store_norm_sender(sender, num, sizeof(num));
-	s = store_stmt(st, sql_in_count_from, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int64(s, 2, since);
-	return one_int(st, s, n);
+	*n = 0;
+	return store_query(st, sql_in_count_from, store_read_long, n, "ti", num,
+			   since);
 }
 
 int store_hint_take(struct store *st, const char *phone, const char *day,
@@ -429,12 +398,7 @@ int store_hint_take(struct store *st, const char *phone, const char *day,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_hint_get, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, day);
-	rc = one_int(st, s, &v);
+	rc = store_query(st, sql_hint_get, store_read_long, &v, "tt", num, day);
 	if (rc || v >= limit)
 		goto out;
 	s = store_stmt(st, sql_hint_put, &rc);
@@ -780,19 +744,13 @@ int store_outbox_count_to(struct store *st, const char *to, int64_t since,
 			  int kind, long *n)
 {
 	char num[STORE_SENDER_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (empty(to) || kind > STORE_OUT_ALERT)
 		return -EINVAL;
 	store_norm_sender(to, num, sizeof(num));
-	s = store_stmt(st, sql_out_count_to, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int64(s, 2, since);
-	store_bind_text(s, 3, kind < 0 ? NULL : kind_names[kind]);
-	return one_int(st, s, n);
+	*n = 0;
+	return store_query(st, sql_out_count_to, store_read_long, n, "tit", num,
+			   since, kind < 0 ? NULL : kind_names[kind]);
 }
 
 static const char sql_out_info[] =

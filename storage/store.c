@@ -20,6 +20,7 @@
 
 #include "storage/phone.h"
 #include "storage/store_priv.h"
+#include "util/array.h"
 
 /* ---- schema ---------------------------------------------------------- */
 
@@ -470,6 +471,63 @@ int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
+static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int i, r = SQLITE_OK;
+
+	for (i = 0; fmt && fmt[i] && r == SQLITE_OK; i++) {
+		switch (fmt[i]) {
+		case 'i':
+			r = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			r = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+			break;
+		case 't':
+			r = store_bind_text(s, i + 1, va_arg(ap, const char *));
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
+}
+
+int store_run(struct store *st, const char *sql, store_row_fn row,
+	      void *data, bool one, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc = 0, r;
+
+	s = store_stmt(st, sql, &rc);
+	if (!s)
+		return rc;
+	va_start(ap, fmt);
+	rc = bind_va(s, fmt, ap);
+	va_end(ap);
+	if (rc)
+		goto out;
+	while ((r = store_step(st, s)) == SQLITE_ROW) {
+		rc = row ? row(s, data) : 0;
+		if (rc || one)
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	else if (one)
+		rc = -ENOENT;
+out:
+	sqlite3_reset(s);
+	return rc;
+}
+
+int store_read_long(sqlite3_stmt *s, void *v)
+{
+	*(long *)v = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
 void store_copy(char *buf, size_t len, const char *src)
 {
 	size_t n;
@@ -593,10 +651,22 @@ bool store_in_transaction(struct store *st)
 	return st->in_tx;
 }
 
-void store_fault_after(struct store *st, long n, int sqlite_err)
+void store_fault_after(struct store *st, long n, enum store_fault err)
 {
-	st->fault_n = n > 0 ? n : 0;
-	st->fault_err = sqlite_err;
+	static const int codes[] = {
+		[STORE_FAULT_NONE] = SQLITE_OK,
+		[STORE_FAULT_IOERR] = SQLITE_IOERR,
+		[STORE_FAULT_BUSY] = SQLITE_BUSY,
+		[STORE_FAULT_FULL] = SQLITE_FULL,
+		[STORE_FAULT_LOCKED] = SQLITE_LOCKED,
+		[STORE_FAULT_NOMEM] = SQLITE_NOMEM,
+		[STORE_FAULT_CORRUPT] = SQLITE_CORRUPT,
+	};
+
+	if ((unsigned)err >= ARRAY_SIZE(codes))
+		err = STORE_FAULT_NONE;
+	st->fault_n = err != STORE_FAULT_NONE && n > 0 ? n : 0;
+	st->fault_err = codes[err];
 }
 
 long store_step_count(struct store *st)
@@ -1250,27 +1320,28 @@ static int kv_set(struct store *st, const char *sql, const char *key,
 	return store_exec_stmt(st, s);
 }
 
+struct text_out {
+	char *buf;
+	size_t len;
+};
+
+/* store_row_fn: column 0 as text into a struct text_out. */
+static int read_text0(sqlite3_stmt *s, void *data)
+{
+	struct text_out *o = data;
+
+	store_col_text(s, 0, o->buf, o->len);
+	return 0;
+}
+
 static int kv_get(struct store *st, const char *sql, const char *key,
 		  char *buf, size_t len)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct text_out o = { buf, len };
 
 	if (!key)
 		return -EINVAL;
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		store_col_text(s, 0, buf, len);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql, read_text0, &o, "t", key);
 }
 
 int store_status_set(struct store *st, const char *key, const char *value,
@@ -1285,25 +1356,20 @@ int store_status_get(struct store *st, const char *key, char *buf,
 	return kv_get(st, sql_status_get, key, buf, len);
 }
 
+static int kv_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	return w->cb.kv((const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			sqlite3_column_int64(s, 2), w->data);
+}
+
 int store_status_list(struct store *st, store_kv_cb cb, void *data)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.kv = cb, .data = data };
 
-	s = store_stmt(st, sql_status_list, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		rc = cb((const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			sqlite3_column_int64(s, 2), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_status_list, kv_row, &w, NULL);
 }
 
 int store_state_set(struct store *st, const char *key, const char *value,

@@ -158,14 +158,26 @@ bool store_in_transaction(struct store *st);
  */
 int store_set_durable(struct store *st, bool durable);
 
+/* The errors store_fault_after can inject (storage maps each to the
+ * SQLite result code a real failure of that kind returns). */
+enum store_fault {
+	STORE_FAULT_NONE,	/* disarm */
+	STORE_FAULT_IOERR,	/* I/O error: the caller sees -EIO */
+	STORE_FAULT_BUSY,	/* database busy: -EBUSY */
+	STORE_FAULT_FULL,	/* disk full: -ENOSPC */
+	STORE_FAULT_LOCKED,	/* table locked: -EBUSY */
+	STORE_FAULT_NOMEM,	/* out of memory: -ENOMEM */
+	STORE_FAULT_CORRUPT,	/* corruption: -EIO, store_corruption_seen */
+};
+
 /*
  * Fault injection for tests: the Nth sqlite3_step() from now (N >= 1,
  * counting every step the store makes, BEGIN/COMMIT included, ROLLBACK
- * excluded) fails with SQLITE_ERR (e.g. SQLITE_IOERR, SQLITE_FULL,
- * SQLITE_BUSY) instead of running, once.  N = 0 disarms.  Compiled in
- * always: it costs one counter decrement per step.
+ * excluded) fails with ERR instead of running, once.  N = 0 or
+ * STORE_FAULT_NONE disarms.  Compiled in always: it costs one counter
+ * decrement per step.
  */
-void store_fault_after(struct store *st, long n, int sqlite_err);
+void store_fault_after(struct store *st, long n, enum store_fault err);
 
 /* Number of sqlite3_step() calls made so far (for fault-loop tests). */
 long store_step_count(struct store *st);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "storage/store.h"
+#include "storage/sync.h"
+#include "storage/village.h"
 
 #define STORE_STMT_MAX 160
 
@@ -26,7 +28,7 @@ struct store {
 	bool durable;		/* synchronous=FULL (else NORMAL) */
 	int sp_depth;		/* internal savepoints open */
 	long fault_n;		/* steps until the injected fault, 0 off */
-	int fault_err;
+	int fault_err;		/* SQLite code of the injected fault */
 	long steps;
 	/* reliability (store_open_flags): the file behind the handle */
 	char *path;
@@ -67,6 +69,60 @@ int store_exec(struct store *st, const char *sql);
  * back; returns RC, or the commit error. */
 int store_tx_begin(struct store *st);
 int store_tx_end(struct store *st, int rc);
+
+/*
+ * store_query - the prepare-bind-step-read-reset sequence in one call.
+ * Takes SQL (a static string) from the statement cache, binds the
+ * parameters ?1, ?2, ... in the order FMT names them, one letter each:
+ *   'i' int64_t (pass an int64_t or long long, never a bare int)
+ *   'd' int
+ *   't' const char * (NULL binds NULL)
+ * then steps through the rows, calling ROW (may be NULL: rows are
+ * ignored) on each; a nonzero return from ROW stops the walk and is
+ * returned.  The statement is reset before return.  0 when the rows are
+ * done, else -errno.  ROW may call other store functions, but none that
+ * runs the same SQL (its statement is in use).
+ */
+typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
+#define store_query(st, sql, row, data, ...) \
+	store_run(st, sql, row, data, false, __VA_ARGS__)
+
+/*
+ * store_query_one - store_query for a query of one row: ROW reads the
+ * first row, -ENOENT when there is none.
+ */
+#define store_query_one(st, sql, row, data, ...) \
+	store_run(st, sql, row, data, true, __VA_ARGS__)
+
+/* The function behind both: ONE as store_query_one. */
+int store_run(struct store *st, const char *sql, store_row_fn row,
+	      void *data, bool one, const char *fmt, ...);
+
+/* store_row_fn: column 0 into the long at V (a COUNT; the caller
+ * zeroes it when no row must read as 0). */
+int store_read_long(sqlite3_stmt *s, void *v);
+
+/*
+ * What a listing hands store_query as DATA: the caller's callback (one
+ * member of the union, by the listing's type), its data, and the buffer
+ * a row is read into.  The listing's store_row_fn reads the row into
+ * ITEM and calls the callback.
+ */
+struct store_walk {
+	union {
+		store_kv_cb kv;
+		store_household_cb household;
+		store_record_cb record;
+		store_matter_cb matter;
+		store_phone_cb phone;
+		store_event_cb event;
+		store_rejected_cb rejected;
+		store_member_cb member;
+		store_objection_cb objection;
+	} cb;
+	void *data;
+	void *item;
+};
 
 /* Bind helpers (text NULL binds NULL). */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);

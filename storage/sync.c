@@ -70,28 +70,24 @@ out:
 	return store_tx_end(st, rc);
 }
 
+/* Row of sql_rejected_list: the 9 event columns, reason, at. */
+static int rejected_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	store_event_read(s, 0, w->item);
+	return w->cb.rejected(w->item, (const char *)sqlite3_column_text(s, 9),
+			      sqlite3_column_int64(s, 10), w->data);
+}
+
 int store_rejected_list(struct store *st, int limit, store_rejected_cb cb,
 			void *data)
 {
 	struct store_event e;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.rejected = cb, .data = data, .item = &e };
 
-	s = store_stmt(st, sql_rejected_list, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_event_read(s, 0, &e);
-		rc = cb(&e, (const char *)sqlite3_column_text(s, 9),
-			sqlite3_column_int64(s, 10), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_rejected_list, rejected_row, &w, "d",
+			   limit > 0 ? limit : -1);
 }
 
 int store_rejected_count(struct store *st, long *n)
@@ -110,23 +106,15 @@ int store_events_last_seq(struct store *st, int64_t *seq)
 
 int store_bundle_seen(struct store *st, const char *id, bool *seen)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
 	*seen = false;
 	if (!id || !*id)
 		return -EINVAL;
-	s = store_stmt(st, sql_bundle_seen, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
+	rc = store_query_one(st, sql_bundle_seen, NULL, NULL, "t", id);
+	if (!rc)
 		*seen = true;
-	else if (r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int store_bundle_mark(struct store *st, const char *id, const char *kind,

@@ -111,27 +111,22 @@ void store_event_read(sqlite3_stmt *s, int col, struct store_event *e)
 	e->text = (const char *)sqlite3_column_text(s, col + 8);
 }
 
+static int event_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	store_event_read(s, 0, w->item);
+	return w->cb.event(w->item, w->data);
+}
+
 int store_events_unsent(struct store *st, int max, store_event_cb cb,
 			void *data)
 {
 	struct store_event e;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.event = cb, .data = data, .item = &e };
 
-	s = store_stmt(st, sql_events_unsent, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, max > 0 ? max : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_event_read(s, 0, &e);
-		rc = cb(&e, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_events_unsent, event_row, &w, "d",
+			   max > 0 ? max : -1);
 }
 
 int store_events_delete(struct store *st, const char *const *ids, size_t n)
@@ -192,37 +187,27 @@ static const char sql_hh_list[] =
 	"SELECT id, name, deleted, created_at, updated_at FROM households"
 	" WHERE deleted = 0 ORDER BY id";
 
-static void read_household(sqlite3_stmt *s, struct store_household *h)
+/* store_row_fn: read a household row into H (may be NULL). */
+static int read_household(sqlite3_stmt *s, void *out)
 {
+	struct store_household *h = out;
+
+	if (!h)
+		return 0;
 	store_col_text(s, 0, h->id, sizeof(h->id));
 	store_col_text(s, 1, h->name, sizeof(h->name));
 	h->deleted = sqlite3_column_int(s, 2) != 0;
 	h->created_at = sqlite3_column_int64(s, 3);
 	h->updated_at = sqlite3_column_int64(s, 4);
+	return 0;
 }
 
 int store_household_get(struct store *st, const char *id,
 			struct store_household *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
 	if (empty(id))
 		return -EINVAL;
-	s = store_stmt(st, sql_hh_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		if (out)
-			read_household(s, out);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_hh_get, read_household, out, "t", id);
 }
 
 /* 0 if household ID exists and is not deleted, -ENOENT otherwise. */
@@ -308,26 +293,21 @@ static int store_household_clear_phones(struct store *st,
 	return store_exec_stmt(st, s);
 }
 
+static int household_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	read_household(s, w->item);
+	return w->cb.household(w->item, w->data);
+}
+
 int store_households_list(struct store *st, store_household_cb cb,
 			  void *data)
 {
 	struct store_household h;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.household = cb, .data = data, .item = &h };
 
-	s = store_stmt(st, sql_hh_list, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		read_household(s, &h);
-		rc = cb(&h, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_hh_list, household_row, &w, NULL);
 }
 
 /* ---- phones, PINs --------------------------------------------------------- */
@@ -473,33 +453,27 @@ int store_phone_unbind(struct store *st, const char *phone,
 	return rc;
 }
 
+static int member_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	struct store_member *m = w->item;
+
+	store_col_text(s, 0, m->phone, sizeof(m->phone));
+	store_col_text(s, 1, m->household, sizeof(m->household));
+	store_col_text(s, 2, m->name, sizeof(m->name));
+	m->role = strcmp((const char *)sqlite3_column_text(s, 3),
+			 "committee") ? STORE_VILLAGER : STORE_COMMITTEE;
+	m->has_pin = sqlite3_column_int(s, 4) != 0;
+	return w->cb.member(m, w->data);
+}
+
 static int walk_members(struct store *st, const char *sql, const char *key,
 			store_member_cb cb, void *data)
 {
 	struct store_member m;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.member = cb, .data = data, .item = &m };
 
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_col_text(s, 0, m.phone, sizeof(m.phone));
-		store_col_text(s, 1, m.household, sizeof(m.household));
-		store_col_text(s, 2, m.name, sizeof(m.name));
-		m.role = strcmp((const char *)sqlite3_column_text(s, 3),
-				"committee") ? STORE_VILLAGER :
-					       STORE_COMMITTEE;
-		m.has_pin = sqlite3_column_int(s, 4) != 0;
-		rc = cb(&m, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql, member_row, &w, "t", key);
 }
 
 int store_phone_memberships(struct store *st, const char *phone,
@@ -578,23 +552,16 @@ int store_phone_set_notify(struct store *st, const char *phone, bool on,
 int store_phone_notify(struct store *st, const char *phone, bool *on)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	long v = 1;
+	int rc;
 
 	*on = true;
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_notify_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*on = sqlite3_column_int(s, 0) != 0;
-	else if (r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	/* the first row, as the phone's; none: on */
+	rc = store_query_one(st, sql_notify_get, store_read_long, &v, "t", num);
+	*on = v != 0;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -634,8 +601,10 @@ int store_rstatus_parse(const char *s, enum store_rstatus *out)
 	" COALESCE(review_reason, ''), COALESCE(notice_until, 0), origin" \
 	" FROM records "
 
-static void read_record(sqlite3_stmt *s, struct store_record *r)
+/* store_row_fn: read a RECORD_COLS row into OUT. */
+static int read_record(sqlite3_stmt *s, void *out)
 {
+	struct store_record *r = out;
 	enum store_rstatus st = STORE_PENDING;
 
 	r->no = sqlite3_column_int64(s, 0);
@@ -652,6 +621,15 @@ static void read_record(sqlite3_stmt *s, struct store_record *r)
 	store_col_text(s, 10, r->review_reason, sizeof(r->review_reason));
 	r->notice_until = sqlite3_column_int64(s, 11);
 	store_col_text(s, 12, r->origin, sizeof(r->origin));
+	return 0;
+}
+
+static int record_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	read_record(s, w->item);
+	return w->cb.record(w->item, w->data);
 }
 
 static const char sql_rec_get[] = RECORD_COLS "WHERE no = ?1";
@@ -699,22 +677,8 @@ static const char sql_rec_next_due[] =
 int store_record_get(struct store *st, long long no,
 		     struct store_record *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_rec_get, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, no);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		read_record(s, out);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_rec_get, read_record, out, "i",
+			       (int64_t)no);
 }
 
 int store_record_add(struct store *st, const struct store_record_new *r,
@@ -856,37 +820,24 @@ int store_records_list(struct store *st,
 				" ORDER BY no DESC LIMIT ?3" } },
 	};
 	struct store_record_filter all = { NULL, -1, false, 0 };
-	struct store_record *rec;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.record = cb, .data = data };
+	const char *status;
+	int rc;
 
 	if (!f)
 		f = &all;
 	if (f->status > STORE_OBJECTED)
 		return -EINVAL;
-	s = store_stmt(st, sqls[f->household != NULL][f->status >= 0]
-			       [f->newest_first], &rc);
-	if (!s)
-		return rc;
-	rec = malloc(sizeof(*rec));
-	if (!rec)
+	status = f->status >= 0 ?
+		 store_rstatus_name((enum store_rstatus)f->status) : NULL;
+	w.item = malloc(sizeof(struct store_record));
+	if (!w.item)
 		return -ENOMEM;
-	if (f->household)
-		store_bind_text(s, 1, f->household);
-	if (f->status >= 0)
-		store_bind_text(s, 2,
-				store_rstatus_name((enum store_rstatus)f->status));
-	sqlite3_bind_int(s, 3, f->limit > 0 ? f->limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		read_record(s, rec);
-		rc = cb(rec, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	free(rec);
+	/* every variant numbers its parameters ?1..?3: unused ones bind NULL */
+	rc = store_query(st, sqls[f->household != NULL][f->status >= 0]
+				 [f->newest_first], record_row, &w, "ttd",
+			 f->household, status, f->limit > 0 ? f->limit : -1);
+	free(w.item);
 	return rc;
 }
 
@@ -977,6 +928,31 @@ journal:
 	return store_event_add(st, &ev, now, NULL);
 }
 
+/*
+ * The start review and objection share: allocate *REC, open the atomic
+ * unit (store_tx_begin) and load record NO.  *REC NULL: nothing opened,
+ * return the error.  Else the unit is open (the caller ends it and frees
+ * *REC) and the return is 0 with the record loaded, 1 when there is
+ * no such record, or -errno.
+ */
+static int record_open(struct store *st, long long no,
+		       struct store_record **rec)
+{
+	int rc;
+
+	*rec = malloc(sizeof(**rec));
+	if (!*rec)
+		return -ENOMEM;
+	rc = store_tx_begin(st);
+	if (rc) {
+		free(*rec);
+		*rec = NULL;
+		return rc;
+	}
+	rc = store_record_get(st, no, *rec);
+	return rc == -ENOENT ? 1 : rc;
+}
+
 int store_record_review(struct store *st, long long no,
 			enum store_decision decision, const char *by,
 			const char *reason, int64_t now, int publicity_days,
@@ -992,19 +968,13 @@ int store_record_review(struct store *st, long long no,
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(by))
 		return -EILSEQ;
-	rec = malloc(sizeof(*rec));
+	rc = record_open(st, no, &rec);
 	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
-	if (rc)
-		goto out_free;
-	rc = store_record_get(st, no, rec);
-	if (rc == -ENOENT) {
-		rc = 0;
+		return rc;
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
 		goto out;
 	}
-	if (rc)
-		goto out;
 	switch (rec->status) {
 	case STORE_PENDING:
 	case STORE_OBJECTED:
@@ -1035,7 +1005,6 @@ out:
 		if (out && oc != STORE_REVIEW_NOT_FOUND)
 			*out = *rec;
 	}
-out_free:
 	free(rec);
 	return rc;
 }
@@ -1279,19 +1248,13 @@ int store_record_object(struct store *st, long long no, const char *phone,
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(household))
 		return -EILSEQ;
-	rec = malloc(sizeof(*rec));
+	rc = record_open(st, no, &rec);
 	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
-	if (rc)
-		goto out_free;
-	rc = store_record_get(st, no, rec);
-	if (rc == -ENOENT) {
-		rc = 0;
+		return rc;
+	if (rc) {
+		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
 		goto out;
 	}
-	if (rc)
-		goto out;
 	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
 		oc = STORE_OBJECT_NOT_PUBLIC;
 		goto out;
@@ -1335,37 +1298,34 @@ out:
 		if (out && oc != STORE_OBJECT_NOT_FOUND)
 			*out = *rec;
 	}
-out_free:
 	free(rec);
 	return rc;
+}
+
+/* Row of sql_obj_open (phone, household, reason, at; ?1 the record). */
+static int objection_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	struct store_objection *o = w->item;
+	long long no = o->record_no;
+
+	memset(o, 0, sizeof(*o));
+	o->record_no = no;
+	store_col_text(s, 0, o->phone, sizeof(o->phone));
+	store_col_text(s, 1, o->household, sizeof(o->household));
+	store_col_text(s, 2, o->reason, sizeof(o->reason));
+	o->at = sqlite3_column_int64(s, 3);
+	return w->cb.objection(o, w->data);
 }
 
 int store_objections_open(struct store *st, long long no,
 			  store_objection_cb cb, void *data)
 {
-	struct store_objection o;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_objection o = { .record_no = no };
+	struct store_walk w = { .cb.objection = cb, .data = data, .item = &o };
 
-	s = store_stmt(st, sql_obj_open, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, no);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		memset(&o, 0, sizeof(o));
-		o.record_no = no;
-		store_col_text(s, 0, o.phone, sizeof(o.phone));
-		store_col_text(s, 1, o.household, sizeof(o.household));
-		store_col_text(s, 2, o.reason, sizeof(o.reason));
-		o.at = sqlite3_column_int64(s, 3);
-		rc = cb(&o, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_obj_open, objection_row, &w, "i",
+			   (int64_t)no);
 }
 
 /* ---- matters: list, answer, close ------------------------------------------ */
@@ -1386,8 +1346,10 @@ static const char sql_matter_close[] =
 	"UPDATE matters SET state = 'closed', closed_at = ?2"
 	" WHERE no = ?1 AND state != 'closed'";
 
-static void read_matter(sqlite3_stmt *s, struct store_matter *m)
+/* store_row_fn: read a matter row into OUT. */
+static int read_matter(sqlite3_stmt *s, void *out)
 {
+	struct store_matter *m = out;
 	char state[16];
 
 	m->no = sqlite3_column_int64(s, 0);
@@ -1403,6 +1365,7 @@ static void read_matter(sqlite3_stmt *s, struct store_matter *m)
 	m->created_at = sqlite3_column_int64(s, 7);
 	m->answered_at = sqlite3_column_int64(s, 8);
 	m->closed_at = sqlite3_column_int64(s, 9);
+	return 0;
 }
 
 const char *store_matter_state_name(enum store_matter_state s)
@@ -1420,49 +1383,30 @@ const char *store_matter_state_name(enum store_matter_state s)
 
 int store_matter_get(struct store *st, long long no, struct store_matter *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	return store_query_one(st, sql_matter_get, read_matter, out, "i",
+			       (int64_t)no);
+}
 
-	s = store_stmt(st, sql_matter_get, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, no);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		read_matter(s, out);
-		rc = 0;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+static int matter_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	read_matter(s, w->item);
+	return w->cb.matter(w->item, w->data);
 }
 
 int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
 		       void *data)
 {
-	struct store_matter *m;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.matter = cb, .data = data };
+	int rc;
 
-	s = store_stmt(st, open_only ? sql_matters_open : sql_matters_all, &rc);
-	if (!s)
-		return rc;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		sqlite3_reset(s);
+	w.item = malloc(sizeof(struct store_matter));
+	if (!w.item)
 		return -ENOMEM;
-	}
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		read_matter(s, m);
-		rc = cb(m, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	free(m);
+	rc = store_query(st, open_only ? sql_matters_open : sql_matters_all,
+			 matter_row, &w, NULL);
+	free(w.item);
 	return rc;
 }
 
@@ -1710,20 +1654,8 @@ int store_notice_mark_sent(struct store *st, const char *code, int count,
 
 int store_notices_sent_since(struct store *st, int64_t since, long *n)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_notices_since, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, since);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_notices_since, store_read_long, n, "i",
+			       since);
 }
 
 /* ---- confirmations merged past the hourly cap -------------------------------- */
@@ -1834,19 +1766,7 @@ int store_inbox_gave_up(struct store *st, long long msg_id)
 
 int store_inbox_gave_up_count(struct store *st, long *n)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_fail_count, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_fail_count, store_read_long, n, NULL);
 }
 
 /* ---- committee phones --------------------------------------------------------- */
@@ -1856,23 +1776,18 @@ static const char sql_committee[] =
 	" ON h.id = p.household WHERE h.deleted = 0 AND p.role = 'committee'"
 	" ORDER BY p.phone";
 
+static int phone_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+
+	store_col_text(s, 0, w->item, PHONE_MAX);
+	return w->cb.phone(w->item, w->data);
+}
+
 int store_committee_phones(struct store *st, store_phone_cb cb, void *data)
 {
-	sqlite3_stmt *s;
 	char phone[PHONE_MAX];
-	int rc = 0, r;
+	struct store_walk w = { .cb.phone = cb, .data = data, .item = phone };
 
-	s = store_stmt(st, sql_committee, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		store_col_text(s, 0, phone, sizeof(phone));
-		rc = cb(phone, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_committee, phone_row, &w, NULL);
 }

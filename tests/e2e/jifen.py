@@ -49,6 +49,15 @@ def village_time(t=None):
         time.time() if t is None else t, zoneinfo.ZoneInfo(VILLAGE_TZ))
 
 
+def quiet_now():
+    """A quiet-hours window around the village's current local time."""
+    t = village_time()
+    start = (t.hour * 60 + t.minute - 60) % 1440
+    end = (t.hour * 60 + t.minute + 120) % 1440
+    return "%02d:%02d-%02d:%02d" % (start // 60, start % 60,
+                                     end // 60, end % 60)
+
+
 def intl(number):
     """11-digit Chinese mobile -> +86..., as the daemon stores it."""
     if len(number) == 11 and number.startswith("1"):
@@ -175,9 +184,12 @@ class Village:
         except sqlite3.Error:
             return False
 
-    def wait_for(self, pred, what, timeout=None):
+    def wait_for(self, pred, what, timeout=None, poll=None):
+        """Wait until PRED() is true, failing when the daemon exits or
+        after TIMEOUT.  Polls with a growing delay (20 ms up to 250 ms),
+        or every POLL seconds when given."""
         end = time.monotonic() + (timeout or TIMEOUT)
-        delay = 0.02
+        delay = poll or 0.02
         while time.monotonic() < end:
             if self.daemon is not None and self.daemon.poll() is not None:
                 raise AssertionError("jifend exited (%s) waiting for %s:\n%s"
@@ -186,7 +198,8 @@ class Village:
             if pred():
                 return
             time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            if not poll:
+                delay = min(delay * 2, 0.25)
         raise AssertionError("timed out waiting for %s\n%s" % (what,
                                                               self.tail()))
 

@@ -19,7 +19,7 @@ import unittest
 
 import harness
 from jifen import intl, TIMEOUT
-from test_crash import (RobustVillage, big_csv, big_records, BIG_CONF,
+from bigvillage import (RobustVillage, big_csv, big_records, BIG_CONF,
                         texter, say_text, N_TEXTERS)
 
 FAULT_BIN = "fault/jifend"

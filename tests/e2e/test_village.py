@@ -7,7 +7,7 @@ import time
 import unittest
 
 import harness
-from jifen import Village, TIMEOUT, village_time
+from jifen import Village, TIMEOUT, quiet_now
 
 VILLAGER = "13800000001"      # H01, 583 final points
 SECOND = "13800000011"        # H01's second phone
@@ -17,15 +17,6 @@ RECORDS = (("H01", 583, "历年积分", True),
            ("H01", 5, "清扫房前屋后", False),     # no 2
            ("H02", 10, "帮助邻居秋收", False),    # no 3
            ("H03", 8, "自家申报", False))         # no 4
-
-
-def quiet_now():
-    """A quiet-hours window around the village's current local time."""
-    t = village_time()
-    start = (t.hour * 60 + t.minute - 60) % 1440
-    end = (t.hour * 60 + t.minute + 120) % 1440
-    return "%02d:%02d-%02d:%02d" % (start // 60, start % 60,
-                                     end // 60, end % 60)
 
 
 class Rules(unittest.TestCase):

@@ -11,7 +11,7 @@ import time
 import unittest
 
 import harness
-from jifen import Village, TIMEOUT, village_time
+from jifen import DEMO_CSV, Village, TIMEOUT, quiet_now, village_time
 
 VILLAGER = "13800000001"      # H01, 583 final points
 SECOND = "13800000011"        # H01's second phone
@@ -20,27 +20,11 @@ MEMBER = "13900000009"        # committee, H03, PIN 1234
 MEMBER2 = "13900000008"       # committee, H05
 FOURTH = "13800000004"        # H04
 
-CSV = """household,name,phone,role,pin
-H01,文培理家,13800000001,villager,
-H01,文培理家,13800000011,villager,
-H02,谢丰强家,13800000002,villager,
-H03,曾晓鸥家,13900000009,committee,1234
-H04,李秀英家,13800000004,villager,
-H05,王建国家,13900000008,committee,
-"""
+CSV = DEMO_CSV + "H05,王建国家,13900000008,committee,\n"
 
 RECORDS = (("H01", 583, "历年积分", True),
            ("H01", 5, "清扫房前屋后", False),     # no 2
            ("H02", 10, "帮助邻居秋收", False))    # no 3
-
-
-def quiet_now():
-    """A quiet-hours window around the village's current local time."""
-    t = village_time()
-    start = (t.hour * 60 + t.minute - 60) % 1440
-    end = (t.hour * 60 + t.minute + 120) % 1440
-    return "%02d:%02d-%02d:%02d" % (start // 60, start % 60,
-                                     end // 60, end % 60)
 
 
 def texts(v, number):

@@ -29,7 +29,7 @@ import unittest
 
 import harness
 from jifen import TIMEOUT
-from test_crash import (RobustVillage, Bursts, check_invariants, big_csv,
+from bigvillage import (RobustVillage, Bursts, check_invariants, big_csv,
                         big_records, BIG_CONF)
 
 EXT4_IOC_SHUTDOWN = 0x8004587D          # _IOR('X', 125, __u32)

@@ -1691,10 +1691,10 @@ static void test_fault_injection_answered_once(void **state)
 		p.pdu = "00";
 		assert_int_equal(store_inbox_add(E->st, &p, 1, E->now, NULL), 0);
 		before = store_step_count(E->st);
-		store_fault_after(E->st, n, SQLITE_IOERR);
+		store_fault_after(E->st, n, STORE_FAULT_IOERR);
 		rc = process_one();
 		fired = store_step_count(E->st) - before >= n;
-		store_fault_after(E->st, 0, 0);
+		store_fault_after(E->st, 0, STORE_FAULT_NONE);
 		if (rc)
 			assert_int_equal(process_one(), 0);	/* retry */
 		assert_int_equal(process_one(), -ENOENT);	/* all done */

@@ -1870,9 +1870,9 @@ static void test_fault_hook_transaction_loop(void **state)
 	add_record(f->st, "H01", 5, STORE_PENDING);
 	assert_int_equal(store_inbox_add(f->st, &p, 1, T0, NULL), 0);
 	for (n = 1; n < 200; n++) {
-		store_fault_after(f->st, n, SQLITE_IOERR);
+		store_fault_after(f->st, n, STORE_FAULT_IOERR);
 		rc = handle_one(f->st, 1);
-		store_fault_after(f->st, 0, 0);
+		store_fault_after(f->st, 0, STORE_FAULT_NONE);
 		if (rc == 0)
 			break;
 		assert_int_equal(rc, -EIO);
@@ -1910,9 +1910,9 @@ static void test_fault_hook_single_call(void **state)
 
 	village(f->st);
 	for (n = 1; n < 50; n++) {
-		store_fault_after(f->st, n, SQLITE_FULL);
+		store_fault_after(f->st, n, STORE_FAULT_FULL);
 		rc = store_record_add(f->st, &rn, NULL, NULL);
-		store_fault_after(f->st, 0, 0);
+		store_fault_after(f->st, 0, STORE_FAULT_NONE);
 		if (!rc)
 			break;
 		assert_int_equal(rc, -ENOSPC);
@@ -1937,7 +1937,7 @@ static void test_fault_inside_caller_tx_keeps_tx(void **state)
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(store_household_upsert(f->st, "H05", "五", T0, NULL),
 			 0);
-	store_fault_after(f->st, 3, SQLITE_BUSY);
+	store_fault_after(f->st, 3, STORE_FAULT_BUSY);
 	assert_int_equal(store_record_add(f->st, &rn, NULL, NULL), -EBUSY);
 	/* the savepoint undid the record; the caller's work survives */
 	assert_int_equal(store_commit(f->st), 0);
@@ -1957,9 +1957,9 @@ static void test_inbox_add_fault_stores_nothing(void **state)
 	p[1] = part("13800000001", "b", 1, 3, 2);
 	p[2] = part("13800000001", "c", 1, 3, 3);
 	for (n = 1; n < 20; n++) {
-		store_fault_after(f->st, n, SQLITE_IOERR);
+		store_fault_after(f->st, n, STORE_FAULT_IOERR);
 		rc = store_inbox_add(f->st, p, 3, T0, NULL);
-		store_fault_after(f->st, 0, 0);
+		store_fault_after(f->st, 0, STORE_FAULT_NONE);
 		if (!rc)
 			break;
 		assert_int_equal(rc, -EIO);
