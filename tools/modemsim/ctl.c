@@ -407,10 +407,13 @@ static cJSON *ctl_wait_sent(struct sim *s, struct client *c, cJSON *req)
 		ctl_wait_finish(s, c, false);
 		return NULL;
 	}
-	e = sim_ev_add(s, sim_now_ms() + t, EV_CTL_TIMEOUT);
+	/* one deadline for the event and the check in ctl_wait_timeout:
+	 * read the clock twice and the event may fire a millisecond before
+	 * the deadline it checks, and the wait is never answered */
+	c->wait_deadline = sim_now_ms() + t;
+	e = sim_ev_add(s, c->wait_deadline, EV_CTL_TIMEOUT);
 	if (e)
 		e->arg = (int)c->id;
-	c->wait_deadline = sim_now_ms() + t;
 	return NULL;
 }
 
