@@ -17,13 +17,29 @@ from webfix import Web
 
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import (
+        StaleElementReferenceException, WebDriverException)
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
     HAVE_SELENIUM = True
 except ImportError:         # make check installs python3-selenium
     HAVE_SELENIUM = False
+
+def gone(element):
+    """ELEMENT no longer belongs to the page.  Like EC.staleness_of, but
+    chromedriver may report a node of a page being replaced with a plain
+    WebDriverException ("does not belong to the document") rather than
+    StaleElementReferenceException: that is gone too."""
+    try:
+        element.is_enabled()
+    except WebDriverException as e:
+        if (isinstance(e, StaleElementReferenceException)
+                or "does not belong to the document" in str(e)):
+            return True
+        raise
+    return False
+
 
 COMMITTEE = "13900000009"
 SHOTS = os.path.join(harness.BUILD, "screenshots")
@@ -93,7 +109,7 @@ class ClerkDay(unittest.TestCase):
         old page's <html> is gone): no fixed sleeps."""
         old = self.el("html")
         self.el(css).click()
-        WebDriverWait(self.d, TIMEOUT).until(EC.staleness_of(old))
+        WebDriverWait(self.d, TIMEOUT).until(lambda d: gone(old))
         WebDriverWait(self.d, TIMEOUT).until(
             lambda d: d.execute_script("return document.readyState")
             == "complete")
