@@ -388,6 +388,11 @@ def bench_busy(jifen, args, tag="busy"):
             result(tag, "jifend poll() / message",
                    "%.2f" % (counts.get("sys_enter_poll", 0) / n))
         result(tag, "jifend VmHWM after run", b["hwm"], "KiB")
+        objs = smaps_by_object(dpid)
+        for name, (rss, dirty) in sorted(objs.items(),
+                                         key=lambda kv: -kv[1][0])[:8]:
+            result(tag, "  resident after run: " + name, rss, "KiB",
+                   "(%d private dirty)" % dirty)
     finally:
         v.close()
 

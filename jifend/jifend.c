@@ -39,6 +39,14 @@
 #endif
 
 /*
+ * SQLite's heap in the daemon (page cache, statements, schema), KiB.  Its
+ * queries walk indexes and the kernel caches the file anyway; the whole
+ * process must stay under 4 MiB resident on the board (SPEC §11,
+ * docs/PERFORMANCE.md has the measurements).
+ */
+#define JIFEND_SQLITE_HEAP_KIB	1024
+
+/*
  * The systemd watchdog: "WATCHDOG=1" at least every half interval, as a
  * deadline of the loop.  A ping also rides on any wakeup that happens
  * after a quarter interval (a health check, an SMS), so with the unit's
@@ -382,6 +390,7 @@ int main(int argc, char **argv)
 	 * before anything is taken off the SIM (docs/ROBUSTNESS.md).
 	 */
 
+	store_memory_limit(JIFEND_SQLITE_HEAP_KIB);
 	st = store_open_flags(d.cfg.storage.path, STORE_LOCK | STORE_CHECK,
 			      err, sizeof(err), &e);
 	if (!st) {
