@@ -85,7 +85,7 @@ MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd
 		  modem/modem_nitz.c
 CONFIG_SRCS	= config/config.c $(UTIL_SRCS)
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
-		  storage/sync.c
+		  storage/sync.c storage/status.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \
 		  gateway/clock.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
