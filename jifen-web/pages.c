@@ -9,6 +9,7 @@
  * as by SMS.  Lists are cut to keep each page well under 30 KB.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,23 +69,16 @@ static bool is_clerk(struct page_ctx *p)
 	return p->sess && p->sess->role == STORE_WEB_CLERK;
 }
 
-static void when(int64_t t, char *buf, size_t len)
+#define WHEN	"%Y-%m-%d %H:%M"
+#define DAY	"%Y-%m-%d"
+
+/* T in local time as FMT (WHEN, DAY); "-" when there is no time. */
+static void local(int64_t t, const char *fmt, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (t <= 0 || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d %H:%M", &tm))
-		snprintf(buf, len, "-");
-}
-
-static void day(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d", &tm))
+	if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(buf, len, fmt, &tm))
 		snprintf(buf, len, "-");
 }
 
@@ -128,6 +122,65 @@ static int tx_end(struct page_ctx *p, int rc)
 static const char *village_name(struct page_ctx *p)
 {
 	return p->cfg->village.name[0] ? p->cfg->village.name : "本村";
+}
+
+/*
+ * Table cells, one per character of COLS, each from the next argument:
+ *   'h'  const char *, escaped		<td>text</td>
+ *   'i'  long long			<td>N</td>
+ *   'n'  long long			<td class=num>N</td>
+ *   'p'  long long, signed (points)	<td class=num>+N</td>
+ *   't'  int64_t, local time		<td>2026-11-28 09:30</td>
+ *   'd'  int64_t, local date		<td>2026-11-28</td>
+ * Every list's row is written through it, so a column looks the same
+ * on every page.
+ */
+static void cells(struct page_ctx *p, const char *cols, ...)
+{
+	char t[32];
+	va_list ap;
+
+	va_start(ap, cols);
+	for (; *cols; cols++) {
+		switch (*cols) {
+		case 'h':
+			html_raw(B, "<td>");
+			html_text(B, va_arg(ap, const char *));
+			html_raw(B, "</td>");
+			break;
+		case 'i':
+			html_rawf(B, "<td>%lld</td>", va_arg(ap, long long));
+			break;
+		case 'n':
+			html_rawf(B, "<td class=num>%lld</td>",
+				  va_arg(ap, long long));
+			break;
+		case 'p':
+			html_rawf(B, "<td class=num>%+lld</td>",
+				  va_arg(ap, long long));
+			break;
+		case 't':
+		case 'd':
+			local(va_arg(ap, int64_t), *cols == 't' ? WHEN : DAY,
+			      t, sizeof(t));
+			html_raw(B, "<td>");
+			html_text(B, t);
+			html_raw(B, "</td>");
+			break;
+		}
+	}
+	va_end(ap);
+}
+
+/* " <span class=small>TEXT</span>" after a cell's text, if TEXT is not
+ * empty. */
+static void aside(struct page_ctx *p, const char *text)
+{
+	if (!text[0])
+		return;
+	html_raw(B, " <span class=small>");
+	html_text(B, text);
+	html_raw(B, "</span>");
 }
 
 /* ---- layout ------------------------------------------------------------- */
@@ -238,7 +291,7 @@ static void status_value(const char *key, const char *v, char *out,
 	} else if (!strcmp(key, STATUS_MODEM_BALANCE) && *v) {
 		snprintf(out, len, "%s 元", v);
 	} else if (!strcmp(key, STATUS_MODEM_BALANCE_AT) && n > 0) {
-		when(n, out, len);
+		local(n, WHEN, out, len);
 	} else {
 		snprintf(out, len, "%s", *v ? v : "-");
 	}
@@ -300,7 +353,7 @@ static int page_overview(struct page_ctx *p)
 		html_raw(B, "</td></tr><tr><th>同步错误</th><td>");
 		html_text(B, buf);
 	}
-	when(p->now, t, sizeof(t));
+	local(p->now, WHEN, t, sizeof(t));
 	html_raw(B, "</td></tr><tr><th>网关时间</th><td>");
 	html_text(B, t);
 	html_raw(B, "</td></tr></table>");
@@ -332,12 +385,10 @@ static int hh_row(const struct store_web_household *h, void *data)
 	html_text(B, h->id);
 	html_raw(B, "\">");
 	html_text(B, h->id);
-	html_raw(B, "</a></td><td>");
-	html_text(B, h->name);
-	html_rawf(B, "</td><td class=num>%d</td><td class=num>%lld</td>"
-		  "<td class=num>%lld</td><td class=num>%lld</td></tr>",
-		  h->phones, h->final_points, h->publicity_points,
-		  h->pending_points);
+	html_raw(B, "</a></td>");
+	cells(p, "hnnnn", h->name, (long long)h->phones, h->final_points,
+	      h->publicity_points, h->pending_points);
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -392,24 +443,20 @@ static int member_row(const struct store_member *m, void *data)
 	struct page_ctx *p = ms->p;
 
 	ms->n++;
-	html_raw(B, "<tr><td>");
-	html_text(B, m->phone);
-	html_raw(B, "</td><td>");
-	html_text(B, m->name);
-	html_raw(B, "</td><td>");
-	html_raw(B, m->role == STORE_COMMITTEE ? "村委" : "村民");
+	html_raw(B, "<tr>");
+	cells(p, "hhh", m->phone, m->name,
+	      m->role == STORE_COMMITTEE ? "村委" : "村民");
 	if (is_clerk(p)) {
-		html_raw(B, "</td><td>");
-		html_raw(B, "<form class=inline method=post "
+		html_raw(B, "<td><form class=inline method=post "
 			 "action=/household/phone/remove>");
 		page_csrf(p);
 		html_raw(B, "<input type=hidden name=id value=\"");
 		html_text(B, ms->hh);
 		html_raw(B, "\"><input type=hidden name=phone value=\"");
 		html_text(B, m->phone);
-		html_raw(B, "\"><button>移除</button></form>");
+		html_raw(B, "\"><button>移除</button></form></td>");
 	}
-	html_raw(B, "</td></tr>");
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -620,17 +667,11 @@ static void pv_stored(int line, const char *hh, const char *name,
 		return;
 	}
 	pv->shown++;
-	html_rawf(B, "<tr><td class=num>%d</td><td>", line);
-	html_text(B, hh);
-	html_raw(B, "</td><td>");
-	html_text(B, name);
-	html_raw(B, "</td><td>");
-	html_text(B, phone);
-	html_raw(B, "</td><td>");
-	html_text(B, !strcasecmp(role, "committee") || !strcmp(role, "村委") ||
-		  !strcmp(role, "委员") ? "村委" : "村民");
-	html_raw(B, created ? "</td><td>新增</td></tr>" :
-		 "</td><td>更新</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "nhhhhh", (long long)line, hh, name, phone,
+	      !strcasecmp(role, "committee") || !strcmp(role, "村委") ||
+	      !strcmp(role, "委员") ? "村委" : "村民", created ? "新增" : "更新");
+	html_raw(B, "</tr>");
 }
 
 void page_import_key(const struct store_web_session *s, char *key,
@@ -825,25 +866,16 @@ static int rec_row(const struct store_record *r, void *data)
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[32];
 
 	l->n++;
-	when(r->created_at, t, sizeof(t));
-	html_rawf(B, "<tr id=rec-%lld><td class=num>%lld</td><td>", r->no,
-		  r->no);
-	html_text(B, r->household);
-	html_rawf(B, "</td><td class=num>%+lld</td><td>", r->points);
-	html_text(B, r->reason);
-	html_raw(B, "</td><td>");
+	html_rawf(B, "<tr id=rec-%lld>", r->no);
+	cells(p, "nhph", r->no, r->household, r->points, r->reason);
+	html_raw(B, "<td>");
 	html_text(B, status_zh(r->status));
-	if (r->reviewed_by[0]) {
-		html_raw(B, " <span class=small>");
-		html_text(B, r->reviewed_by);
-		html_raw(B, "</span>");
-	}
-	html_raw(B, "</td><td>");
-	html_text(B, t);
-	html_raw(B, "</td><td>");
+	aside(p, r->reviewed_by);
+	html_raw(B, "</td>");
+	cells(p, "t", r->created_at);
+	html_raw(B, "<td>");
 	if (r->status == STORE_PENDING)
 		review_forms(p, r->no);
 	html_raw(B, "</td></tr>");
@@ -1012,7 +1044,7 @@ static int pub_row(const struct store_record *r, void *data)
 {
 	struct pub_list *l = data;
 	struct page_ctx *p = l->p;
-	char name[STORE_NAME_MAX] = "", until[16];
+	char name[STORE_NAME_MAX] = "";
 	struct store_household h;
 
 	l->n++;
@@ -1020,16 +1052,13 @@ static int pub_row(const struct store_record *r, void *data)
 		return 0;
 	if (!store_household_get(p->st, r->household, &h))
 		snprintf(name, sizeof(name), "%s", h.name);
-	day(r->notice_until, until, sizeof(until));
-	html_rawf(B, "<tr><td class=num>%lld</td><td>", r->no);
-	html_text(B, r->household);
-	html_raw(B, " ");
-	html_text(B, name);
-	html_rawf(B, "</td><td class=num>%+lld</td><td>", r->points);
-	html_text(B, r->reason);
-	html_raw(B, "</td><td>");
-	html_text(B, until);
-	html_raw(B, "</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "n", r->no);
+	html_raw(B, "<td>");
+	html_textf(B, "%s %s", r->household, name);
+	html_raw(B, "</td>");
+	cells(p, "phd", r->points, r->reason, r->notice_until);
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -1044,7 +1073,7 @@ static int page_publicity(struct page_ctx *p)
 	if (q(p, "page") && !parse_ll(q(p, "page"), 1, 100000, &pg))
 		pg = 1;
 	l.skip = (long)(pg - 1) * PUB_ROWS;
-	day(p->now, today, sizeof(today));
+	local(p->now, DAY, today, sizeof(today));
 	page_begin(p, "积分公示");
 	html_raw(B, "<p>");
 	html_text(B, village_name(p));
@@ -1108,13 +1137,8 @@ static const char *matter_state_zh(enum store_matter_state s)
 
 static void matter_row(struct page_ctx *p, const struct store_matter *m)
 {
-	char t[32];
-
-	when(m->created_at, t, sizeof(t));
 	html_rawf(B, "<tr id=m%lld><td>M%lld</td><td>", m->no, m->no);
-	html_text(B, m->household);
-	html_raw(B, " ");
-	html_text(B, m->phone);
+	html_textf(B, "%s %s", m->household, m->phone);
 	html_raw(B, "</td><td>");
 	html_text(B, m->text);
 	if (m->answer[0]) {
@@ -1122,9 +1146,9 @@ static void matter_row(struct page_ctx *p, const struct store_matter *m)
 		html_text(B, m->answer);
 		html_raw(B, "</span>");
 	}
-	html_raw(B, "</td><td>");
-	html_text(B, t);
-	html_rawf(B, "</td><td class=state>%s</td><td>",
+	html_raw(B, "</td>");
+	cells(p, "t", m->created_at);
+	html_rawf(B, "<td class=state>%s</td><td>",
 		  matter_state_zh(m->state));
 	if (m->state != STORE_MATTER_CLOSED) {
 		html_raw(B, "<form class=inline method=post "
@@ -1258,28 +1282,18 @@ static int out_row(const struct store_web_out *m, void *data)
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[32];
 
 	l->n++;
-	when(m->created_at, t, sizeof(t));
-	html_rawf(B, "<tr><td>%lld</td><td>", m->id);
-	html_text(B, m->to);
-	html_raw(B, "</td><td>");
-	html_text(B, m->text);
-	html_raw(B, "</td><td>");
-	html_text(B, zh_word(m->kind));
-	html_raw(B, " ");
-	html_text(B, zh_word(m->state));
+	html_raw(B, "<tr>");
+	cells(p, "ihh", m->id, m->to, m->text);
+	html_raw(B, "<td>");
+	html_textf(B, "%s %s", zh_word(m->kind), zh_word(m->state));
 	html_rawf(B, "</td><td>%d/%d 发出, %d 失败, %d 送达", m->parts_sent,
 		  m->nparts, m->parts_failed, m->delivered);
-	if (m->last_error[0]) {
-		html_raw(B, " <span class=small>");
-		html_text(B, m->last_error);
-		html_raw(B, "</span>");
-	}
-	html_raw(B, "</td><td>");
-	html_text(B, t);
-	html_raw(B, "</td><td>");
+	aside(p, m->last_error);
+	html_raw(B, "</td>");
+	cells(p, "t", m->created_at);
+	html_raw(B, "<td>");
 	if (!strcmp(m->state, "failed") && is_clerk(p)) {
 		html_raw(B, "<form class=inline method=post "
 			 "action=/messages/retry>");
@@ -1296,18 +1310,13 @@ static int in_row(long long id, const char *sender, const char *text,
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[32];
 
 	l->n++;
-	when(at, t, sizeof(t));
-	html_rawf(B, "<tr><td>%lld</td><td>", id);
-	html_text(B, sender);
-	html_raw(B, "</td><td>");
-	html_text(B, text);
-	html_rawf(B, "</td><td>%d%s</td><td>", nparts,
-		  incomplete ? " 不完整" : "");
-	html_text(B, t);
-	html_raw(B, "</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "ihh", id, sender, text);
+	html_rawf(B, "<td>%d%s</td>", nparts, incomplete ? " 不完整" : "");
+	cells(p, "t", at);
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -1496,17 +1505,12 @@ static int stmt_row(const struct store_record *r, void *data)
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[16];
 
 	l->n++;
-	day(r->created_at, t, sizeof(t));
-	html_raw(B, "<tr><td>");
-	html_text(B, t);
-	html_rawf(B, "</td><td class=num>%+lld</td><td>", r->points);
-	html_text(B, r->reason);
-	html_raw(B, "</td><td>");
-	html_text(B, status_zh(r->status));
-	html_raw(B, "</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "dphh", r->created_at, r->points, r->reason,
+	      status_zh(r->status));
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -1542,7 +1546,7 @@ static int page_statement(struct page_ctx *p, const char *id)
 		score += (long)bal.publicity_points;
 	if (loan_quote(&pol, score, 0, 0, &lq))
 		memset(&lq, 0, sizeof(lq));
-	day(p->now, today, sizeof(today));
+	local(p->now, DAY, today, sizeof(today));
 	page_begin(p, "积分证明");
 	html_raw(B, "<p id=statement>兹证明 <b>");
 	html_text(B, h.name);
