@@ -26,6 +26,7 @@
 #include "storage/status.h"
 #include "storage/village.h"
 #include "storage/web.h"
+#include "util/array.h"
 
 #define PAGE_ROWS	50	/* households per page */
 #define LIST_ROWS	60	/* records, messages per page */
@@ -117,6 +118,35 @@ static int tx_end(struct page_ctx *p, int rc)
 		return rc;
 	}
 	return store_commit(p->st);
+}
+
+/* tx_end() after the audit row ACTION DETAIL naming who did it (none
+ * for a NULL ACTION), written if RC is 0. */
+static int audit_end(struct page_ctx *p, int rc, const char *action,
+		     const char *detail)
+{
+	if (!rc && action)
+		rc = store_audit(p->st, p->now, p->actor, action, detail);
+	return tx_end(p, rc);
+}
+
+/*
+ * The end of a change (RC) to what the clerk named: -ENOENT (it is not
+ * there) rolls back and answers 404 with GONE; otherwise audit_end().
+ * *DONE tells whether the change was committed.
+ */
+static int change_end(struct page_ctx *p, int rc, const char *gone,
+		      const char *action, const char *detail, bool *done)
+{
+	*done = false;
+	if (rc == -ENOENT) {
+		store_rollback(p->st);
+		page_error(p, 404, gone);
+		return 0;
+	}
+	rc = audit_end(p, rc, action, detail);
+	*done = !rc;
+	return rc;
 }
 
 static const char *village_name(struct page_ctx *p)
@@ -303,7 +333,7 @@ static int status_rows(struct page_ctx *p)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(status_labels) / sizeof(status_labels[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(status_labels); i++) {
 		rc = store_status_get(p->st, status_labels[i].key, v, sizeof(v));
 		if (rc == -ENOENT)
 			continue;
@@ -431,18 +461,11 @@ static int page_households(struct page_ctx *p)
 	return 0;
 }
 
-struct members {
-	struct page_ctx *p;
-	const char *hh;
-	int n;
-};
-
+/* A phone of the household (DATA is the page). */
 static int member_row(const struct store_member *m, void *data)
 {
-	struct members *ms = data;
-	struct page_ctx *p = ms->p;
+	struct page_ctx *p = data;
 
-	ms->n++;
 	html_raw(B, "<tr>");
 	cells(p, "hhh", m->phone, m->name,
 	      m->role == STORE_COMMITTEE ? "村委" : "村民");
@@ -451,7 +474,7 @@ static int member_row(const struct store_member *m, void *data)
 			 "action=/household/phone/remove>");
 		page_csrf(p);
 		html_raw(B, "<input type=hidden name=id value=\"");
-		html_text(B, ms->hh);
+		html_text(B, m->household);
 		html_raw(B, "\"><input type=hidden name=phone value=\"");
 		html_text(B, m->phone);
 		html_raw(B, "\"><button>移除</button></form></td>");
@@ -460,19 +483,29 @@ static int member_row(const struct store_member *m, void *data)
 	return 0;
 }
 
+/* Household ID (not removed) into H and its balance into BAL; a 404
+ * page and *FOUND false when there is none. */
+static int household_find(struct page_ctx *p, const char *id,
+			  struct store_household *h, struct store_balance *bal,
+			  bool *found)
+{
+	*found = id && !store_household_get(p->st, id, h) && !h->deleted;
+	if (!*found) {
+		page_error(p, 404, "没有这一户。");
+		return 0;
+	}
+	return store_household_balance(p->st, id, bal);
+}
+
 static int page_household(struct page_ctx *p, const char *id)
 {
 	struct store_household h;
 	struct store_balance bal;
-	struct members ms = { p, id, 0 };
+	bool found;
 	int rc;
 
-	if (!id || store_household_get(p->st, id, &h) || h.deleted) {
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
-	rc = store_household_balance(p->st, id, &bal);
-	if (rc)
+	rc = household_find(p, id, &h, &bal, &found);
+	if (rc || !found)
 		return rc;
 	page_begin(p, "农户");
 	html_raw(B, "<p><b>");
@@ -489,7 +522,7 @@ static int page_household(struct page_ctx *p, const char *id)
 	html_raw(B, "\">积分记录</a></p><h2>手机</h2><table id=phones><tr>"
 		 "<th>手机</th><th>姓名</th><th>角色</th>");
 	html_raw(B, is_clerk(p) ? "<th></th></tr>" : "</tr>");
-	rc = store_household_members(p->st, id, member_row, &ms);
+	rc = store_household_members(p->st, id, member_row, p);
 	if (rc)
 		return rc;
 	html_raw(B, "</table>");
@@ -521,7 +554,7 @@ static int act_phone(struct page_ctx *p)
 {
 	const char *id = f(p, "id"), *role = f(p, "role");
 	char num[PHONE_MAX], detail[200];
-	bool created;
+	bool created, done;
 	int rc;
 
 	if (!need_clerk(p))
@@ -538,16 +571,9 @@ static int act_phone(struct page_ctx *p)
 			      NULL, strcmp(role, "committee") ?
 			      STORE_VILLAGER : STORE_COMMITTEE, NULL, p->now,
 			      &created);
-	if (rc == -ENOENT) {
-		store_rollback(p->st);
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
 	snprintf(detail, sizeof(detail), "%s %s %s", id, num, role);
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "phone.bind", detail);
-	rc = tx_end(p, rc);
-	if (rc)
+	rc = change_end(p, rc, "没有这一户。", "phone.bind", detail, &done);
+	if (rc || !done)
 		return rc;
 	return page_household(p, id);
 }
@@ -556,6 +582,7 @@ static int act_phone_remove(struct page_ctx *p)
 {
 	const char *id = f(p, "id");
 	char num[PHONE_MAX], detail[200];
+	bool done;
 	int rc;
 
 	if (!need_clerk(p))
@@ -568,17 +595,10 @@ static int act_phone_remove(struct page_ctx *p)
 	if (rc)
 		return rc;
 	rc = store_phone_unbind(p->st, num, id);
-	if (rc == -ENOENT) {
-		store_rollback(p->st);
-		page_error(p, 404, "这一户没有这个手机。");
-		return 0;
-	}
 	snprintf(detail, sizeof(detail), "%s %s", id, num);
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "phone.remove",
-				 detail);
-	rc = tx_end(p, rc);
-	if (rc)
+	rc = change_end(p, rc, "这一户没有这个手机。", "phone.remove", detail,
+			&done);
+	if (rc || !done)
 		return rc;
 	return page_household(p, id);
 }
@@ -586,6 +606,7 @@ static int act_phone_remove(struct page_ctx *p)
 static int act_household_remove(struct page_ctx *p)
 {
 	const char *id = f(p, "id");
+	bool done;
 	int rc;
 
 	if (!need_clerk(p))
@@ -598,16 +619,8 @@ static int act_household_remove(struct page_ctx *p)
 	if (rc)
 		return rc;
 	rc = store_household_delete(p->st, id, p->now);
-	if (rc == -ENOENT) {
-		store_rollback(p->st);
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "household.remove",
-				 id);
-	rc = tx_end(p, rc);
-	if (rc)
+	rc = change_end(p, rc, "没有这一户。", "household.remove", id, &done);
+	if (rc || !done)
 		return rc;
 	page_begin(p, "农户");
 	page_note(p, true, "已移除,积分记录保留在审计日志中。");
@@ -1272,7 +1285,7 @@ static const char *zh_word(const char *w)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(map); i++)
 		if (!strcmp(w, map[i][0]))
 			return map[i][1];
 	return w;
@@ -1382,10 +1395,7 @@ static int act_retry(struct page_ctx *p)
 		return page_messages(p, "没有这条失败的短信。", false);
 	}
 	snprintf(detail, sizeof(detail), "%lld", id);
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "message.retry",
-				 detail);
-	rc = tx_end(p, rc);
+	rc = audit_end(p, rc, "message.retry", detail);
 	if (rc)
 		return rc;
 	p->wake = true;
@@ -1411,10 +1421,7 @@ static int act_send(struct page_ctx *p)
 		return rc;
 	rc = queue_sms(p, num, f(p, "text"), STORE_OUT_ALERT, &queued);
 	snprintf(detail, sizeof(detail), "to %s", num);
-	if (!rc && queued)
-		rc = store_audit(p->st, p->now, p->actor, "message.send",
-				 detail);
-	rc = tx_end(p, rc);
+	rc = audit_end(p, rc, queued ? "message.send" : NULL, detail);
 	if (rc)
 		return rc;
 	if (!queued)
@@ -1522,25 +1529,15 @@ static int page_statement(struct page_ctx *p, const char *id)
 	struct store_balance bal;
 	struct loan_policy pol;
 	struct loan_quote lq;
-	struct members ms = { p, id, 0 };
 	char today[16];
+	bool found;
 	long score;
 	int rc;
 
-	if (!id || store_household_get(p->st, id, &h) || h.deleted) {
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
-	rc = store_household_balance(p->st, id, &bal);
-	if (rc)
+	rc = household_find(p, id, &h, &bal, &found);
+	if (rc || !found)
 		return rc;
-	pol.base_rate = p->cfg->loan.base_rate;
-	pol.mode = p->cfg->loan.mode == CONFIG_LOAN_STEP ? LOAN_STEP :
-		   LOAN_LINEAR;
-	pol.step_points = p->cfg->loan.step_points;
-	pol.step_discount = p->cfg->loan.step_discount;
-	pol.max_discount = p->cfg->loan.max_discount;
-	pol.floor_rate = p->cfg->loan.floor_rate;
+	handler_loan_policy(p->cfg, &pol);
 	score = (long)bal.final_points;
 	if (p->cfg->loan.score == CONFIG_SCORE_APPROVED)
 		score += (long)bal.publicity_points;
@@ -1569,8 +1566,7 @@ static int page_statement(struct page_ctx *p, const char *id)
 		struct page_ctx pc = *p;
 
 		pc.sess = NULL;	/* no remove buttons on a statement */
-		ms.p = &pc;
-		rc = store_household_members(p->st, id, member_row, &ms);
+		rc = store_household_members(p->st, id, member_row, &pc);
 	}
 	if (rc)
 		return rc;
@@ -1591,63 +1587,97 @@ static int page_statement(struct page_ctx *p, const char *id)
 
 /* ---- routing ------------------------------------------------------------------- */
 
+/* The pages and actions that take nothing but the request. */
+static int get_household(struct page_ctx *p)
+{
+	return page_household(p, q(p, "id"));
+}
+
+static int get_records(struct page_ctx *p)
+{
+	return page_records(p, NULL, true);
+}
+
+static int post_matter_answer(struct page_ctx *p)
+{
+	return act_matter(p, false);
+}
+
+static int get_matters(struct page_ctx *p)
+{
+	return page_matters(p, NULL, true);
+}
+
+static int post_matter_close(struct page_ctx *p)
+{
+	return act_matter(p, true);
+}
+
+static int get_messages(struct page_ctx *p)
+{
+	return page_messages(p, NULL, true);
+}
+
+static int post_notice_preview(struct page_ctx *p)
+{
+	return act_notice(p, false);
+}
+
+static int get_statement(struct page_ctx *p)
+{
+	return page_statement(p, q(p, "id"));
+}
+
+static int post_notice_send(struct page_ctx *p)
+{
+	return act_notice(p, true);
+}
+
+struct route {
+	const char *path;
+	int (*fn)(struct page_ctx *p);
+};
+
+static const struct route gets[] = {
+	{ "/", page_overview },
+	{ "/households", page_households },
+	{ "/household", get_household },
+	{ "/import", page_import },
+	{ "/records", get_records },
+	{ "/publicity", page_publicity },
+	{ "/matters", get_matters },
+	{ "/messages", get_messages },
+	{ "/statement", get_statement },
+};
+
+static const struct route posts[] = {
+	{ "/household/phone", act_phone },
+	{ "/household/phone/remove", act_phone_remove },
+	{ "/household/remove", act_household_remove },
+	{ "/import", act_import },
+	{ "/import/confirm", act_import_confirm },
+	{ "/records/add", act_record_add },
+	{ "/records/review", act_review },
+	{ "/matters/answer", post_matter_answer },
+	{ "/matters/close", post_matter_close },
+	{ "/messages/retry", act_retry },
+	{ "/messages/send", act_send },
+	{ "/notice", post_notice_preview },
+	{ "/notice/send", post_notice_send },
+};
+
 bool pages_route(struct page_ctx *p)
 {
-	const char *path = p->req->path;
 	bool post = !strcmp(p->req->method, "POST");
-	int rc = 0;
+	const struct route *r = post ? posts : gets;
+	size_t i, n = post ? ARRAY_SIZE(posts) : ARRAY_SIZE(gets);
+	int rc;
 
-	if (!post) {
-		if (!strcmp(path, "/"))
-			rc = page_overview(p);
-		else if (!strcmp(path, "/households"))
-			rc = page_households(p);
-		else if (!strcmp(path, "/household"))
-			rc = page_household(p, q(p, "id"));
-		else if (!strcmp(path, "/import"))
-			rc = page_import(p);
-		else if (!strcmp(path, "/records"))
-			rc = page_records(p, NULL, true);
-		else if (!strcmp(path, "/publicity"))
-			rc = page_publicity(p);
-		else if (!strcmp(path, "/matters"))
-			rc = page_matters(p, NULL, true);
-		else if (!strcmp(path, "/messages"))
-			rc = page_messages(p, NULL, true);
-		else if (!strcmp(path, "/statement"))
-			rc = page_statement(p, q(p, "id"));
-		else
-			return false;
-	} else {
-		if (!strcmp(path, "/household/phone"))
-			rc = act_phone(p);
-		else if (!strcmp(path, "/household/phone/remove"))
-			rc = act_phone_remove(p);
-		else if (!strcmp(path, "/household/remove"))
-			rc = act_household_remove(p);
-		else if (!strcmp(path, "/import"))
-			rc = act_import(p);
-		else if (!strcmp(path, "/import/confirm"))
-			rc = act_import_confirm(p);
-		else if (!strcmp(path, "/records/add"))
-			rc = act_record_add(p);
-		else if (!strcmp(path, "/records/review"))
-			rc = act_review(p);
-		else if (!strcmp(path, "/matters/answer"))
-			rc = act_matter(p, false);
-		else if (!strcmp(path, "/matters/close"))
-			rc = act_matter(p, true);
-		else if (!strcmp(path, "/messages/retry"))
-			rc = act_retry(p);
-		else if (!strcmp(path, "/messages/send"))
-			rc = act_send(p);
-		else if (!strcmp(path, "/notice"))
-			rc = act_notice(p, false);
-		else if (!strcmp(path, "/notice/send"))
-			rc = act_notice(p, true);
-		else
-			return false;
-	}
+	for (i = 0; i < n && strcmp(p->req->path, r[i].path); i++)
+		;
+	if (i == n)
+		return false;
+	rc = r[i].fn(p);
 	if (rc) {
 		if (store_in_transaction(p->st))
 			store_rollback(p->st);
