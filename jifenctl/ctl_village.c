@@ -731,7 +731,8 @@ static const struct removal {
 	int (*drop)(struct store *st, const char *id, int64_t now,
 		    struct memb_acc *a);
 	const char *notfound;		/* printf format: ID */
-	const char *done;		/* printf format: ID, list */
+	const char *done;		/* printf format: ID, then the list
+					 * (which it may leave out) */
 } household_removal = {
 	"household remove", "household.remove", "household", "phones",
 	false, household_drop, "no such household '%s'",
