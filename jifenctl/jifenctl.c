@@ -24,6 +24,7 @@
 
 #include "config/config.h"
 #include "gateway/clock.h"
+#include "gateway/clockview.h"
 #include "jifenctl/ctl_pdu.h"
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
@@ -315,7 +316,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	long gave_up = 0;
 	char buf[128], up[64];
 	long long up_s;
-	int64_t now = ctl_now(st), day = now - 86400;
+	int64_t now = clockview_now(st), day = now - 86400;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
