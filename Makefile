@@ -121,7 +121,7 @@ JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
 SYNCWIRE_SRCS	= jifen-sync/event.c jifen-sync/wire.c
 JIFEN_SYNC_SRCS	= jifen-sync/main.c jifen-sync/transport.c jifen-sync/health.c \
 		  jifen-sync/apply.c jifen-sync/bundle.c jifen-sync/run.c \
-		  $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
+		  gateway/clockview.c $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
