@@ -537,32 +537,12 @@ static int rd_pid_dcs(struct rd *r, struct sms_pdu *out, const char **why)
 	return err;
 }
 
-static int decode_deliver(struct rd *r, struct sms_pdu *out, const char **why)
-{
-	int err = rd_addr(r, out, why);
-
-	if (!err)
-		err = rd_pid_dcs(r, out, why);
-	if (!err)
-		err = rd_time(r, &out->scts, why);
-	if (!err)
-		err = rd_user_data(r, out, why);
-	return err;
-}
-
-static int decode_submit(struct rd *r, struct sms_pdu *out, const char **why)
+/* TP-VP of a SUBMIT, in the format its first octet names (9.2.3.12). */
+static int rd_vp(struct rd *r, struct sms_pdu *out, const char **why)
 {
 	unsigned vpf = (out->first_octet >> 3) & 3;
 	int err;
 
-	err = rd_u8(r, &out->message_ref, "truncated before message reference",
-		    why);
-	if (!err)
-		err = rd_addr(r, out, why);
-	if (!err)
-		err = rd_pid_dcs(r, out, why);
-	if (err)
-		return err;
 	if (vpf == 2) {
 		uint8_t vp;
 
@@ -575,27 +555,20 @@ static int decode_submit(struct rd *r, struct sms_pdu *out, const char **why)
 			return fail(why, -EBADMSG, "truncated validity period");
 		r->pos += 7;
 	}
-	return rd_user_data(r, out, why);
+	return 0;
 }
 
-static int decode_report(struct rd *r, struct sms_pdu *out, const char **why)
+/*
+ * The optional tail of a STATUS-REPORT: TP-PI (9.2.3.27, extension
+ * octets skipped) and the TP-PID, TP-DCS and TP-UD it announces.
+ */
+static int rd_pi(struct rd *r, struct sms_pdu *out, const char **why)
 {
 	uint8_t pi, ext;
 	int err;
 
-	err = rd_u8(r, &out->message_ref, "truncated before message reference",
-		    why);
-	if (!err)
-		err = rd_addr(r, out, why);
-	if (!err)
-		err = rd_time(r, &out->scts, why);
-	if (!err)
-		err = rd_time(r, &out->discharge, why);
-	if (!err)
-		err = rd_u8(r, &out->status, "truncated before status", why);
-	if (err || !rd_has(r, 1))
-		return err;
-	/* Optional TP-PI (9.2.3.27), extension octets skipped. */
+	if (!rd_has(r, 1))
+		return 0;
 	pi = ext = r->p[r->pos++];
 	while (ext & 0x80) {
 		err = rd_u8(r, &ext, "truncated parameter indicator", why);
@@ -619,10 +592,69 @@ static int decode_report(struct rd *r, struct sms_pdu *out, const char **why)
 	return 0;
 }
 
+/* The fields of a TPDU after its first octet (23.040 9.2.2). */
+enum tp_field {
+	TP_END,
+	TP_MR,		/* message reference */
+	TP_ADDR,	/* originating, destination or recipient address */
+	TP_PID_DCS,
+	TP_SCTS,	/* service centre time stamp */
+	TP_VP,		/* validity period */
+	TP_DT,		/* discharge time */
+	TP_ST,		/* status */
+	TP_PI,		/* optional parameter indicator and its fields */
+	TP_UD,		/* user data length and user data */
+};
+
+#define TP_FIELDS_MAX	7
+
+/* Each message type's fields in order, by TP-MTI (reserved 11 reads as
+ * a DELIVER, 9.2.3.1). */
+static const struct {
+	enum pdu_type type;
+	enum tp_field fields[TP_FIELDS_MAX];
+} layouts[4] = {
+	{ PDU_TYPE_DELIVER, { TP_ADDR, TP_PID_DCS, TP_SCTS, TP_UD } },
+	{ PDU_TYPE_SUBMIT, { TP_MR, TP_ADDR, TP_PID_DCS, TP_VP, TP_UD } },
+	{ PDU_TYPE_STATUS_REPORT,
+	  { TP_MR, TP_ADDR, TP_SCTS, TP_DT, TP_ST, TP_PI } },
+	{ PDU_TYPE_DELIVER, { TP_ADDR, TP_PID_DCS, TP_SCTS, TP_UD } },
+};
+
+static int rd_field(struct rd *r, enum tp_field f, struct sms_pdu *out,
+		    const char **why)
+{
+	switch (f) {
+	case TP_MR:
+		return rd_u8(r, &out->message_ref,
+			     "truncated before message reference", why);
+	case TP_ADDR:
+		return rd_addr(r, out, why);
+	case TP_PID_DCS:
+		return rd_pid_dcs(r, out, why);
+	case TP_SCTS:
+		return rd_time(r, &out->scts, why);
+	case TP_VP:
+		return rd_vp(r, out, why);
+	case TP_DT:
+		return rd_time(r, &out->discharge, why);
+	case TP_ST:
+		return rd_u8(r, &out->status, "truncated before status", why);
+	case TP_PI:
+		return rd_pi(r, out, why);
+	case TP_UD:
+		return rd_user_data(r, out, why);
+	case TP_END:
+		break;
+	}
+	return 0;
+}
+
 static int decode(const uint8_t *buf, size_t len, bool has_smsc,
 		  bool lenient, struct sms_pdu *out, const char **why)
 {
 	struct rd r = { buf, len, 0, lenient, NULL };
+	size_t i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -642,17 +674,14 @@ static int decode(const uint8_t *buf, size_t len, bool has_smsc,
 	out->first_octet = r.p[r.pos++];
 	out->udhi = out->first_octet & 0x40;
 	out->srr = out->first_octet & 0x20;
-	switch (out->first_octet & 3) {
-	case 1:
-		out->type = PDU_TYPE_SUBMIT;
-		return decode_submit(&r, out, why);
-	case 2:
-		out->type = PDU_TYPE_STATUS_REPORT;
-		return decode_report(&r, out, why);
-	default:		/* 00, and reserved 11 per 9.2.3.1 */
-		out->type = PDU_TYPE_DELIVER;
-		return decode_deliver(&r, out, why);
+	out->type = layouts[out->first_octet & 3].type;
+	for (i = 0; i < TP_FIELDS_MAX; i++) {
+		err = rd_field(&r, layouts[out->first_octet & 3].fields[i],
+			       out, why);
+		if (err)
+			return err;
 	}
+	return 0;
 }
 
 int pdu_decode(const uint8_t *buf, size_t len, bool has_smsc,
