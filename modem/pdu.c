@@ -229,6 +229,29 @@ static void format_iso(char *iso, int y, int mo, int d, int h, int mi,
 	iso[25] = '\0';
 }
 
+/*
+ * Year, month, day, hour, minute, second in @v: the two-digit year
+ * made whole (90-99 are the 1990s, as TP-SCTS counts), then true when
+ * they name a real date and time.
+ */
+static bool time_fields_ok(int v[6])
+{
+	v[0] += v[0] >= 90 ? 1900 : 2000;
+	return v[1] >= 1 && v[1] <= 12 && v[2] >= 1 &&
+	       v[2] <= days_in_month(v[0], v[1]) && v[3] <= 23 &&
+	       v[4] <= 59 && v[5] <= 59;
+}
+
+/* A read timestamp: the fields @v (checked) and the zone @tzq. */
+static void time_set(struct pdu_time *t, const int v[6], int tzq)
+{
+	t->present = true;
+	t->tz_quarters = tzq;
+	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
+		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
+	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+}
+
 /* TP-SCTS / TP-DT, 23.040 9.2.3.11. */
 /* A timestamp that cannot be read: an error, or absent when lenient. */
 static int time_bad(struct rd *r, struct pdu_time *t, const char **why,
@@ -260,21 +283,14 @@ static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 		if (v[i] < 0)
 			return time_bad(r, t, why, "bad BCD digit in timestamp");
 	}
-	v[0] += v[0] >= 90 ? 1900 : 2000;
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
-	    v[5] > 59)
+	if (!time_fields_ok(v))
 		return time_bad(r, t, why, "timestamp out of range");
 	if ((p[6] >> 4) > 9)
 		return time_bad(r, t, why, "bad BCD digit in time zone");
 	tzq = (p[6] & 0x07) * 10 + (p[6] >> 4);
 	if (p[6] & 0x08)
 		tzq = -tzq;
-	t->present = true;
-	t->tz_quarters = tzq;
-	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
-		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
-	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+	time_set(t, v, tzq);
 	return 0;
 }
 
@@ -325,16 +341,9 @@ int pdu_time_from_text(const char *text, struct pdu_time *t)
 		p++;
 	if (*p)
 		return -EINVAL;
-	v[0] += v[0] >= 90 ? 1900 : 2000;	/* as TP-SCTS */
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
-	    v[5] > 59)
+	if (!time_fields_ok(v))		/* years as TP-SCTS */
 		return -EINVAL;
-	t->present = true;
-	t->tz_quarters = tzq;
-	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
-		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
-	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+	time_set(t, v, tzq);
 	return 0;
 }
 
@@ -1140,6 +1149,20 @@ static int encode_parts(const struct enc *e, const char *text,
 	return 0;
 }
 
+/* What SUBMIT and DELIVER have in common: the type, the other party,
+ * the SMSC, the alphabet choice and the concatenation reference. */
+static void enc_text(struct enc *e, enum pdu_type type, const char *addr,
+		     const char *smsc, bool force_ucs2, uint16_t ref,
+		     bool ref16)
+{
+	e->type = type;
+	e->addr = addr;
+	e->smsc = smsc;
+	e->force_ucs2 = force_ucs2;
+	e->ref = ref;
+	e->ref16 = ref16;
+}
+
 int pdu_encode_submit(const char *number, const char *text,
 		      const struct pdu_submit_opts *opts,
 		      struct pdu_part *parts, size_t max_parts,
@@ -1150,17 +1173,13 @@ int pdu_encode_submit(const char *number, const char *text,
 
 	if (!opts)
 		opts = &none;
-	e.type = PDU_TYPE_SUBMIT;
-	e.smsc = opts->smsc;
-	e.addr = number;
 	e.fo = (uint8_t)(0x01 | (opts->vp_minutes ? 0x10 : 0) |
 			 (opts->status_report ? 0x20 : 0));
 	e.mr = opts->message_ref;
 	e.vp_minutes = opts->vp_minutes;
 	e.msg_class = -1;
-	e.force_ucs2 = opts->force_ucs2;
-	e.ref = opts->concat_ref;
-	e.ref16 = opts->concat_ref16;
+	enc_text(&e, PDU_TYPE_SUBMIT, number, opts->smsc, opts->force_ucs2,
+		 opts->concat_ref, opts->concat_ref16);
 	return encode_parts(&e, text, parts, max_parts, n_parts, why);
 }
 
@@ -1174,18 +1193,14 @@ int pdu_encode_deliver(const char *sender, const char *text,
 
 	if (!opts)
 		opts = &none;
-	e.type = PDU_TYPE_DELIVER;
-	e.smsc = opts->smsc;
-	e.addr = sender;
 	e.alnum_ok = true;
 	/* TP-MMS set: no more messages waiting. */
 	e.fo = (uint8_t)(0x04 | (opts->status_report_ind ? 0x20 : 0));
 	e.scts = opts->scts_epoch;
 	e.tz_quarters = opts->tz_quarters;
 	e.msg_class = opts->msg_class;
-	e.force_ucs2 = opts->force_ucs2;
-	e.ref = opts->concat_ref;
-	e.ref16 = opts->concat_ref16;
+	enc_text(&e, PDU_TYPE_DELIVER, sender, opts->smsc, opts->force_ucs2,
+		 opts->concat_ref, opts->concat_ref16);
 	return encode_parts(&e, text, parts, max_parts, n_parts, why);
 }
 
