@@ -623,6 +623,15 @@ struct job {
 	int nacks;
 };
 
+/* The job's reply is @what worded from @fa (0, or -errno). */
+static int flow_reply(struct job *j, enum reply_flow what,
+		      const struct reply_flow_args *fa)
+{
+	int rc = reply_flow(&j->rctx, what, fa, j->reply, sizeof(j->reply));
+
+	return rc < 0 ? rc : 0;
+}
+
 /* The job's reply is the fixed text @what (0, or -errno). */
 static int simple_reply(struct job *j, enum reply_simple what)
 {
@@ -834,6 +843,17 @@ out:
 	return rc;
 }
 
+/* The committee (but the sender) is told @what, worded from @fa. */
+static int tell_committee(struct job *j, enum reply_flow what,
+			  const struct reply_flow_args *fa)
+{
+	int rc = reply_flow(&j->rctx, what, fa, j->tmp, sizeof(j->tmp));
+
+	if (rc < 0)
+		return rc;
+	return notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+}
+
 static int do_say(struct job *j)
 {
 	struct reply_flow_args fa = { 0 };
@@ -856,11 +876,7 @@ static int do_say(struct job *j)
 	fa.no = (long)ticket;
 	fa.name = name;
 	fa.text = j->cmd.text;
-	rc = reply_flow(&j->rctx, REPLY_MATTER_TO_COMMITTEE, &fa, j->tmp,
-			sizeof(j->tmp));
-	if (rc < 0)
-		return rc;
-	return notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+	return tell_committee(j, REPLY_MATTER_TO_COMMITTEE, &fa);
 }
 
 static int do_object(struct job *j)
@@ -898,11 +914,7 @@ static int do_object(struct job *j)
 	fa.rec = &rr;
 	fa.name = name;
 	fa.text = j->cmd.text;
-	rc = reply_flow(&j->rctx, REPLY_OBJECT_TO_COMMITTEE, &fa, j->tmp,
-			sizeof(j->tmp));
-	if (rc < 0)
-		return rc;
-	rc = notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+	rc = tell_committee(j, REPLY_OBJECT_TO_COMMITTEE, &fa);
 	if (rc || oc != STORE_OBJECT_DONE)
 		return rc;
 	/* the record's household learns its item is on hold */
@@ -1538,9 +1550,7 @@ static int do_notice(struct job *j)
 		return rc;
 	fa.count = j->ctx->cfg->sms.broadcasts_per_day;
 	if (left <= 0) {
-		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
+		return flow_reply(j, REPLY_NOTICE_CAP, &fa);
 	}
 	rc = handler_notice_count(j->ctx, false, text, &hh, &parts);
 	if (rc)
@@ -1554,9 +1564,7 @@ static int do_notice(struct job *j)
 	fa.count = hh;
 	fa.parts = parts;
 	fa.code = code;
-	rc = reply_flow(&j->rctx, REPLY_NOTICE_DRAFT, &fa, j->reply,
-			sizeof(j->reply));
-	return rc < 0 ? rc : 0;
+	return flow_reply(j, REPLY_NOTICE_DRAFT, &fa);
 }
 
 static int do_notice_send(struct job *j)
@@ -1574,18 +1582,14 @@ static int do_notice_send(struct job *j)
 		return rc;
 	if (rc == -ENOENT || nt.sent_at || strcmp(nt.by, j->num) ||
 	    j->ctx->now - nt.created_at > HANDLER_NOTICE_TTL) {
-		rc = reply_flow(&j->rctx, REPLY_NOTICE_NO_CODE, &fa, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
+		return flow_reply(j, REPLY_NOTICE_NO_CODE, &fa);
 	}
 	rc = notices_left(j->ctx, &left);
 	if (rc)
 		return rc;
 	if (left <= 0) {
 		fa.count = j->ctx->cfg->sms.broadcasts_per_day;
-		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
+		return flow_reply(j, REPLY_NOTICE_CAP, &fa);
 	}
 	rc = notice_send(j->ctx, j->cmd.code, &nt, &hh, &parts, &held);
 	if (rc)
@@ -1594,9 +1598,7 @@ static int do_notice_send(struct job *j)
 	fa.count = hh;
 	fa.parts = parts;
 	fa.held = held;
-	rc = reply_flow(&j->rctx, REPLY_NOTICE_SENT, &fa, j->reply,
-			sizeof(j->reply));
-	return rc < 0 ? rc : 0;
+	return flow_reply(j, REPLY_NOTICE_SENT, &fa);
 }
 
 static int do_notify_flag(struct job *j, bool on)
