@@ -440,7 +440,7 @@ static void cmd_cnmi(struct sim *s, struct cmd *c, struct buf *r)
 			continue;
 		}
 		if (!cmd_arg_int(&c->args, i, 0, 31, &v[i]) ||
-		    !(p->cnmi_bits[i] & (1u << v[i]))) {
+		    !prof_cnmi_accepts(p, i, v[i])) {
 			cmd_cms(s, r, 303);
 			return;
 		}
