@@ -35,6 +35,7 @@
 
 #include "config/config.h"
 #include "gateway/log.h"
+#include "gateway/prog.h"
 #include "gateway/wake.h"
 #include "jifen-web/console.h"
 #include "jifen-web/form.h"
@@ -516,6 +517,15 @@ static int run(struct web *w, int sigfd)
 	}
 }
 
+static int web_option(int opt, const char *arg, void *data)
+{
+	const char **listen_addr = data;
+
+	if (opt == 'l')
+		*listen_addr = arg;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -525,46 +535,27 @@ int main(int argc, char **argv)
 	};
 	struct web w;
 	const char *listen_addr = NULL;
+	const struct prog prog = {
+		.version = "jifen-web " JIFEN_VERSION,
+		.optstring = "c:l:sh",
+		.longopts = longopts,
+		.usage = usage,
+		.option = web_option,
+		.data = &listen_addr,
+		.err_prefix = "jifen-web: ",
+	};
+	struct prog_args args;
 	char err[512];
-	bool use_syslog = false;
 	sigset_t set;
-	int opt, fd = -1, sigfd = -1, e, rc = 1;
+	int fd = -1, sigfd = -1, e, rc = 1;
 
 	memset(&w, 0, sizeof(w));
-	while ((opt = getopt_long(argc, argv, "c:l:sh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			w.config_path = optarg;
-			break;
-		case 'l':
-			listen_addr = optarg;
-			break;
-		case 's':
-			use_syslog = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("jifen-web %s\n", JIFEN_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!w.config_path)
-		w.config_path = config_default_path();
-	if (config_load(w.config_path, &w.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "jifen-web: %s\n", err);
-		return 1;
-	}
+	e = prog_start(&prog, argc, argv, &args, &w.cfg);
+	if (e >= 0)
+		return e;
+	w.config_path = args.config_path;
 	umask(0027);
-	log_init("jifen-web", use_syslog);
+	log_init("jifen-web", args.use_syslog);
 	log_set_level((int)w.cfg.log.level);
 	log_set_personal(w.cfg.log.personal_data);
 	sigemptyset(&set);
