@@ -10,7 +10,8 @@
 #include "util/cli.h"
 
 int prog_start(const struct prog *p, int argc, char **argv,
-	       struct prog_args *out, struct config *cfg)
+	       int (*option)(int opt, const char *arg, void *data),
+	       void *data, struct prog_args *out, struct config *cfg)
 {
 	char err[512];
 	int opt, rc;
@@ -30,7 +31,7 @@ int prog_start(const struct prog *p, int argc, char **argv,
 		case '?':
 			return cli_std_option(opt, p->version, p->usage);
 		default:
-			rc = p->option(opt, optarg, p->data);
+			rc = option(opt, optarg, data);
 			if (rc >= 0)
 				return rc;
 			break;

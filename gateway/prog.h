@@ -18,15 +18,12 @@
 
 struct config;
 
+/* How a program reads its command line (a row: set positionally). */
 struct prog {
 	const char *version;		/* the --version line */
 	const char *optstring;		/* getopt_long's, with "c:s" */
-	const struct option *longopts;
+	const struct option *longopts;	/* ending in CLI_STD_LONGOPTS */
 	void (*usage)(FILE *f);
-	/* one of the program's own options, with its argument (or NULL):
-	 * -1 to go on, else the exit status */
-	int (*option)(int opt, const char *arg, void *data);
-	void *data;			/* borrowed, for @option */
 	const char *err_prefix;		/* starts a configuration error */
 };
 
@@ -38,12 +35,15 @@ struct prog_args {
 
 /*
  * Read the command line @argc/@argv as @p describes (an operand is a
- * usage error), then load the configuration file into @cfg; a problem
- * with it goes to stderr after @p->err_prefix.  Returns -1 to go on,
- * else the exit status: 0 after --help or --version, 2 for a usage
- * error (or what @p->option returned), 1 for a bad configuration.
+ * usage error), each of the program's own options going to @option
+ * (its argument or NULL, and @data): -1 to go on, else the exit
+ * status.  Then load the configuration file into @cfg; a problem with
+ * it goes to stderr after @p->err_prefix.  Returns -1 to go on, else
+ * the exit status: 0 after --help or --version, 2 for a usage error
+ * (or what @option returned), 1 for a bad configuration.
  */
 int prog_start(const struct prog *p, int argc, char **argv,
-	       struct prog_args *out, struct config *cfg);
+	       int (*option)(int opt, const char *arg, void *data),
+	       void *data, struct prog_args *out, struct config *cfg);
 
 #endif /* JIFEN_GATEWAY_PROG_H */

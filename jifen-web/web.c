@@ -36,6 +36,7 @@
 #include "config/config.h"
 #include "gateway/log.h"
 #include "gateway/prog.h"
+#include "util/cli.h"
 #include "gateway/wake.h"
 #include "jifen-web/console.h"
 #include "jifen-web/form.h"
@@ -526,31 +527,27 @@ static int web_option(int opt, const char *arg, void *data)
 	return -1;
 }
 
+static const struct option web_longopts[] = {
+	CLI_STD_LONGOPTS
+};
+
+static const struct prog web_prog = {
+	"jifen-web " JIFEN_VERSION, "c:l:sh", web_longopts, usage,
+	"jifen-web: "
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct web w;
 	const char *listen_addr = NULL;
-	const struct prog prog = {
-		.version = "jifen-web " JIFEN_VERSION,
-		.optstring = "c:l:sh",
-		.longopts = longopts,
-		.usage = usage,
-		.option = web_option,
-		.data = &listen_addr,
-		.err_prefix = "jifen-web: ",
-	};
 	struct prog_args args;
 	char err[512];
 	sigset_t set;
 	int fd = -1, sigfd = -1, e, rc = 1;
 
 	memset(&w, 0, sizeof(w));
-	e = prog_start(&prog, argc, argv, &args, &w.cfg);
+	e = prog_start(&web_prog, argc, argv, web_option, &listen_addr, &args,
+		       &w.cfg);
 	if (e >= 0)
 		return e;
 	w.config_path = args.config_path;

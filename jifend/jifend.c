@@ -30,6 +30,7 @@
 #include "gateway/wake.h"
 #include "gateway/log.h"
 #include "gateway/prog.h"
+#include "util/cli.h"
 #include "jifend/loop.h"
 #include "jifend/notify.h"
 #include "jifend/syncrun.h"
@@ -334,6 +335,18 @@ static int jifend_option(int opt, const char *arg, void *data)
 	return -1;
 }
 
+static const struct option jifend_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "syslog", no_argument, NULL, 's' },
+	{ "trace", no_argument, NULL, 'T' },
+	CLI_STD_LONGOPTS
+};
+
+static const struct prog jifend_prog = {
+	"jifend " JIFEN_VERSION, "c:nsThV", jifend_longopts, usage, ""
+};
+
 int main(int argc, char **argv)
 {
 	struct daemon d;
@@ -342,29 +355,12 @@ int main(int argc, char **argv)
 	struct prog_args args;
 	char err[512];
 	int rc = 1, e;
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ "trace", no_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct prog prog = {
-		.version = "jifend " JIFEN_VERSION,
-		.optstring = "c:nsThV",
-		.longopts = longopts,
-		.usage = usage,
-		.option = jifend_option,
-		.data = &o,
-		.err_prefix = "",
-	};
 
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
 	block_signals();
-	e = prog_start(&prog, argc, argv, &args, &d.cfg);
+	e = prog_start(&jifend_prog, argc, argv, jifend_option, &o, &args,
+		       &d.cfg);
 	if (e >= 0)
 		return e;
 	d.config_path = args.config_path;

@@ -1149,18 +1149,17 @@ static int encode_parts(const struct enc *e, const char *text,
 	return 0;
 }
 
-/* What SUBMIT and DELIVER have in common: the type, the other party,
- * the SMSC, the alphabet choice and the concatenation reference. */
-static void enc_text(struct enc *e, enum pdu_type type, const char *addr,
+/*
+ * A new encoding of @type to or from @addr, with what SUBMIT and DELIVER
+ * share: the SMSC, the alphabet choice, the concatenation reference.
+ */
+static void enc_init(struct enc *e, enum pdu_type type, const char *addr,
 		     const char *smsc, bool force_ucs2, uint16_t ref,
 		     bool ref16)
 {
-	e->type = type;
-	e->addr = addr;
-	e->smsc = smsc;
-	e->force_ucs2 = force_ucs2;
-	e->ref = ref;
-	e->ref16 = ref16;
+	*e = (struct enc){ .type = type, .addr = addr, .smsc = smsc,
+			   .force_ucs2 = force_ucs2, .ref = ref,
+			   .ref16 = ref16 };
 }
 
 int pdu_encode_submit(const char *number, const char *text,
@@ -1169,17 +1168,17 @@ int pdu_encode_submit(const char *number, const char *text,
 		      size_t *n_parts, const char **why)
 {
 	struct pdu_submit_opts none = { 0 };
-	struct enc e = { 0 };
+	struct enc e;
 
 	if (!opts)
 		opts = &none;
+	enc_init(&e, PDU_TYPE_SUBMIT, number, opts->smsc, opts->force_ucs2,
+		 opts->concat_ref, opts->concat_ref16);
 	e.fo = (uint8_t)(0x01 | (opts->vp_minutes ? 0x10 : 0) |
 			 (opts->status_report ? 0x20 : 0));
 	e.mr = opts->message_ref;
 	e.vp_minutes = opts->vp_minutes;
 	e.msg_class = -1;
-	enc_text(&e, PDU_TYPE_SUBMIT, number, opts->smsc, opts->force_ucs2,
-		 opts->concat_ref, opts->concat_ref16);
 	return encode_parts(&e, text, parts, max_parts, n_parts, why);
 }
 
@@ -1189,18 +1188,18 @@ int pdu_encode_deliver(const char *sender, const char *text,
 		       size_t *n_parts, const char **why)
 {
 	struct pdu_deliver_opts none = { .msg_class = -1 };
-	struct enc e = { 0 };
+	struct enc e;
 
 	if (!opts)
 		opts = &none;
+	enc_init(&e, PDU_TYPE_DELIVER, sender, opts->smsc, opts->force_ucs2,
+		 opts->concat_ref, opts->concat_ref16);
 	e.alnum_ok = true;
 	/* TP-MMS set: no more messages waiting. */
 	e.fo = (uint8_t)(0x04 | (opts->status_report_ind ? 0x20 : 0));
 	e.scts = opts->scts_epoch;
 	e.tz_quarters = opts->tz_quarters;
 	e.msg_class = opts->msg_class;
-	enc_text(&e, PDU_TYPE_DELIVER, sender, opts->smsc, opts->force_ucs2,
-		 opts->concat_ref, opts->concat_ref16);
 	return encode_parts(&e, text, parts, max_parts, n_parts, why);
 }
 

@@ -9,7 +9,14 @@
 #ifndef JIFEN_UTIL_CLI_H
 #define JIFEN_UTIL_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
+
+/* The end of every program's long option table: --help, --version. */
+#define CLI_STD_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
 
 /*
  * The answer to getopt's @opt when it is none of the program's own
