@@ -1122,7 +1122,8 @@ static void cmd_cops(struct sim *s, struct cmd *c, struct buf *r)
 		else if (net_up(s))
 			cmd_line(r, "+COPS: 0,0,\"CHINA MOBILE\",7");
 		else
-			cmd_answer(r, "+COPS: 0");
+			cmd_line(r, "+COPS: 0");
+		cmd_ok(r);
 	} else if (c->form == FORM_TEST) {
 		cmd_answer(r, "+COPS: (2,\"CHINA MOBILE\",\"CMCC\",\"46000\",7),,"
 			      "(0-4),(0-2)");
