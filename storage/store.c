@@ -443,7 +443,8 @@ int store_step(struct store *st, sqlite3_stmt *s)
 	return r;
 }
 
-int store_exec_stmt(struct store *st, sqlite3_stmt *s)
+/* Step S once (a statement that returns no rows) and reset it: 0 or -errno. */
+static int exec_stmt(struct store *st, sqlite3_stmt *s)
 {
 	int r = store_step(st, s);
 
@@ -451,17 +452,6 @@ int store_exec_stmt(struct store *st, sqlite3_stmt *s)
 	if (r == SQLITE_DONE || r == SQLITE_ROW)
 		return 0;
 	return store_errno(r) ? store_errno(r) : -EIO;
-}
-
-int store_exec(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	return store_exec_stmt(st, s);
 }
 
 int store_bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -483,6 +473,9 @@ static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
 		case 'd':
 			r = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
 			break;
+		case 'f':
+			r = sqlite3_bind_double(s, i + 1, va_arg(ap, double));
+			break;
 		case 't':
 			r = store_bind_text(s, i + 1, va_arg(ap, const char *));
 			break;
@@ -493,6 +486,44 @@ static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
 	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
 }
 
+/*
+ * The statement of SQL from the cache with FMT's parameters bound (see
+ * store_query), or NULL with *RC = -errno (a statement that failed to
+ * bind is reset first).
+ */
+static sqlite3_stmt *stmt_bound(struct store *st, const char *sql, int *rc,
+				const char *fmt, va_list ap)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, rc);
+
+	if (!s)
+		return NULL;
+	*rc = bind_va(s, fmt, ap);
+	if (*rc) {
+		sqlite3_reset(s);
+		return NULL;
+	}
+	return s;
+}
+
+int store_write(struct store *st, const char *sql, long *changes,
+		const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc = 0;
+
+	va_start(ap, fmt);
+	s = stmt_bound(st, sql, &rc, fmt, ap);
+	va_end(ap);
+	if (!s)
+		return rc;
+	rc = exec_stmt(st, s);
+	if (!rc && changes)
+		*changes = sqlite3_changes(st->db);
+	return rc;
+}
+
 int store_run(struct store *st, const char *sql, store_row_fn row,
 	      void *data, bool one, const char *fmt, ...)
 {
@@ -500,14 +531,11 @@ int store_run(struct store *st, const char *sql, store_row_fn row,
 	va_list ap;
 	int rc = 0, r;
 
-	s = store_stmt(st, sql, &rc);
+	va_start(ap, fmt);
+	s = stmt_bound(st, sql, &rc, fmt, ap);
+	va_end(ap);
 	if (!s)
 		return rc;
-	va_start(ap, fmt);
-	rc = bind_va(s, fmt, ap);
-	va_end(ap);
-	if (rc)
-		goto out;
 	while ((r = store_step(st, s)) == SQLITE_ROW) {
 		rc = row ? row(s, data) : 0;
 		if (rc || one)
@@ -580,9 +608,9 @@ int store_tx_begin(struct store *st)
 	int rc;
 
 	if (!st->in_tx && st->sp_depth == 0)
-		rc = store_exec(st, sql_begin);
+		rc = store_exec(st, sql_begin, NULL);
 	else
-		rc = store_exec(st, sql_savepoint);
+		rc = store_exec(st, sql_savepoint, NULL);
 	if (!rc)
 		st->sp_depth++;
 	return rc;
@@ -604,7 +632,7 @@ int store_tx_end(struct store *st, int rc)
 		raw_rollback(st, savepoint);
 		return rc;
 	}
-	r = store_exec(st, savepoint ? sql_release : sql_commit);
+	r = store_exec(st, savepoint ? sql_release : sql_commit, NULL);
 	if (r)
 		raw_rollback(st, savepoint);
 	return r;
@@ -616,7 +644,7 @@ int store_begin(struct store *st)
 
 	if (st->in_tx || st->sp_depth)
 		return -EBUSY;
-	rc = store_exec(st, sql_begin);
+	rc = store_exec(st, sql_begin, NULL);
 	if (!rc)
 		st->in_tx = true;
 	return rc;
@@ -631,7 +659,7 @@ int store_commit(struct store *st)
 	st->in_tx = false;
 	if (sqlite3_get_autocommit(st->db))
 		return -EIO;	/* lost to an earlier error: nothing kept */
-	rc = store_exec(st, sql_commit);
+	rc = store_exec(st, sql_commit, NULL);
 	if (rc)
 		raw_rollback(st, false);
 	return rc;
@@ -1305,19 +1333,11 @@ static const char sql_state_get[] =
 static int kv_set(struct store *st, const char *sql, const char *key,
 		  const char *value, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (!key)
 		return -EINVAL;
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key);
-	if (value)
-		store_bind_text(s, 2, value);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	if (!value)	/* sql_state_del: the key alone */
+		return store_exec(st, sql, "t", key);
+	return store_exec(st, sql, "tti", key, value, now);
 }
 
 struct text_out {
@@ -1439,8 +1459,7 @@ static const char sql_prune_hints[] =
 int store_exec_all(struct store *st, const char *const *sqls, size_t n,
 		   int64_t arg, long *changes)
 {
-	sqlite3_stmt *s;
-	long total = 0;
+	long total = 0, c = 0;
 	size_t i;
 	int rc;
 
@@ -1448,14 +1467,10 @@ int store_exec_all(struct store *st, const char *const *sqls, size_t n,
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++) {
-		s = store_stmt(st, sqls[i], &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, arg);
-		rc = store_exec_stmt(st, s);
+		rc = store_write(st, sqls[i], &c, "i", arg);
 		if (rc)
 			break;
-		total += sqlite3_changes(st->db);
+		total += c;
 	}
 	rc = store_tx_end(st, rc);
 	if (!rc && changes)

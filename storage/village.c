@@ -66,7 +66,6 @@ int store_event_add(struct store *st, const struct store_event *e,
 		    int64_t now, char *id_out)
 {
 	char id[STORE_UUID_LEN], at[32];
-	sqlite3_stmt *s;
 	int rc;
 
 	if (!e || empty(e->type) || strlen(e->type) >= STORE_EVTYPE_MAX)
@@ -75,19 +74,9 @@ int store_event_add(struct store *st, const struct store_event *e,
 	if (rc)
 		return rc;
 	store_iso8601(now, at, sizeof(at));
-	s = store_stmt(st, sql_event_add, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, e->type);
-	store_bind_text(s, 3, at);
-	store_bind_text(s, 4, e->ref);
-	store_bind_text(s, 5, empty(e->household) ? NULL : e->household);
-	sqlite3_bind_int64(s, 6, e->points);
-	store_bind_text(s, 7, e->state);
-	store_bind_text(s, 8, e->actor);
-	store_bind_text(s, 9, e->text);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_event_add, "tttttittt", id, e->type, at,
+			e->ref, empty(e->household) ? NULL : e->household,
+			e->points, e->state, e->actor, e->text);
 	if (!rc && id_out)
 		memcpy(id_out, id, STORE_UUID_LEN);
 	return rc;
@@ -131,20 +120,14 @@ int store_events_unsent(struct store *st, int max, store_event_cb cb,
 
 int store_events_delete(struct store *st, const char *const *ids, size_t n)
 {
-	sqlite3_stmt *s;
 	size_t i;
 	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	for (i = 0; i < n && !rc; i++) {
-		s = store_stmt(st, sql_event_del, &rc);
-		if (!s)
-			break;
-		store_bind_text(s, 1, ids[i]);
-		rc = store_exec_stmt(st, s);
-	}
+	for (i = 0; i < n && !rc; i++)
+		rc = store_exec(st, sql_event_del, "t", ids[i]);
 	return store_tx_end(st, rc);
 }
 
@@ -154,19 +137,10 @@ static const char sql_audit_add[] =
 int store_audit(struct store *st, int64_t now, const char *actor,
 		const char *action, const char *detail)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (empty(action))
 		return -EINVAL;
-	s = store_stmt(st, sql_audit_add, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, now);
-	store_bind_text(s, 2, actor ? actor : "");
-	store_bind_text(s, 3, action);
-	store_bind_text(s, 4, detail ? detail : "");
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_audit_add, "ittt", now, actor ? actor : "",
+			  action, detail ? detail : "");
 }
 
 /* ---- households --------------------------------------------------------- */
@@ -224,7 +198,6 @@ static int household_live(struct store *st, const char *id)
 int store_household_upsert(struct store *st, const char *id,
 			   const char *name, int64_t now, bool *created)
 {
-	sqlite3_stmt *s;
 	bool isnew;
 	int rc;
 
@@ -239,13 +212,8 @@ int store_household_upsert(struct store *st, const char *id,
 	isnew = rc == -ENOENT;
 	if (rc && !isnew)
 		goto out;
-	s = store_stmt(st, isnew ? sql_hh_insert : sql_hh_update, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, name);
-	sqlite3_bind_int64(s, 3, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, isnew ? sql_hh_insert : sql_hh_update, "tti", id,
+			name, now);
 out:
 	rc = store_tx_end(st, rc);
 	if (!rc && created)
@@ -253,44 +221,19 @@ out:
 	return rc;
 }
 
-static int store_household_clear_phones(struct store *st,
-					const char *household);
-
 int store_household_delete(struct store *st, const char *id, int64_t now)
 {
-	sqlite3_stmt *s;
 	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
 	rc = store_household_get(st, id, NULL);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_hh_delete, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
 	if (!rc)
-		rc = store_household_clear_phones(st, id);
-out:
+		rc = store_exec(st, sql_hh_delete, "ti", id, now);
+	if (!rc)
+		rc = store_exec(st, sql_hh_clear, "t", id);
 	return store_tx_end(st, rc);
-}
-
-/* Remove every membership of HOUSEHOLD (sync replaces member lists). */
-static int store_household_clear_phones(struct store *st,
-					const char *household)
-{
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql_hh_clear, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, household);
-	return store_exec_stmt(st, s);
 }
 
 static int household_row(sqlite3_stmt *s, void *p)
@@ -380,9 +323,8 @@ int store_phone_bind(struct store *st, const char *phone,
 		     bool *created)
 {
 	char num[PHONE_MAX], hash[CRYPT_OUTPUT_SIZE];
-	sqlite3_stmt *s;
 	bool isnew = false;
-	int rc, r;
+	int rc;
 
 	if (norm_phone(phone, num) || empty(household) ||
 	    (role != STORE_VILLAGER && role != STORE_COMMITTEE))
@@ -402,28 +344,13 @@ int store_phone_bind(struct store *st, const char *phone,
 	rc = household_live(st, household);
 	if (rc)
 		goto out;
-	s = store_stmt(st, sql_ph_exists, &rc);
-	if (!s)
+	rc = store_query_one(st, sql_ph_exists, NULL, NULL, "tt", num,
+			     household);
+	isnew = rc == -ENOENT;
+	if (rc && !isnew)
 		goto out;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, household);
-	r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rc = store_errno(r);
-		goto out;
-	}
-	isnew = r == SQLITE_DONE;
-	s = store_stmt(st, sql_ph_upsert, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, household);
-	store_bind_text(s, 3, name);
-	store_bind_text(s, 4, role_name(role));
-	store_bind_text(s, 5, empty(pin) ? NULL : hash);
-	sqlite3_bind_int64(s, 6, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_ph_upsert, "ttttti", num, household, name,
+			role_name(role), empty(pin) ? NULL : hash, now);
 out:
 	rc = store_tx_end(st, rc);
 	if (!rc && created)
@@ -435,20 +362,15 @@ int store_phone_unbind(struct store *st, const char *phone,
 		       const char *household)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
+	long n = 0;
+	int rc;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, household ? sql_ph_unbind : sql_ph_unbind_all,
-		       &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	if (household)
-		store_bind_text(s, 2, household);
-	rc = store_exec_stmt(st, s);
-	if (!rc && household && sqlite3_changes(st->db) == 0)
+	if (!household)
+		return store_exec(st, sql_ph_unbind_all, "t", num);
+	rc = store_exec_changes(st, sql_ph_unbind, &n, "tt", num, household);
+	if (!rc && n == 0)
 		rc = -ENOENT;
 	return rc;
 }
@@ -494,59 +416,52 @@ int store_household_members(struct store *st, const char *household,
 	return walk_members(st, sql_ph_of_hh, household, cb, data);
 }
 
+/* Where store_check_pin's rows go: the PIN, crypt's buffer, the answer. */
+struct pin_check {
+	const char *pin;
+	struct crypt_data *cd;
+	bool *ok;
+};
+
+/* store_row_fn: 1 (stop) when the row's hash is the PIN's. */
+static int pin_row(sqlite3_stmt *s, void *p)
+{
+	struct pin_check *c = p;
+	const char *stored = (const char *)sqlite3_column_text(s, 0);
+	const char *h = crypt_r(c->pin, stored, c->cd);
+
+	*c->ok = h && h[0] != '*' && !strcmp(h, stored);
+	return *c->ok;
+}
+
 int store_check_pin(struct store *st, const char *phone, const char *pin,
 		    bool *ok)
 {
+	struct pin_check c = { .pin = pin, .ok = ok };
 	char num[PHONE_MAX];
-	struct crypt_data *cd;
-	const char *stored, *h;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
 	*ok = false;
 	if (norm_phone(phone, num) || !pin)
 		return -EINVAL;
 	if (!pin_valid(pin))
 		return 0;
-	cd = calloc(1, sizeof(*cd));
-	if (!cd)
+	c.cd = calloc(1, sizeof(*c.cd));
+	if (!c.cd)
 		return -ENOMEM;
-	s = store_stmt(st, sql_ph_pins, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		stored = (const char *)sqlite3_column_text(s, 0);
-		h = crypt_r(pin, stored, cd);
-		if (h && h[0] != '*' && !strcmp(h, stored)) {
-			*ok = true;
-			break;
-		}
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-out:
-	free(cd);
-	return rc;
+	rc = store_query(st, sql_ph_pins, pin_row, &c, "t", num);
+	free(c.cd);
+	return rc > 0 ? 0 : rc;
 }
 
 int store_phone_set_notify(struct store *st, const char *phone, bool on,
 			   int64_t now)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_notify_set, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int(s, 2, on);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_notify_set, "tdi", num, (int)on, now);
 }
 
 int store_phone_notify(struct store *st, const char *phone, bool *on)
@@ -686,7 +601,6 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 {
 	char gid[STORE_ID_MAX], detail[256];
 	struct store_event ev = { .type = "record.new" };
-	sqlite3_stmt *s;
 	long long n = 0;
 	int rc;
 
@@ -708,20 +622,12 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	if (rc)
 		return rc;
 	rc = household_live(st, r->household);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_rec_insert, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, gid);
-	store_bind_text(s, 2, r->household);
-	sqlite3_bind_int64(s, 3, r->points);
-	store_bind_text(s, 4, r->reason);
-	store_bind_text(s, 5, store_rstatus_name(r->status));
-	sqlite3_bind_int64(s, 6, r->now);
-	store_bind_text(s, 7, r->by ? r->by : "");
-	store_bind_text(s, 8, r->origin ? r->origin : "gateway");
-	rc = store_exec_stmt(st, s);
+	if (!rc)
+		rc = store_exec(st, sql_rec_insert, "ttittitt", gid,
+				r->household, r->points, r->reason,
+				store_rstatus_name(r->status), r->now,
+				r->by ? r->by : "",
+				r->origin ? r->origin : "gateway");
 	if (rc)
 		goto out;
 	n = sqlite3_last_insert_rowid(st->db);
@@ -754,9 +660,8 @@ int store_record_put_remote(struct store *st, const char *gid,
 			    int64_t created_at, int64_t notice_until,
 			    int64_t now)
 {
-	sqlite3_stmt *s;
 	bool exists;
-	int rc, r;
+	int rc;
 
 	if (empty(gid) || strlen(gid) >= STORE_ID_MAX || empty(household) ||
 	    (unsigned)status > STORE_FINAL)
@@ -769,29 +674,14 @@ int store_record_put_remote(struct store *st, const char *gid,
 	rc = store_household_get(st, household, NULL);
 	if (rc)
 		goto out;
-	s = store_stmt(st, sql_rec_by_gid, &rc);
-	if (!s)
+	rc = store_query_one(st, sql_rec_by_gid, NULL, NULL, "t", gid);
+	exists = rc == 0;
+	if (rc && rc != -ENOENT)
 		goto out;
-	store_bind_text(s, 1, gid);
-	r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rc = store_errno(r);
-		goto out;
-	}
-	exists = r == SQLITE_ROW;
-	s = store_stmt(st, exists ? sql_rec_remote_upd : sql_rec_remote_ins,
-		       &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, gid);
-	store_bind_text(s, 2, household);
-	sqlite3_bind_int64(s, 3, points);
-	store_bind_text(s, 4, reason ? reason : "");
-	store_bind_text(s, 5, store_rstatus_name(status));
-	sqlite3_bind_int64(s, 6, created_at);
-	sqlite3_bind_int64(s, 7, notice_until);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, exists ? sql_rec_remote_upd : sql_rec_remote_ins,
+			"ttittii", gid, household, points,
+			reason ? reason : "", store_rstatus_name(status),
+			created_at, notice_until);
 	if (!rc)
 		rc = store_audit(st, now, "sync",
 				 exists ? "record.update" : "record.import",
@@ -850,28 +740,16 @@ static int review_objected(struct store *st, const struct store_record *rec,
 {
 	const char *dname = decision == STORE_APPROVE ? "approved" :
 							"rejected";
-	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
-	s = store_stmt(st, decision == STORE_APPROVE ? sql_rec_resume :
-			   sql_rec_uphold, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	sqlite3_bind_int64(s, 2, now);
-	store_bind_text(s, 3, by);
-	if (decision == STORE_REJECT)
-		store_bind_text(s, 4, reason ? reason : "");
-	rc = store_exec_stmt(st, s);
+	if (decision == STORE_APPROVE)
+		rc = store_exec(st, sql_rec_resume, "iit", rec->no, now, by);
+	else
+		rc = store_exec(st, sql_rec_uphold, "iitt", rec->no, now, by,
+				reason ? reason : "");
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_obj_resolve, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	store_bind_text(s, 2, dname);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_obj_resolve, "iti", rec->no, dname, now);
 }
 
 static int review_apply(struct store *st, const struct store_record *rec,
@@ -882,38 +760,18 @@ static int review_apply(struct store *st, const struct store_record *rec,
 							"rejected";
 	struct store_event ev = { .type = "record.review" };
 	char detail[256];
-	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
-	if (rec->status == STORE_OBJECTED) {
+	if (rec->status == STORE_OBJECTED)
 		rc = review_objected(st, rec, decision, by, reason, now);
-		if (rc)
-			return rc;
-		goto journal;
-	}
-	s = store_stmt(st, sql_rec_review, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	store_bind_text(s, 2, dname);
-	store_bind_text(s, 3, by);
-	sqlite3_bind_int64(s, 4, now);
-	store_bind_text(s, 5, reason ? reason : "");
-	if (decision == STORE_APPROVE)
-		sqlite3_bind_int64(s, 6, now + (int64_t)publicity_days * 86400);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		return rc;
-journal:
-	s = store_stmt(st, sql_review_add, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	store_bind_text(s, 2, dname);
-	store_bind_text(s, 3, by);
-	store_bind_text(s, 4, reason ? reason : "");
-	sqlite3_bind_int64(s, 5, now);
-	rc = store_exec_stmt(st, s);
+	else	/* a rejection leaves notice_until (?6) NULL */
+		rc = store_exec(st, sql_rec_review,
+				decision == STORE_APPROVE ? "ittiti" : "ittit",
+				rec->no, dname, by, now, reason ? reason : "",
+				now + (int64_t)publicity_days * 86400);
+	if (!rc)
+		rc = store_exec(st, sql_review_add, "ittti", rec->no, dname, by,
+				reason ? reason : "", now);
 	if (rc)
 		return rc;
 	snprintf(detail, sizeof(detail), "no=%lld %s %s", rec->no, dname,
@@ -1013,11 +871,9 @@ int store_records_finalize_due(struct store *st, int64_t now,
 			       store_record_cb cb, void *data, long *count)
 {
 	struct store_record *rec;
-	sqlite3_stmt *s;
-	long n = 0;
-	long long no;
+	long n = 0, no;
 	char detail[64];
-	int rc, r;
+	int rc;
 
 	rec = malloc(sizeof(*rec));
 	if (!rec)
@@ -1026,27 +882,18 @@ int store_records_finalize_due(struct store *st, int64_t now,
 	if (rc)
 		goto out_free;
 	for (;;) {
-		s = store_stmt(st, sql_rec_first_due, &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, now);
-		r = store_step(st, s);
-		no = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-		sqlite3_reset(s);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = store_errno(r);
+		rc = store_query_one(st, sql_rec_first_due, store_read_long,
+				     &no, "i", now);
+		if (rc == -ENOENT) {
+			rc = 0;		/* none left */
 			break;
 		}
-		s = store_stmt(st, sql_rec_finalize, &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, no);
-		rc = store_exec_stmt(st, s);
 		if (rc)
 			break;
-		snprintf(detail, sizeof(detail), "no=%lld", no);
+		rc = store_exec(st, sql_rec_finalize, "i", (int64_t)no);
+		if (rc)
+			break;
+		snprintf(detail, sizeof(detail), "no=%ld", no);
 		rc = store_audit(st, now, "gateway", "record.final", detail);
 		if (!rc)
 			rc = store_record_get(st, no, rec);
@@ -1100,39 +947,46 @@ static const char sql_rank_done[] =
 	" active = (SELECT COUNT(*) FROM household_totals WHERE active = 1)"
 	" WHERE id = 1";
 
+/* store_row_fn: column 0 into the int at V. */
+static int read_int0(sqlite3_stmt *s, void *v)
+{
+	*(int *)v = sqlite3_column_int(s, 0);
+	return 0;
+}
+
 /* Recompute every rank if a total changed since the last time. */
 static int refresh_ranks(struct store *st)
 {
-	sqlite3_stmt *s;
-	int rc, r, stale;
+	int rc, stale = 0;
 
-	s = store_stmt(st, sql_rank_stale, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	stale = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW)
-		return store_errno(r) ? store_errno(r) : -EIO;
+	rc = store_query_one(st, sql_rank_stale, read_int0, &stale, NULL);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
 	if (!stale)
 		return 0;
-	s = store_stmt(st, sql_rank_update, &rc);
-	if (!s)
-		return rc;
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		return rc;
-	s = store_stmt(st, sql_rank_done, &rc);
-	if (!s)
-		return rc;
-	return store_exec_stmt(st, s);
+	rc = store_exec(st, sql_rank_update, NULL);
+	if (!rc)
+		rc = store_exec(st, sql_rank_done, NULL);
+	return rc;
+}
+
+/* store_row_fn: a sql_balance row into the struct store_balance at P. */
+static int balance_row(sqlite3_stmt *s, void *p)
+{
+	struct store_balance *out = p;
+
+	out->final_points = sqlite3_column_int64(s, 0);
+	out->publicity_points = sqlite3_column_int64(s, 1);
+	out->pending_points = sqlite3_column_int64(s, 2);
+	out->rank = sqlite3_column_int(s, 3);
+	out->households = sqlite3_column_int(s, 4);
+	return 0;
 }
 
 int store_household_balance(struct store *st, const char *household,
 			    struct store_balance *out)
 {
-	sqlite3_stmt *s;
-	int rc, r;
+	int rc;
 
 	rc = store_household_get(st, household, NULL);
 	if (rc)
@@ -1140,23 +994,9 @@ int store_household_balance(struct store *st, const char *household,
 	rc = refresh_ranks(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_balance, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, household);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		out->final_points = sqlite3_column_int64(s, 0);
-		out->publicity_points = sqlite3_column_int64(s, 1);
-		out->pending_points = sqlite3_column_int64(s, 2);
-		out->rank = sqlite3_column_int(s, 3);
-		out->households = sqlite3_column_int(s, 4);
-		rc = 0;
-	} else {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	}
-	sqlite3_reset(s);
-	return rc;
+	rc = store_query_one(st, sql_balance, balance_row, out, "t",
+			     household);
+	return rc == -ENOENT ? -EIO : rc;	/* an aggregate: one row */
 }
 
 /* ---- matters ---------------------------------------------------------------- */
@@ -1171,7 +1011,6 @@ int store_matter_add(struct store *st, const char *household,
 {
 	char gid[STORE_UUID_LEN], num[PHONE_MAX], detail[96];
 	struct store_event ev = { .type = "matter.new" };
-	sqlite3_stmt *s;
 	long long n = 0;
 	int rc;
 
@@ -1188,15 +1027,8 @@ int store_matter_add(struct store *st, const char *household,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_matter_add, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, gid);
-	store_bind_text(s, 2, household ? household : "");
-	store_bind_text(s, 3, num);
-	store_bind_text(s, 4, text);
-	sqlite3_bind_int64(s, 5, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_matter_add, "tttti", gid,
+			household ? household : "", num, text, now);
 	if (rc)
 		goto out;
 	n = sqlite3_last_insert_rowid(st->db);
@@ -1241,7 +1073,6 @@ int store_record_object(struct store *st, long long no, const char *phone,
 	struct store_event ev = { .type = "record.objection" };
 	char num[PHONE_MAX], detail[STORE_TEXT_MAX + 64];
 	struct store_record *rec;
-	sqlite3_stmt *s;
 	int rc;
 
 	if (empty(reason) || norm_phone(phone, num) || !outcome)
@@ -1261,23 +1092,10 @@ int store_record_object(struct store *st, long long no, const char *phone,
 	}
 	oc = rec->status == STORE_OBJECTED ? STORE_OBJECT_AGAIN :
 					     STORE_OBJECT_DONE;
-	s = store_stmt(st, sql_rec_object, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, no);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_obj_add, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, no);
-	store_bind_text(s, 2, num);
-	store_bind_text(s, 3, household ? household : "");
-	store_bind_text(s, 4, reason);
-	sqlite3_bind_int64(s, 5, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_rec_object, "ii", (int64_t)no, now);
+	if (!rc)
+		rc = store_exec(st, sql_obj_add, "ittti", (int64_t)no, num,
+				household ? household : "", reason, now);
 	if (rc)
 		goto out;
 	snprintf(detail, sizeof(detail), "no=%lld %s", no, reason);
@@ -1410,33 +1228,25 @@ int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
 	return rc;
 }
 
-/* Update matter NO with SQL (answer or close) plus its audit row. */
+/* Answer (ANSWER set) or close matter NO, plus its audit row. */
 static int matter_change(struct store *st, long long no, const char *by,
 			 const char *answer, int64_t now, bool *changed)
 {
 	char detail[STORE_TEXT_MAX + 32];
-	sqlite3_stmt *s;
+	long n = 0;
 	int rc;
 
 	*changed = false;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, answer ? sql_matter_answer : sql_matter_close, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, no);
-	if (answer) {
-		store_bind_text(s, 2, answer);
-		store_bind_text(s, 3, by);
-		sqlite3_bind_int64(s, 4, now);
-	} else {
-		sqlite3_bind_int64(s, 2, now);
-	}
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	*changed = sqlite3_changes(st->db) > 0;
+	if (answer)
+		rc = store_exec_changes(st, sql_matter_answer, &n, "itti",
+					(int64_t)no, answer, by, now);
+	else
+		rc = store_exec_changes(st, sql_matter_close, &n, "ii",
+					(int64_t)no, now);
+	*changed = !rc && n > 0;
 	if (!*changed)
 		goto out;
 	snprintf(detail, sizeof(detail), "ticket=%lld%s%s", no,
@@ -1478,73 +1288,70 @@ static const char sql_pin_put[] =
 	" ON CONFLICT(phone) DO UPDATE SET count = ?2, locked_until = ?3";
 static const char sql_pin_clear[] = "DELETE FROM pin_fails WHERE phone = ?1";
 
+/* A phone's pin_fails row: failures since the last lock, lock end. */
+struct pin_fails {
+	int count;
+	int64_t until;
+};
+
+static int pin_fails_row(sqlite3_stmt *s, void *p)
+{
+	struct pin_fails *pf = p;
+
+	pf->count = sqlite3_column_int(s, 0);
+	pf->until = sqlite3_column_int64(s, 1);
+	return 0;
+}
+
+/* NUM's row into *PF (zeros when it has none): 0 or -errno. */
+static int pin_fails_get(struct store *st, const char *num,
+			 struct pin_fails *pf)
+{
+	int rc;
+
+	memset(pf, 0, sizeof(*pf));
+	rc = store_query_one(st, sql_pin_get, pin_fails_row, pf, "t", num);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 int store_pin_locked(struct store *st, const char *phone, int64_t now,
 		     int64_t *until)
 {
+	struct pin_fails pf;
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
 	*until = 0;
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_pin_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		int64_t t = sqlite3_column_int64(s, 1);
-
-		if (t > now)
-			*until = t;
-	} else if (r != SQLITE_DONE) {
-		rc = store_errno(r);
-	}
-	sqlite3_reset(s);
+	rc = pin_fails_get(st, num, &pf);
+	if (!rc && pf.until > now)
+		*until = pf.until;
 	return rc;
 }
 
 int store_pin_failed(struct store *st, const char *phone, int64_t now,
 		     int tries, int lock_s, bool *locked)
 {
+	struct pin_fails pf;
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int64_t until = 0;
-	int rc = 0, r, count = 0;
+	int rc;
 
 	*locked = false;
 	if (norm_phone(phone, num) || tries < 1)
 		return -EINVAL;
-	s = store_stmt(st, sql_pin_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		count = sqlite3_column_int(s, 0);
-		until = sqlite3_column_int64(s, 1);
-	} else if (r != SQLITE_DONE) {
-		rc = store_errno(r);
-	}
-	sqlite3_reset(s);
+	rc = pin_fails_get(st, num, &pf);
 	if (rc)
 		return rc;
-	if (until > now)
+	if (pf.until > now)
 		return 0;	/* already locked: do not extend */
-	count++;
-	if (count >= tries) {
-		count = 0;
-		until = now + lock_s;
+	pf.count++;
+	if (pf.count >= tries) {
+		pf.count = 0;
+		pf.until = now + lock_s;
 		*locked = true;
 	}
-	s = store_stmt(st, sql_pin_put, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int(s, 2, count);
-	sqlite3_bind_int64(s, 3, until);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_pin_put, "tdi", num, pf.count, pf.until);
 	if (!rc && *locked)
 		rc = store_audit(st, now, num, "pin.locked", "");
 	return rc;
@@ -1553,16 +1360,10 @@ int store_pin_failed(struct store *st, const char *phone, int64_t now,
 int store_pin_reset(struct store *st, const char *phone)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_pin_clear, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_pin_clear, "t", num);
 }
 
 /* ---- committee notices (通知) ------------------------------------------------ */
@@ -1582,51 +1383,43 @@ static const char sql_notices_since[] =
 int store_notice_add(struct store *st, const char *code, const char *by,
 		     bool committee_only, const char *text, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (empty(code) || empty(by) || empty(text))
 		return -EINVAL;
 	if (!utf8_ok(text))
 		return -EILSEQ;
-	s = store_stmt(st, sql_notice_add, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, code);
-	store_bind_text(s, 2, by);
-	store_bind_text(s, 3, committee_only ? "committee" : "all");
-	store_bind_text(s, 4, text);
-	sqlite3_bind_int64(s, 5, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_notice_add, "tttti", code, by,
+			  committee_only ? "committee" : "all", text, now);
+}
+
+/* store_row_fn: a sql_notice_get row into the struct store_notice at P
+ * (its code already set). */
+static int notice_row(sqlite3_stmt *s, void *p)
+{
+	struct store_notice *out = p;
+	char scope[16];
+
+	store_col_text(s, 0, out->by, sizeof(out->by));
+	store_col_text(s, 1, scope, sizeof(scope));
+	out->committee_only = !strcmp(scope, "committee");
+	store_col_text(s, 2, out->text, sizeof(out->text));
+	out->created_at = sqlite3_column_int64(s, 3);
+	out->sent_at = sqlite3_column_int64(s, 4);
+	out->count = sqlite3_column_int(s, 5);
+	return 0;
 }
 
 int store_notice_get(struct store *st, const char *code,
 		     struct store_notice *out)
 {
-	sqlite3_stmt *s;
-	char scope[16];
-	int rc = 0, r;
+	struct store_notice n;
+	int rc;
 
 	if (empty(code))
 		return -EINVAL;
-	s = store_stmt(st, sql_notice_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, code);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		store_copy(out->code, sizeof(out->code), code);
-		store_col_text(s, 0, out->by, sizeof(out->by));
-		store_col_text(s, 1, scope, sizeof(scope));
-		out->committee_only = !strcmp(scope, "committee");
-		store_col_text(s, 2, out->text, sizeof(out->text));
-		out->created_at = sqlite3_column_int64(s, 3);
-		out->sent_at = sqlite3_column_int64(s, 4);
-		out->count = sqlite3_column_int(s, 5);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
+	store_copy(n.code, sizeof(n.code), code);
+	rc = store_query_one(st, sql_notice_get, notice_row, &n, "t", code);
+	if (!rc)
+		*out = n;
 	return rc;
 }
 
@@ -1634,19 +1427,14 @@ int store_notice_mark_sent(struct store *st, const char *code, int count,
 			   int64_t now)
 {
 	char detail[64];
-	sqlite3_stmt *s;
-	int rc = 0;
+	long n = 0;
+	int rc;
 
-	s = store_stmt(st, sql_notice_sent, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, code);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int(s, 3, count);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec_changes(st, sql_notice_sent, &n, "tid", code, now,
+				count);
 	if (rc)
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (n == 0)
 		return -EALREADY;
 	snprintf(detail, sizeof(detail), "code=%s count=%d", code, count);
 	return store_audit(st, now, "gateway", "notice.sent", detail);
@@ -1667,50 +1455,46 @@ static const char sql_merged_put[] =
 	" VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(phone) DO UPDATE SET"
 	" out_id = ?2, items = ?3, n = ?4, due_at = ?5";
 
+/* Where store_merged_get's row goes. */
+struct merged_out {
+	long long *out_id;
+	char *items;
+	size_t size;
+	int *n;
+	int64_t *due_at;
+};
+
+static int merged_row(sqlite3_stmt *s, void *p)
+{
+	struct merged_out *o = p;
+
+	*o->out_id = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, o->items, o->size);
+	*o->n = sqlite3_column_int(s, 2);
+	*o->due_at = sqlite3_column_int64(s, 3);
+	return 0;
+}
+
 int store_merged_get(struct store *st, const char *phone, long long *out_id,
 		     char *items, size_t size, int *n, int64_t *due_at)
 {
+	struct merged_out o = { out_id, items, size, n, due_at };
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0, r;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_merged_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		*out_id = sqlite3_column_int64(s, 0);
-		store_col_text(s, 1, items, size);
-		*n = sqlite3_column_int(s, 2);
-		*due_at = sqlite3_column_int64(s, 3);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_merged_get, merged_row, &o, "t", num);
 }
 
 int store_merged_put(struct store *st, const char *phone, long long out_id,
 		     const char *items, int n, int64_t due_at)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (norm_phone(phone, num) || !items)
 		return -EINVAL;
-	s = store_stmt(st, sql_merged_put, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int64(s, 2, out_id);
-	store_bind_text(s, 3, items);
-	sqlite3_bind_int(s, 4, n);
-	sqlite3_bind_int64(s, 5, due_at);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_merged_put, "titdi", num, (int64_t)out_id,
+			  items, n, due_at);
 }
 
 /* ---- messages whose handling failed ----------------------------------------- */
@@ -1729,39 +1513,22 @@ static const char sql_fail_count[] =
 int store_inbox_failed(struct store *st, long long msg_id, const char *sender,
 		       const char *err, int64_t now, int *attempts)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
-	s = store_stmt(st, sql_fail_put, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	store_bind_text(s, 2, sender ? sender : "");
-	store_bind_text(s, 3, err ? err : "");
-	sqlite3_bind_int64(s, 4, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_fail_put, "itti", (int64_t)msg_id,
+			sender ? sender : "", err ? err : "", now);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_fail_get, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	r = store_step(st, s);
-	*attempts = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
-	sqlite3_reset(s);
+	/* the count is advice (when to give up): 1 if it cannot be read */
+	*attempts = 1;
+	store_query_one(st, sql_fail_get, read_int0, attempts, "i",
+			(int64_t)msg_id);
 	return 0;
 }
 
 int store_inbox_gave_up(struct store *st, long long msg_id)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql_fail_gave_up, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_fail_gave_up, "i", (int64_t)msg_id);
 }
 
 int store_inbox_gave_up_count(struct store *st, long *n)
