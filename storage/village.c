@@ -143,6 +143,36 @@ int store_audit(struct store *st, int64_t now, const char *actor,
 			  action, detail ? detail : "");
 }
 
+/*
+ * The two journal rows of a change, inside its atomic unit: EV into the
+ * event journal (what sync sends the platform) and ACTION with DETAIL
+ * into the audit log, by ACTOR at NOW.
+ */
+static int journal(struct store *st, const struct store_event *ev,
+		   int64_t now, const char *actor, const char *action,
+		   const char *detail)
+{
+	int rc = store_event_add(st, ev, now, NULL);
+
+	return rc ? rc : store_audit(st, now, actor, action, detail);
+}
+
+/*
+ * End the atomic unit of an insert that RC is the outcome of; when it
+ * commits, hand the new row's number N and its GID out to *NO and
+ * GID_OUT (each may be NULL).
+ */
+static int insert_end(struct store *st, int rc, long long n, const char *gid,
+		      long long *no, char *gid_out)
+{
+	rc = store_tx_end(st, rc);
+	if (!rc && no)
+		*no = n;
+	if (!rc && gid_out)
+		strcpy(gid_out, gid);
+	return rc;
+}
+
 /* ---- households --------------------------------------------------------- */
 
 static const char sql_hh_get[] =
@@ -629,7 +659,7 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 				r->by ? r->by : "",
 				r->origin ? r->origin : "gateway");
 	if (rc)
-		goto out;
+		return insert_end(st, rc, 0, gid, no, gid_out);
 	n = sqlite3_last_insert_rowid(st->db);
 	ev.ref = gid;
 	ev.household = r->household;
@@ -637,21 +667,10 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	ev.text = r->reason;
 	ev.actor = r->by ? r->by : "";
 	ev.state = store_rstatus_name(r->status);
-	rc = store_event_add(st, &ev, r->now, NULL);
-	if (rc)
-		goto out;
 	snprintf(detail, sizeof(detail), "no=%lld household=%s points=%lld %s",
 		 n, r->household, r->points, store_rstatus_name(r->status));
-	rc = store_audit(st, r->now, r->by, "record.add", detail);
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		if (no)
-			*no = n;
-		if (gid_out)
-			strcpy(gid_out, gid);
-	}
-	return rc;
+	rc = journal(st, &ev, r->now, r->by, "record.add", detail);
+	return insert_end(st, rc, n, gid, no, gid_out);
 }
 
 int store_record_put_remote(struct store *st, const char *gid,
@@ -776,39 +795,89 @@ static int review_apply(struct store *st, const struct store_record *rec,
 		return rc;
 	snprintf(detail, sizeof(detail), "no=%lld %s %s", rec->no, dname,
 		 reason ? reason : "");
-	rc = store_audit(st, now, by, "record.review", detail);
-	if (rc)
-		return rc;
 	ev.ref = rec->gid;
 	ev.state = dname;
 	ev.actor = by;
 	ev.text = reason ? reason : "";
-	return store_event_add(st, &ev, now, NULL);
+	return journal(st, &ev, now, by, "record.review", detail);
 }
 
+/* A committee member's review or a villager's objection of a record. */
+struct record_change {
+	enum store_decision decision;	/* review */
+	const char *by;			/* the reviewer; the objector's phone */
+	const char *household;		/* objection: the objector's or NULL */
+	const char *reason;
+	int64_t now;
+	int publicity_days;		/* review */
+};
+
+/* What a change does to the loaded record REC: 0 or -errno, *OC the
+ * outcome (a store_review_outcome or store_object_outcome). */
+typedef int (*record_change_fn)(struct store *st, struct store_record *rec,
+				const struct record_change *c, int *oc);
+
 /*
- * The start review and objection share: allocate *REC, open the atomic
- * unit (store_tx_begin) and load record NO.  *REC NULL: nothing opened,
- * return the error.  Else the unit is open (the caller ends it and frees
- * *REC) and the return is 0 with the record loaded, 1 when there is
- * no such record, or -errno.
+ * The frame review and objection share: in one atomic unit load record
+ * NO and apply FN to it (no such record: *OC = NOT_FOUND, nothing
+ * changed); on commit *OUT (may be NULL) gets the record as it now
+ * stands unless it was not found.  0 or -errno.
  */
-static int record_open(struct store *st, long long no,
-		       struct store_record **rec)
+static int record_update(struct store *st, long long no, record_change_fn fn,
+			 const struct record_change *c, int not_found,
+			 int *oc, struct store_record *out)
 {
+	struct store_record *rec;
 	int rc;
 
-	*rec = malloc(sizeof(**rec));
-	if (!*rec)
+	*oc = not_found;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
 		return -ENOMEM;
 	rc = store_tx_begin(st);
-	if (rc) {
-		free(*rec);
-		*rec = NULL;
-		return rc;
+	if (rc)
+		goto out_free;
+	rc = store_record_get(st, no, rec);
+	if (!rc)
+		rc = fn(st, rec, c, oc);
+	else if (rc == -ENOENT)
+		rc = 0;
+	rc = store_tx_end(st, rc);
+	if (!rc && out && *oc != not_found)
+		*out = *rec;
+out_free:
+	free(rec);
+	return rc;
+}
+
+static int review_change(struct store *st, struct store_record *rec,
+			 const struct record_change *c, int *oc)
+{
+	bool approve = c->decision == STORE_APPROVE;
+	int rc = 0;
+
+	switch (rec->status) {
+	case STORE_PENDING:
+	case STORE_OBJECTED:
+		rc = review_apply(st, rec, c->decision, c->by, c->reason,
+				  c->now, c->publicity_days);
+		*oc = STORE_REVIEW_DONE;
+		if (!rc)
+			rc = store_record_get(st, rec->no, rec);
+		break;
+	case STORE_APPROVED:
+		*oc = approve ? STORE_REVIEW_ALREADY : STORE_REVIEW_CONFLICT;
+		break;
+	case STORE_REJECTED:
+		*oc = !approve ? STORE_REVIEW_ALREADY : STORE_REVIEW_CONFLICT;
+		break;
+	case STORE_FINAL:
+		/* approved earlier and out of 公示: a repeat is harmless */
+		*oc = approve && rec->reviewed_by[0] ? STORE_REVIEW_ALREADY :
+						       STORE_REVIEW_CONFLICT;
+		break;
 	}
-	rc = store_record_get(st, no, *rec);
-	return rc == -ENOENT ? 1 : rc;
+	return rc;
 }
 
 int store_record_review(struct store *st, long long no,
@@ -817,53 +886,21 @@ int store_record_review(struct store *st, long long no,
 			enum store_review_outcome *outcome,
 			struct store_record *out)
 {
-	struct store_record *rec;
-	enum store_review_outcome oc = STORE_REVIEW_NOT_FOUND;
-	int rc;
+	const struct record_change c = {
+		.decision = decision, .by = by, .reason = reason, .now = now,
+		.publicity_days = publicity_days,
+	};
+	int rc, oc;
 
 	if ((decision != STORE_APPROVE && decision != STORE_REJECT) ||
 	    empty(by) || publicity_days < 0 || publicity_days > 3650)
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(by))
 		return -EILSEQ;
-	rc = record_open(st, no, &rec);
-	if (!rec)
-		return rc;
-	if (rc) {
-		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
-		goto out;
-	}
-	switch (rec->status) {
-	case STORE_PENDING:
-	case STORE_OBJECTED:
-		rc = review_apply(st, rec, decision, by, reason, now,
-				  publicity_days);
-		oc = STORE_REVIEW_DONE;
-		if (!rc)
-			rc = store_record_get(st, no, rec);
-		break;
-	case STORE_APPROVED:
-		oc = decision == STORE_APPROVE ? STORE_REVIEW_ALREADY :
-						 STORE_REVIEW_CONFLICT;
-		break;
-	case STORE_REJECTED:
-		oc = decision == STORE_REJECT ? STORE_REVIEW_ALREADY :
-						STORE_REVIEW_CONFLICT;
-		break;
-	case STORE_FINAL:
-		/* approved earlier and out of 公示: a repeat is harmless */
-		oc = decision == STORE_APPROVE && rec->reviewed_by[0] ?
-			     STORE_REVIEW_ALREADY : STORE_REVIEW_CONFLICT;
-		break;
-	}
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		*outcome = oc;
-		if (out && oc != STORE_REVIEW_NOT_FOUND)
-			*out = *rec;
-	}
-	free(rec);
+	rc = record_update(st, no, review_change, &c, STORE_REVIEW_NOT_FOUND,
+			   &oc, out);
+	if (!rc)
+		*outcome = (enum store_review_outcome)oc;
 	return rc;
 }
 
@@ -1030,26 +1067,15 @@ int store_matter_add(struct store *st, const char *household,
 	rc = store_exec(st, sql_matter_add, "tttti", gid,
 			household ? household : "", num, text, now);
 	if (rc)
-		goto out;
+		return insert_end(st, rc, 0, gid, ticket, gid_out);
 	n = sqlite3_last_insert_rowid(st->db);
 	ev.ref = gid;
 	ev.household = household;
 	ev.actor = num;
 	ev.text = text;
-	rc = store_event_add(st, &ev, now, NULL);
-	if (rc)
-		goto out;
 	snprintf(detail, sizeof(detail), "ticket=%lld", n);
-	rc = store_audit(st, now, num, "matter.new", detail);
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		if (ticket)
-			*ticket = n;
-		if (gid_out)
-			strcpy(gid_out, gid);
-	}
-	return rc;
+	rc = journal(st, &ev, now, num, "matter.new", detail);
+	return insert_end(st, rc, n, gid, ticket, gid_out);
 }
 
 /* ---- objections (异议) ----------------------------------------------------- */
@@ -1064,59 +1090,57 @@ static const char sql_obj_open[] =
 	"SELECT phone, COALESCE(household, ''), reason, at FROM objections"
 	" WHERE record_no = ?1 AND resolved_at IS NULL ORDER BY id";
 
+static int object_change(struct store *st, struct store_record *rec,
+			 const struct record_change *c, int *oc)
+{
+	struct store_event ev = { .type = "record.objection" };
+	char detail[STORE_TEXT_MAX + 64];
+	int rc;
+
+	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
+		*oc = STORE_OBJECT_NOT_PUBLIC;
+		return 0;
+	}
+	*oc = rec->status == STORE_OBJECTED ? STORE_OBJECT_AGAIN :
+					      STORE_OBJECT_DONE;
+	rc = store_exec(st, sql_rec_object, "ii", (int64_t)rec->no, c->now);
+	if (!rc)
+		rc = store_exec(st, sql_obj_add, "ittti", (int64_t)rec->no,
+				c->by, c->household ? c->household : "",
+				c->reason, c->now);
+	if (rc)
+		return rc;
+	snprintf(detail, sizeof(detail), "no=%lld %s", rec->no, c->reason);
+	ev.ref = rec->gid;
+	ev.household = c->household;	/* the objector's; NULL or "": null */
+	ev.actor = c->by;
+	ev.text = c->reason;
+	rc = journal(st, &ev, c->now, c->by, "record.objection", detail);
+	if (!rc)
+		rc = store_record_get(st, rec->no, rec);
+	return rc;
+}
+
 int store_record_object(struct store *st, long long no, const char *phone,
 			const char *household, const char *reason, int64_t now,
 			enum store_object_outcome *outcome,
 			struct store_record *out)
 {
-	enum store_object_outcome oc = STORE_OBJECT_NOT_FOUND;
-	struct store_event ev = { .type = "record.objection" };
-	char num[PHONE_MAX], detail[STORE_TEXT_MAX + 64];
-	struct store_record *rec;
-	int rc;
+	struct record_change c = {
+		.household = household, .reason = reason, .now = now,
+	};
+	char num[PHONE_MAX];
+	int rc, oc;
 
 	if (empty(reason) || norm_phone(phone, num) || !outcome)
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(household))
 		return -EILSEQ;
-	rc = record_open(st, no, &rec);
-	if (!rec)
-		return rc;
-	if (rc) {
-		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
-		goto out;
-	}
-	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
-		oc = STORE_OBJECT_NOT_PUBLIC;
-		goto out;
-	}
-	oc = rec->status == STORE_OBJECTED ? STORE_OBJECT_AGAIN :
-					     STORE_OBJECT_DONE;
-	rc = store_exec(st, sql_rec_object, "ii", (int64_t)no, now);
+	c.by = num;
+	rc = record_update(st, no, object_change, &c, STORE_OBJECT_NOT_FOUND,
+			   &oc, out);
 	if (!rc)
-		rc = store_exec(st, sql_obj_add, "ittti", (int64_t)no, num,
-				household ? household : "", reason, now);
-	if (rc)
-		goto out;
-	snprintf(detail, sizeof(detail), "no=%lld %s", no, reason);
-	rc = store_audit(st, now, num, "record.objection", detail);
-	if (rc)
-		goto out;
-	ev.ref = rec->gid;
-	ev.household = household;	/* the objector's; NULL or "": null */
-	ev.actor = num;
-	ev.text = reason;
-	rc = store_event_add(st, &ev, now, NULL);
-	if (!rc)
-		rc = store_record_get(st, no, rec);
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		*outcome = oc;
-		if (out && oc != STORE_OBJECT_NOT_FOUND)
-			*out = *rec;
-	}
-	free(rec);
+		*outcome = (enum store_object_outcome)oc;
 	return rc;
 }
 
