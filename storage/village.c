@@ -818,6 +818,25 @@ typedef int (*record_change_fn)(struct store *st, struct store_record *rec,
 				const struct record_change *c, int *oc);
 
 /*
+ * What changing records starts with: a buffer *REC for one record and an
+ * open atomic unit.  0, or -errno with nothing open (*REC NULL).
+ */
+static int record_tx_begin(struct store *st, struct store_record **rec)
+{
+	int rc;
+
+	*rec = malloc(sizeof(**rec));
+	if (!*rec)
+		return -ENOMEM;
+	rc = store_tx_begin(st);
+	if (rc) {
+		free(*rec);
+		*rec = NULL;
+	}
+	return rc;
+}
+
+/*
  * The frame review and objection share: in one atomic unit load record
  * NO and apply FN to it (no such record: *OC = NOT_FOUND, nothing
  * changed); on commit *OUT (may be NULL) gets the record as it now
@@ -831,12 +850,9 @@ static int record_update(struct store *st, long long no, record_change_fn fn,
 	int rc;
 
 	*oc = not_found;
-	rec = malloc(sizeof(*rec));
-	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
+	rc = record_tx_begin(st, &rec);
 	if (rc)
-		goto out_free;
+		return rc;
 	rc = store_record_get(st, no, rec);
 	if (!rc)
 		rc = fn(st, rec, c, oc);
@@ -845,7 +861,6 @@ static int record_update(struct store *st, long long no, record_change_fn fn,
 	rc = store_tx_end(st, rc);
 	if (!rc && out && *oc != not_found)
 		*out = *rec;
-out_free:
 	free(rec);
 	return rc;
 }
@@ -912,12 +927,9 @@ int store_records_finalize_due(struct store *st, int64_t now,
 	char detail[64];
 	int rc;
 
-	rec = malloc(sizeof(*rec));
-	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
+	rc = record_tx_begin(st, &rec);
 	if (rc)
-		goto out_free;
+		return rc;
 	for (;;) {
 		rc = store_query_one(st, sql_rec_first_due, store_read_long,
 				     &no, "i", now);
@@ -943,7 +955,6 @@ int store_records_finalize_due(struct store *st, int64_t now,
 	rc = store_tx_end(st, rc);
 	if (!rc && count)
 		*count = n;
-out_free:
 	free(rec);
 	return rc;
 }
