@@ -164,4 +164,10 @@ struct store_event;
  * actor, text starting at column COL into E (borrowed strings). */
 void store_event_read(sqlite3_stmt *s, int col, struct store_event *e);
 
+/* store_query over SQL, a listing of events with ?1 the LIMIT (<= 0:
+ * all), calling ROW with W (callback and data set by the caller; its
+ * item becomes an event buffer ROW reads into). */
+int store_events_walk(struct store *st, const char *sql, store_row_fn row,
+		      struct store_walk *w, int limit);
+
 #endif

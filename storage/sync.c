@@ -71,11 +71,10 @@ static int rejected_row(sqlite3_stmt *s, void *p)
 int store_rejected_list(struct store *st, int limit, store_rejected_cb cb,
 			void *data)
 {
-	struct store_event e;
-	struct store_walk w = { .cb.rejected = cb, .data = data, .item = &e };
+	struct store_walk w = { .cb.rejected = cb, .data = data };
 
-	return store_query(st, sql_rejected_list, rejected_row, &w, "d",
-			   limit > 0 ? limit : -1);
+	return store_events_walk(st, sql_rejected_list, rejected_row, &w,
+				 limit);
 }
 
 int store_rejected_count(struct store *st, long *n)

@@ -108,14 +108,21 @@ static int event_row(sqlite3_stmt *s, void *p)
 	return w->cb.event(w->item, w->data);
 }
 
+int store_events_walk(struct store *st, const char *sql, store_row_fn row,
+		      struct store_walk *w, int limit)
+{
+	struct store_event e;
+
+	w->item = &e;
+	return store_query(st, sql, row, w, "d", limit > 0 ? limit : -1);
+}
+
 int store_events_unsent(struct store *st, int max, store_event_cb cb,
 			void *data)
 {
-	struct store_event e;
-	struct store_walk w = { .cb.event = cb, .data = data, .item = &e };
+	struct store_walk w = { .cb.event = cb, .data = data };
 
-	return store_query(st, sql_events_unsent, event_row, &w, "d",
-			   max > 0 ? max : -1);
+	return store_events_walk(st, sql_events_unsent, event_row, &w, max);
 }
 
 int store_events_delete(struct store *st, const char *const *ids, size_t n)
