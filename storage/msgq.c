@@ -447,37 +447,27 @@ static const char sql_out_next_due[] =
 	" AND o.state IN ('queued', 'sending') AND o.not_before <= ?1"
 	" ORDER BY p.msg, p.seq LIMIT 1";
 
-/* store_row_fn: a sql_out_next_due row into the store_out_part at P. */
-static int due_row(sqlite3_stmt *s, void *p)
-{
-	struct store_out_part *out = p;
-	const char *kind;
-	int k;
-
-	out->id = sqlite3_column_int64(s, 0);
-	out->msg_id = sqlite3_column_int64(s, 1);
-	out->seq = sqlite3_column_int(s, 2);
-	out->total = sqlite3_column_int(s, 3);
-	store_col_text(s, 4, out->to, sizeof(out->to));
-	kind = (const char *)sqlite3_column_text(s, 5);
-	out->kind = STORE_OUT_REPLY;
-	for (k = 0; k <= STORE_OUT_ALERT; k++)
-		if (kind && !strcmp(kind, kind_names[k]))
-			out->kind = (enum store_out_kind)k;
-	store_col_text(s, 6, out->pdu, sizeof(out->pdu));
-	out->tpdu_len = sqlite3_column_int(s, 7);
-	out->attempts = sqlite3_column_int(s, 8);
-	return 0;
-}
-
 int store_outbox_next_due(struct store *st, int64_t now,
 			  struct store_out_part *out)
 {
-	return store_query_one(st, sql_out_next_due, due_row, out, "i", now);
+	char kind[16];
+	int rc, k;
+
+	rc = store_get(st, sql_out_next_due, "i", "llddtttdd", now, &out->id,
+		       &out->msg_id, &out->seq, &out->total, out->to,
+		       sizeof(out->to), kind, sizeof(kind), out->pdu,
+		       sizeof(out->pdu), &out->tpdu_len, &out->attempts);
+	if (rc)
+		return rc;
+	out->kind = STORE_OUT_REPLY;
+	for (k = 0; k <= STORE_OUT_ALERT; k++)
+		if (!strcmp(kind, kind_names[k]))
+			out->kind = (enum store_out_kind)k;
+	return 0;
 }
 
 static const char sql_part_msg[] =
-	"SELECT msg, state FROM outbox_parts WHERE id = ?1";
+	"SELECT msg, state = 'queued' FROM outbox_parts WHERE id = ?1";
 static const char sql_part_sent[] =
 	"UPDATE outbox_parts SET state = 'sent', mr = ?2, sent_at = ?3"
 	" WHERE id = ?1 AND state = 'queued'";
@@ -501,32 +491,17 @@ static const char sql_msg_cancel[] =
 	"UPDATE outbox SET state = 'cancelled', done_at = ?2"
 	" WHERE id = ?1 AND state IN ('queued', 'sending')";
 
-/* A part's message and whether the part is still queued. */
-struct part_of {
-	long long msg;
-	bool queued;
-};
-
-static int part_row(sqlite3_stmt *s, void *p)
-{
-	struct part_of *o = p;
-
-	o->msg = sqlite3_column_int64(s, 0);
-	o->queued = !strcmp((const char *)sqlite3_column_text(s, 1), "queued");
-	return 0;
-}
-
 /* The message of part ID into *MSG: 0, -EALREADY when the part is no
  * longer queued, -ENOENT when there is no such part, or -errno. */
 static int part_msg(struct store *st, long long id, long long *msg)
 {
-	struct part_of o = { 0, false };
+	bool queued = false;
 	int rc;
 
-	rc = store_query_one(st, sql_part_msg, part_row, &o, "i", (int64_t)id);
-	if (!rc && !o.queued)
+	*msg = 0;
+	rc = store_get(st, sql_part_msg, "i", "lb", (int64_t)id, msg, &queued);
+	if (!rc && !queued)
 		rc = -EALREADY;
-	*msg = o.msg;
 	return rc;
 }
 
@@ -589,21 +564,11 @@ static const char sql_out_report_set[] =
 	"UPDATE outbox_parts SET delivered = ?2, delivered_at = ?3"
 	" WHERE id = ?1";
 
-/* store_row_fn: columns 0 and 1 into the two long longs at P. */
-static int read_two_ids(sqlite3_stmt *s, void *p)
-{
-	long long *ids = p;
-
-	ids[0] = sqlite3_column_int64(s, 0);
-	ids[1] = sqlite3_column_int64(s, 1);
-	return 0;
-}
-
 int store_outbox_report(struct store *st, const char *to, int mr,
 			int status, int64_t now, long long *msg_id)
 {
 	char num[STORE_SENDER_MAX];
-	long long ids[2] = { 0, 0 };	/* the part, its message */
+	long long pid = 0, msg = 0;
 	int rc;
 
 	if (empty(to) || mr < 0 || mr > 255)
@@ -612,14 +577,13 @@ int store_outbox_report(struct store *st, const char *to, int mr,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	rc = store_query_one(st, sql_out_report_find, read_two_ids, ids, "td",
-			     num, mr);
+	rc = store_get(st, sql_out_report_find, "td", "ll", num, mr, &pid, &msg);
 	if (!rc)
-		rc = store_exec(st, sql_out_report_set, "idi", (int64_t)ids[0],
+		rc = store_exec(st, sql_out_report_set, "idi", (int64_t)pid,
 				status, now);
 	rc = store_tx_end(st, rc);
 	if (!rc && msg_id)
-		*msg_id = ids[1];
+		*msg_id = msg;
 	return rc;
 }
 
@@ -662,27 +626,19 @@ static const char sql_out_info[] =
 	" FROM outbox o LEFT JOIN outbox_parts p ON p.msg = o.id"
 	" WHERE o.id = ?1 GROUP BY o.id";
 
-/* store_row_fn: a sql_out_info row into the store_out_info at P. */
-static int info_row(sqlite3_stmt *s, void *p)
-{
-	struct store_out_info *out = p;
-
-	out->state = (enum store_out_state)out_state_parse(
-		(const char *)sqlite3_column_text(s, 0));
-	out->nparts = sqlite3_column_int(s, 1);
-	out->parts_sent = sqlite3_column_int(s, 2);
-	out->parts_failed = sqlite3_column_int(s, 3);
-	out->attempts = sqlite3_column_int(s, 4);
-	out->delivered = sqlite3_column_int(s, 5);
-	store_col_text(s, 6, out->last_error, sizeof(out->last_error));
-	return 0;
-}
-
 int store_outbox_info(struct store *st, long long id,
 		      struct store_out_info *out)
 {
-	return store_query_one(st, sql_out_info, info_row, out, "i",
-			       (int64_t)id);
+	char state[16];
+	int rc;
+
+	rc = store_get(st, sql_out_info, "i", "tdddddt", (int64_t)id, state,
+		       sizeof(state), &out->nparts, &out->parts_sent,
+		       &out->parts_failed, &out->attempts, &out->delivered,
+		       out->last_error, sizeof(out->last_error));
+	if (!rc)
+		out->state = (enum store_out_state)out_state_parse(state);
+	return rc;
 }
 
 /* ---- message history for the operator (jifenctl message) ------------------- */
@@ -711,7 +667,8 @@ static const char sql_retry_parts[] =
 static const char sql_retry_msg[] =
 	"UPDATE outbox SET state = 'queued', done_at = NULL"
 	" WHERE id = ?1 AND state = 'failed'";
-static const char sql_msg_state[] = "SELECT state FROM outbox WHERE id = ?1";
+static const char sql_msg_failed_q[] =
+	"SELECT state = 'failed' FROM outbox WHERE id = ?1";
 
 /* What msgs_walk hands its row function. */
 struct msgs_walk {
@@ -791,26 +748,18 @@ int store_messages_list(struct store *st, const struct store_msg_filter *f,
 	return rc;
 }
 
-/* store_row_fn: 0 when the message's state (column 0) is "failed",
- * else -EALREADY. */
-static int state_failed(sqlite3_stmt *s, void *unused)
-{
-	const char *state = (const char *)sqlite3_column_text(s, 0);
-
-	(void)unused;
-	return state && !strcmp(state, "failed") ? 0 : -EALREADY;
-}
-
 int store_outbox_retry(struct store *st, long long id, int64_t now)
 {
+	bool failed = false;
 	int rc;
 
 	(void)now;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	rc = store_query_one(st, sql_msg_state, state_failed, NULL, "i",
-			     (int64_t)id);
+	rc = store_get(st, sql_msg_failed_q, "i", "b", (int64_t)id, &failed);
+	if (!rc && !failed)
+		rc = -EALREADY;
 	if (!rc)
 		rc = store_exec(st, sql_retry_parts, "i", (int64_t)id);
 	if (!rc)

@@ -461,23 +461,23 @@ int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
+static int bind_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
 {
 	int i, r = SQLITE_OK;
 
 	for (i = 0; fmt && fmt[i] && r == SQLITE_OK; i++) {
 		switch (fmt[i]) {
 		case 'i':
-			r = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+			r = sqlite3_bind_int64(s, i + 1, va_arg(*ap, int64_t));
 			break;
 		case 'd':
-			r = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+			r = sqlite3_bind_int(s, i + 1, va_arg(*ap, int));
 			break;
 		case 'f':
-			r = sqlite3_bind_double(s, i + 1, va_arg(ap, double));
+			r = sqlite3_bind_double(s, i + 1, va_arg(*ap, double));
 			break;
 		case 't':
-			r = store_bind_text(s, i + 1, va_arg(ap, const char *));
+			r = store_bind_text(s, i + 1, va_arg(*ap, const char *));
 			break;
 		default:
 			return -EINVAL;
@@ -492,7 +492,7 @@ static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
  * bind is reset first).
  */
 static sqlite3_stmt *stmt_bound(struct store *st, const char *sql, int *rc,
-				const char *fmt, va_list ap)
+				const char *fmt, va_list *ap)
 {
 	sqlite3_stmt *s = store_stmt(st, sql, rc);
 
@@ -514,13 +514,73 @@ int store_write(struct store *st, const char *sql, long *changes,
 	int rc = 0;
 
 	va_start(ap, fmt);
-	s = stmt_bound(st, sql, &rc, fmt, ap);
+	s = stmt_bound(st, sql, &rc, fmt, &ap);
 	va_end(ap);
 	if (!s)
 		return rc;
 	rc = exec_stmt(st, s);
 	if (!rc && changes)
 		*changes = sqlite3_changes(st->db);
+	return rc;
+}
+
+/* Read the columns of S's row into the pointers FMT names (store_get). */
+static int scan_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
+{
+	size_t len;
+	char *buf;
+	int i;
+
+	for (i = 0; fmt && fmt[i]; i++) {
+		switch (fmt[i]) {
+		case 'i':
+			*va_arg(*ap, int64_t *) = sqlite3_column_int64(s, i);
+			break;
+		case 'l':
+			*va_arg(*ap, long long *) = sqlite3_column_int64(s, i);
+			break;
+		case 'd':
+			*va_arg(*ap, int *) = sqlite3_column_int(s, i);
+			break;
+		case 'b':
+			*va_arg(*ap, bool *) = sqlite3_column_int(s, i) != 0;
+			break;
+		case 'f':
+			*va_arg(*ap, double *) = sqlite3_column_double(s, i);
+			break;
+		case 't':
+			buf = va_arg(*ap, char *);
+			len = va_arg(*ap, size_t);
+			store_col_text(s, i, buf, len);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int store_get(struct store *st, const char *sql, const char *in,
+	      const char *out, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc = 0, r;
+
+	va_start(ap, out);
+	s = stmt_bound(st, sql, &rc, in, &ap);
+	if (!s)
+		goto out;
+	r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		rc = scan_va(s, out, &ap);
+	else if (r == SQLITE_DONE)
+		rc = -ENOENT;
+	else
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	sqlite3_reset(s);
+out:
+	va_end(ap);
 	return rc;
 }
 
@@ -532,7 +592,7 @@ int store_run(struct store *st, const char *sql, store_row_fn row,
 	int rc = 0, r;
 
 	va_start(ap, fmt);
-	s = stmt_bound(st, sql, &rc, fmt, ap);
+	s = stmt_bound(st, sql, &rc, fmt, &ap);
 	va_end(ap);
 	if (!s)
 		return rc;

@@ -90,6 +90,20 @@ typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
 #define store_query_one(st, sql, row, data, ...) \
 	store_run(st, sql, row, data, true, __VA_ARGS__)
 
+/*
+ * store_get - store_query_one for a row read straight into variables.
+ * Binds the parameters IN names as store_query does, then reads columns
+ * 0, 1, ... of the first row into the pointers OUT names, one letter
+ * each:
+ *   'i' int64_t *   'l' long long *   'd' int *   'b' bool *
+ *   'f' double *    't' char *BUF then its size_t size (cut at a UTF-8
+ *                       boundary; NULL reads as "")
+ * The variable arguments are IN's values, then OUT's pointers.  0;
+ * -ENOENT when there is no row (nothing is written); else -errno.
+ */
+int store_get(struct store *st, const char *sql, const char *in,
+	      const char *out, ...);
+
 /* The function behind both: ONE as store_query_one. */
 int store_run(struct store *st, const char *sql, store_row_fn row,
 	      void *data, bool one, const char *fmt, ...);

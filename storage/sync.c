@@ -35,8 +35,9 @@ static const char sql_policy_set[] =
 	" step_discount = ?4, max_discount = ?5, floor_rate = ?6,"
 	" score = ?7, updated_at = ?8";
 static const char sql_policy_get[] =
-	"SELECT base_rate, mode, step_points, step_discount, max_discount,"
-	" floor_rate, score, updated_at FROM loan_policy WHERE id = 1";
+	"SELECT base_rate, mode = 'step', step_points, step_discount,"
+	" max_discount, floor_rate, score = 'approved', updated_at"
+	" FROM loan_policy WHERE id = 1";
 static const char sql_rec_gid[] =
 	"SELECT no, status, COALESCE(reviewed_by, '') FROM records"
 	" WHERE gid = ?1";
@@ -124,54 +125,28 @@ int store_policy_set(struct store *st, const struct store_loan_policy *p,
 			  p->score ? "approved" : "final", now);
 }
 
-/* store_row_fn: a sql_policy_get row into the policy at P. */
-static int policy_row(sqlite3_stmt *s, void *p)
-{
-	struct store_loan_policy *out = p;
-
-	out->base_rate = sqlite3_column_double(s, 0);
-	out->mode = !strcmp((const char *)sqlite3_column_text(s, 1), "step");
-	out->step_points = sqlite3_column_int(s, 2);
-	out->step_discount = sqlite3_column_double(s, 3);
-	out->max_discount = sqlite3_column_double(s, 4);
-	out->floor_rate = sqlite3_column_double(s, 5);
-	out->score = !strcmp((const char *)sqlite3_column_text(s, 6),
-			     "approved");
-	out->updated_at = sqlite3_column_int64(s, 7);
-	return 0;
-}
-
 int store_policy_get(struct store *st, struct store_loan_policy *out)
 {
-	return store_query_one(st, sql_policy_get, policy_row, out, NULL);
-}
-
-/* Where store_record_find_gid's row goes. */
-struct gid_out {
-	long long *no;
-	enum store_rstatus *status;
-	char *by;
-	size_t len;
-};
-
-static int gid_row(sqlite3_stmt *s, void *p)
-{
-	struct gid_out *o = p;
-	enum store_rstatus stt = STORE_PENDING;
-
-	*o->no = sqlite3_column_int64(s, 0);
-	store_rstatus_parse((const char *)sqlite3_column_text(s, 1), &stt);
-	*o->status = stt;
-	store_col_text(s, 2, o->by, o->len);
-	return 0;
+	return store_get(st, sql_policy_get, NULL, "fddfffdi", &out->base_rate,
+			 &out->mode, &out->step_points, &out->step_discount,
+			 &out->max_discount, &out->floor_rate, &out->score,
+			 &out->updated_at);
 }
 
 int store_record_find_gid(struct store *st, const char *gid, long long *no,
 			  enum store_rstatus *status, char *by, size_t len)
 {
-	struct gid_out o = { no, status, by, len };
+	enum store_rstatus stt = STORE_PENDING;
+	char sname[16];
+	int rc;
 
 	if (!gid || !*gid)
 		return -EINVAL;
-	return store_query_one(st, sql_rec_gid, gid_row, &o, "t", gid);
+	rc = store_get(st, sql_rec_gid, "t", "ltt", gid, no, sname,
+		       sizeof(sname), by, len);
+	if (rc)
+		return rc;
+	store_rstatus_parse(sname, &stt);
+	*status = stt;
+	return 0;
 }

@@ -1002,19 +1002,12 @@ static const char sql_rank_done[] =
 	" active = (SELECT COUNT(*) FROM household_totals WHERE active = 1)"
 	" WHERE id = 1";
 
-/* store_row_fn: column 0 into the int at V. */
-static int read_int0(sqlite3_stmt *s, void *v)
-{
-	*(int *)v = sqlite3_column_int(s, 0);
-	return 0;
-}
-
 /* Recompute every rank if a total changed since the last time. */
 static int refresh_ranks(struct store *st)
 {
 	int rc, stale = 0;
 
-	rc = store_query_one(st, sql_rank_stale, read_int0, &stale, NULL);
+	rc = store_get(st, sql_rank_stale, NULL, "d", &stale);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
 	if (!stale)
@@ -1023,19 +1016,6 @@ static int refresh_ranks(struct store *st)
 	if (!rc)
 		rc = store_exec(st, sql_rank_done, NULL);
 	return rc;
-}
-
-/* store_row_fn: a sql_balance row into the struct store_balance at P. */
-static int balance_row(sqlite3_stmt *s, void *p)
-{
-	struct store_balance *out = p;
-
-	out->final_points = sqlite3_column_int64(s, 0);
-	out->publicity_points = sqlite3_column_int64(s, 1);
-	out->pending_points = sqlite3_column_int64(s, 2);
-	out->rank = sqlite3_column_int(s, 3);
-	out->households = sqlite3_column_int(s, 4);
-	return 0;
 }
 
 int store_household_balance(struct store *st, const char *household,
@@ -1049,8 +1029,9 @@ int store_household_balance(struct store *st, const char *household,
 	rc = refresh_ranks(st);
 	if (rc)
 		return rc;
-	rc = store_query_one(st, sql_balance, balance_row, out, "t",
-			     household);
+	rc = store_get(st, sql_balance, "t", "llldd", household,
+		       &out->final_points, &out->publicity_points,
+		       &out->pending_points, &out->rank, &out->households);
 	return rc == -ENOENT ? -EIO : rc;	/* an aggregate: one row */
 }
 
@@ -1336,15 +1317,6 @@ struct pin_fails {
 	int64_t until;
 };
 
-static int pin_fails_row(sqlite3_stmt *s, void *p)
-{
-	struct pin_fails *pf = p;
-
-	pf->count = sqlite3_column_int(s, 0);
-	pf->until = sqlite3_column_int64(s, 1);
-	return 0;
-}
-
 /* NUM's row into *PF (zeros when it has none): 0 or -errno. */
 static int pin_fails_get(struct store *st, const char *num,
 			 struct pin_fails *pf)
@@ -1352,7 +1324,8 @@ static int pin_fails_get(struct store *st, const char *num,
 	int rc;
 
 	memset(pf, 0, sizeof(*pf));
-	rc = store_query_one(st, sql_pin_get, pin_fails_row, pf, "t", num);
+	rc = store_get(st, sql_pin_get, "t", "di", num, &pf->count,
+		       &pf->until);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -1414,8 +1387,8 @@ static const char sql_notice_add[] =
 	"INSERT INTO notices(code, by, scope, text, created_at)"
 	" VALUES(?1, ?2, ?3, ?4, ?5)";
 static const char sql_notice_get[] =
-	"SELECT by, scope, text, created_at, COALESCE(sent_at, 0), count"
-	" FROM notices WHERE code = ?1";
+	"SELECT by, scope = 'committee', text, created_at,"
+	" COALESCE(sent_at, 0), count FROM notices WHERE code = ?1";
 static const char sql_notice_sent[] =
 	"UPDATE notices SET sent_at = ?2, count = ?3 WHERE code = ?1"
 	" AND sent_at IS NULL";
@@ -1433,35 +1406,19 @@ int store_notice_add(struct store *st, const char *code, const char *by,
 			  committee_only ? "committee" : "all", text, now);
 }
 
-/* store_row_fn: a sql_notice_get row into the struct store_notice at P
- * (its code already set). */
-static int notice_row(sqlite3_stmt *s, void *p)
-{
-	struct store_notice *out = p;
-	char scope[16];
-
-	store_col_text(s, 0, out->by, sizeof(out->by));
-	store_col_text(s, 1, scope, sizeof(scope));
-	out->committee_only = !strcmp(scope, "committee");
-	store_col_text(s, 2, out->text, sizeof(out->text));
-	out->created_at = sqlite3_column_int64(s, 3);
-	out->sent_at = sqlite3_column_int64(s, 4);
-	out->count = sqlite3_column_int(s, 5);
-	return 0;
-}
-
 int store_notice_get(struct store *st, const char *code,
 		     struct store_notice *out)
 {
-	struct store_notice n;
 	int rc;
 
 	if (empty(code))
 		return -EINVAL;
-	store_copy(n.code, sizeof(n.code), code);
-	rc = store_query_one(st, sql_notice_get, notice_row, &n, "t", code);
+	rc = store_get(st, sql_notice_get, "t", "tbtiid", code, out->by,
+		       sizeof(out->by), &out->committee_only, out->text,
+		       sizeof(out->text), &out->created_at, &out->sent_at,
+		       &out->count);
 	if (!rc)
-		*out = n;
+		store_copy(out->code, sizeof(out->code), code);
 	return rc;
 }
 
@@ -1497,35 +1454,15 @@ static const char sql_merged_put[] =
 	" VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(phone) DO UPDATE SET"
 	" out_id = ?2, items = ?3, n = ?4, due_at = ?5";
 
-/* Where store_merged_get's row goes. */
-struct merged_out {
-	long long *out_id;
-	char *items;
-	size_t size;
-	int *n;
-	int64_t *due_at;
-};
-
-static int merged_row(sqlite3_stmt *s, void *p)
-{
-	struct merged_out *o = p;
-
-	*o->out_id = sqlite3_column_int64(s, 0);
-	store_col_text(s, 1, o->items, o->size);
-	*o->n = sqlite3_column_int(s, 2);
-	*o->due_at = sqlite3_column_int64(s, 3);
-	return 0;
-}
-
 int store_merged_get(struct store *st, const char *phone, long long *out_id,
 		     char *items, size_t size, int *n, int64_t *due_at)
 {
-	struct merged_out o = { out_id, items, size, n, due_at };
 	char num[PHONE_MAX];
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	return store_query_one(st, sql_merged_get, merged_row, &o, "t", num);
+	return store_get(st, sql_merged_get, "t", "ltdi", num, out_id, items,
+			 size, n, due_at);
 }
 
 int store_merged_put(struct store *st, const char *phone, long long out_id,
@@ -1563,8 +1500,7 @@ int store_inbox_failed(struct store *st, long long msg_id, const char *sender,
 		return rc;
 	/* the count is advice (when to give up): 1 if it cannot be read */
 	*attempts = 1;
-	store_query_one(st, sql_fail_get, read_int0, attempts, "i",
-			(int64_t)msg_id);
+	store_get(st, sql_fail_get, "i", "d", (int64_t)msg_id, attempts);
 	return 0;
 }
 

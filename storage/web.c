@@ -86,7 +86,7 @@ static const char sql_sess_add[] =
 	"INSERT INTO web_sessions(token, who, role, csrf, created_at,"
 	" expires_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
 static const char sql_sess_get[] =
-	"SELECT who, role, csrf, expires_at FROM web_sessions"
+	"SELECT who, role = 'clerk', csrf, expires_at FROM web_sessions"
 	" WHERE token = ?1";
 static const char sql_sess_del[] = "DELETE FROM web_sessions WHERE token = ?1";
 static const char sql_sess_gc[] =
@@ -107,32 +107,25 @@ int store_web_session_add(struct store *st, const char *token,
 			  se->csrf, now, se->expires_at);
 }
 
-/* store_row_fn: a sql_sess_get row into the store_web_session at P. */
-static int session_row(sqlite3_stmt *s, void *p)
-{
-	struct store_web_session *out = p;
-	char role[16];
-
-	memset(out, 0, sizeof(*out));
-	store_col_text(s, 0, out->who, sizeof(out->who));
-	store_col_text(s, 1, role, sizeof(role));
-	out->role = strcmp(role, "clerk") ? STORE_WEB_COMMITTEE
-					  : STORE_WEB_CLERK;
-	store_col_text(s, 2, out->csrf, sizeof(out->csrf));
-	out->expires_at = sqlite3_column_int64(s, 3);
-	return 0;
-}
-
 int store_web_session_get(struct store *st, const char *token, int64_t now,
 			  struct store_web_session *out)
 {
+	struct store_web_session se;
+	bool clerk = false;
 	int rc;
 
 	if (!token || !*token)
 		return -ENOENT;
-	rc = store_query_one(st, sql_sess_get, session_row, out, "t", token);
-	if (!rc && out->expires_at <= now)
-		rc = -ENOENT;
+	memset(&se, 0, sizeof(se));
+	rc = store_get(st, sql_sess_get, "t", "tbti", token, se.who,
+		       sizeof(se.who), &clerk, se.csrf, sizeof(se.csrf),
+		       &se.expires_at);
+	if (!rc) {
+		se.role = clerk ? STORE_WEB_CLERK : STORE_WEB_COMMITTEE;
+		*out = se;
+		if (se.expires_at <= now)
+			rc = -ENOENT;
+	}
 	if (rc == -ENOENT)
 		store_web_session_del(st, token);
 	return rc;
@@ -174,45 +167,29 @@ static bool same_code(const char *a, const char *b)
 	return d == 0;
 }
 
-/* A phone's web_codes row. */
-struct code_row {
-	char want[32];
-	int64_t exp;
-	int tries;
-};
-
-static int code_row(sqlite3_stmt *s, void *p)
-{
-	struct code_row *c = p;
-
-	store_col_text(s, 0, c->want, sizeof(c->want));
-	c->exp = sqlite3_column_int64(s, 1);
-	c->tries = sqlite3_column_int(s, 2);
-	return 0;
-}
-
 int store_web_code_check(struct store *st, const char *phone,
 			 const char *code, int64_t now, int max_tries,
 			 bool *ok)
 {
-	struct code_row c;
-	int rc;
+	char want[32];
+	int64_t exp;
+	int rc, tries;
 
 	*ok = false;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	rc = store_query_one(st, sql_code_get, code_row, &c, "t", phone);
+	rc = store_get(st, sql_code_get, "t", "tid", phone, want, sizeof(want),
+		       &exp, &tries);
 	if (rc) {
 		if (rc == -ENOENT)	/* no code: a plain no */
 			rc = 0;
 		goto out;
 	}
-	if (c.exp > now && c.tries < max_tries && code &&
-	    same_code(code, c.want))
+	if (exp > now && tries < max_tries && code && same_code(code, want))
 		*ok = true;
 	/* a right code, an expired one or the last try: it is used up */
-	rc = store_exec(st, *ok || c.exp <= now || c.tries + 1 >= max_tries ?
+	rc = store_exec(st, *ok || exp <= now || tries + 1 >= max_tries ?
 			sql_code_del : sql_code_try, "t", phone);
 out:
 	return store_tx_end(st, rc);
