@@ -165,6 +165,23 @@ static int journal(struct store *st, const struct store_event *ev,
 }
 
 /*
+ * What an insert of a row with a global id starts with: GID (LEN bytes)
+ * gets WANT, the caller's id (checked to fit), or a fresh UUID when WANT
+ * is NULL; then the atomic unit is opened.  0 or -errno.
+ */
+static int insert_begin(struct store *st, const char *want, char *gid,
+			size_t len)
+{
+	int rc = 0;
+
+	if (want)
+		store_copy(gid, len, want);
+	else
+		rc = store_uuid(gid);
+	return rc ? rc : store_tx_begin(st);
+}
+
+/*
  * End the atomic unit of an insert that RC is the outcome of; when it
  * commits, hand the new row's number N and its GID out to *NO and
  * GID_OUT (each may be NULL).
@@ -648,14 +665,7 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	if (!utf8_ok(r->reason) || !utf8_ok(r->by) || !utf8_ok(r->gid) ||
 	    !utf8_ok(r->household))
 		return -EILSEQ;
-	if (r->gid) {
-		strcpy(gid, r->gid);
-	} else {
-		rc = store_uuid(gid);
-		if (rc)
-			return rc;
-	}
-	rc = store_tx_begin(st);
+	rc = insert_begin(st, r->gid, gid, sizeof(gid));
 	if (rc)
 		return rc;
 	rc = household_live(st, r->household);
@@ -1057,10 +1067,7 @@ int store_matter_add(struct store *st, const char *household,
 	if (!utf8_ok(text) || !utf8_ok(household))
 		return -EILSEQ;
 	store_norm_sender(phone, num, sizeof(num));
-	rc = store_uuid(gid);
-	if (rc)
-		return rc;
-	rc = store_tx_begin(st);
+	rc = insert_begin(st, NULL, gid, sizeof(gid));
 	if (rc)
 		return rc;
 	rc = store_exec(st, sql_matter_add, "tttti", gid,
