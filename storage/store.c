@@ -443,17 +443,6 @@ int store_step(struct store *st, sqlite3_stmt *s)
 	return r;
 }
 
-/* Step S once (a statement that returns no rows) and reset it: 0 or -errno. */
-static int exec_stmt(struct store *st, sqlite3_stmt *s)
-{
-	int r = store_step(st, s);
-
-	sqlite3_reset(s);
-	if (r == SQLITE_DONE || r == SQLITE_ROW)
-		return 0;
-	return store_errno(r) ? store_errno(r) : -EIO;
-}
-
 int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (!v)
@@ -506,22 +495,32 @@ static sqlite3_stmt *stmt_bound(struct store *st, const char *sql, int *rc,
 	return s;
 }
 
+/*
+ * Behind store_exec and store_exec_changes (see store_priv.h): one
+ * statement without rows, bound from FMT, stepped once through the fault
+ * hook (a step that yields a row counts as done, as for a RETURNING
+ * clause) and reset.  *CHANGES (may be NULL) gets sqlite3_changes() on
+ * success; 0 or -errno.
+ */
 int store_write(struct store *st, const char *sql, long *changes,
 		const char *fmt, ...)
 {
 	sqlite3_stmt *s;
 	va_list ap;
-	int rc = 0;
+	int rc = 0, r;
 
 	va_start(ap, fmt);
 	s = stmt_bound(st, sql, &rc, fmt, &ap);
 	va_end(ap);
 	if (!s)
 		return rc;
-	rc = exec_stmt(st, s);
-	if (!rc && changes)
+	r = store_step(st, s);
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return store_errno(r) ? store_errno(r) : -EIO;
+	if (changes)
 		*changes = sqlite3_changes(st->db);
-	return rc;
+	return 0;
 }
 
 /* Read the columns of S's row into the pointers FMT names (store_get). */
@@ -560,6 +559,10 @@ static int scan_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
 	return 0;
 }
 
+/*
+ * store_get (see store_priv.h): bind IN, step once, read the row's
+ * columns into OUT's pointers; -ENOENT when there is no row.
+ */
 int store_get(struct store *st, const char *sql, const char *in,
 	      const char *out, ...)
 {

@@ -90,6 +90,10 @@ typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
 #define store_query_one(st, sql, row, data, ...) \
 	store_run(st, sql, row, data, true, __VA_ARGS__)
 
+/* The function behind both: ONE as store_query_one. */
+int store_run(struct store *st, const char *sql, store_row_fn row,
+	      void *data, bool one, const char *fmt, ...);
+
 /*
  * store_get - store_query_one for a row read straight into variables.
  * Binds the parameters IN names as store_query does, then reads columns
@@ -104,19 +108,16 @@ typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
 int store_get(struct store *st, const char *sql, const char *in,
 	      const char *out, ...);
 
-/* The function behind both: ONE as store_query_one. */
-int store_run(struct store *st, const char *sql, store_row_fn row,
-	      void *data, bool one, const char *fmt, ...);
-
 /*
  * store_exec - store_query's write side: the prepare-bind-step-reset
  * sequence of a statement that returns no rows (INSERT, UPDATE, DELETE,
  * an upsert, BEGIN/COMMIT) in one call.  SQL and the parameters as for
  * store_query (FMT NULL: none).  The statement is stepped once, through
  * the fault hook, and reset.  0 or -errno (a UNIQUE or PRIMARY KEY
- * conflict is -EEXIST, see store_errno); the caller's atomic unit, if
- * any, is left to the caller.  The new row's id is
- * sqlite3_last_insert_rowid(st->db) right after.
+ * conflict is -EEXIST, see store_errno).  It opens no transaction: a
+ * caller that writes more than one row frames them with store_tx_begin
+ * and store_tx_end.  The new row's id is sqlite3_last_insert_rowid(st->db)
+ * right after.
  */
 #define store_exec(st, sql, ...) store_write(st, sql, NULL, __VA_ARGS__)
 
