@@ -44,7 +44,7 @@
  * process must stay under 4 MiB resident on the board (SPEC §11,
  * docs/PERFORMANCE.md has the measurements).
  */
-#define JIFEND_SQLITE_HEAP_KIB	1024
+#define JIFEND_SQLITE_HEAP_KIB	512
 
 /*
  * The systemd watchdog: "WATCHDOG=1" at least every half interval, as a

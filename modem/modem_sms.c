@@ -142,6 +142,13 @@ static void deliver(struct modem *m, struct modem_sms *msgs, size_t n)
 		m->cfg.sms(m, msgs, n, m->cfg.data);
 }
 
+/*
+ * Messages handed up at a time from one listing: a full SIM lists
+ * hundreds, and a decoded message is about 1 KiB, so the batch bounds the
+ * daemon's memory (SPEC §11) while keeping one transaction per batch.
+ */
+#define SWEEP_BATCH	16
+
 /* AT+CMGL=4: +CMGL: <index>,<stat>,[<alpha>],<length> then the PDU. */
 static void sweep_done(struct modem *m, const struct at_result *res,
 		       const struct modem_cmd *c)
@@ -158,7 +165,7 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 			  at_error_text(&res->err));
 		return;
 	}
-	msgs = calloc(res->n_lines ? res->n_lines : 1, sizeof(*msgs));
+	msgs = calloc(SWEEP_BATCH, sizeof(*msgs));
 	if (!msgs) {
 		modem_log(m, MODEM_LOG_ERR, "modem: sweep: no memory");
 		return;
@@ -212,6 +219,7 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 		h = held_find(m, index);
 		h->reading = false;
 		h->confirm = false;	/* index and PDU in one answer */
+		h->listed = true;
 		h->handed_ms = m->now;
 		h->pdu_hash = pdu_hash(pdu);
 		msgs[n].index = index;
@@ -219,7 +227,10 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 		msgs[n].pdu_hex = pdu;
 		msgs[n].stat = stat;
 		classify(&msgs[n]);
-		n++;
+		if (++n == SWEEP_BATCH) {
+			deliver(m, msgs, n);
+			n = 0;
+		}
 	}
 	/* committed, not listed, no delete in flight: gone from the SIM */
 	for (i = 0; i < m->rx.n_held;) {

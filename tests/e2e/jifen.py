@@ -155,6 +155,10 @@ class Village:
                     "--leak-check=full", "--errors-for-leak-kinds=definite",
                     "--log-file=" + os.path.join(self.dir, "valgrind.%p")
                     ] + argv
+        elif os.environ.get("JIFEN_DAEMON_WRAP"):
+            # a profiler in front of the daemon, e.g. "valgrind
+            # --tool=massif" (docs/PERFORMANCE.md)
+            argv = os.environ["JIFEN_DAEMON_WRAP"].split() + argv
         self.logf = open(self.log, "a")
         env = None
         if self.env:

@@ -1076,6 +1076,42 @@ static void test_sweep_one_batch_no_delete(void **state)
 	assert_null(strstr(r.logtext, "8613800000001"));
 }
 
+/*
+ * A full SIM lists hundreds of messages: they are handed up 16 at a time
+ * (bounded memory), each exactly once, in listing order, and deleted
+ * only when the gateway asks (here: from the callback, after its
+ * commit, as the daemon does).
+ */
+static void test_sweep_full_sim_in_bounded_batches(void **state)
+{
+	static char big[16384];
+	size_t len = 0, i;
+	char cmd[32];
+
+	(void)state;
+	len += snprintf(big + len, sizeof(big) - len, "\r\n");
+	for (i = 0; i < 40; i++)
+		len += snprintf(big + len, sizeof(big) - len,
+				"+CMGL: %zu,0,,24\r\n%s\r\n", i + 1,
+				deliver_hex("+8613800000001", "JF"));
+	snprintf(big + len, sizeof(big) - len, "\r\nOK\r\n");
+	assert_true(len < sizeof(big) - 16);
+	r.delete_in_cb = true;
+	fake_add("AT+CMGL=4", big, 1);
+	start_ready();
+	pump();
+	assert_int_equal(r.batches, 3);
+	assert_int_equal(r.batch_sizes[0], 16);
+	assert_int_equal(r.batch_sizes[1], 16);
+	assert_int_equal(r.batch_sizes[2], 8);
+	assert_int_equal(r.n_msgs, 40);
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(r.msgs[i].index, (int)i + 1);
+		snprintf(cmd, sizeof(cmd), "AT+CMGD=%zu", i + 1);
+		assert_int_equal(count_cmd(cmd), 1);
+	}
+}
+
 static void test_undecodable_passed_up_not_deleted(void **state)
 {
 	(void)state;
@@ -1671,6 +1707,7 @@ int main(void)
 		T(test_cnmi_ranges_skip_impossible),
 		T(test_cpms_fallback_to_me),
 		T(test_sweep_one_batch_no_delete),
+		T(test_sweep_full_sim_in_bounded_batches),
 		T(test_undecodable_passed_up_not_deleted),
 		T(test_cmti_reads_index),
 		T(test_cmgr_other_pdu_not_deleted),
