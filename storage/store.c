@@ -495,34 +495,6 @@ static sqlite3_stmt *stmt_bound(struct store *st, const char *sql, int *rc,
 	return s;
 }
 
-/*
- * Behind store_exec and store_exec_changes (see store_priv.h): one
- * statement without rows, bound from FMT, stepped once through the fault
- * hook (a step that yields a row counts as done, as for a RETURNING
- * clause) and reset.  *CHANGES (may be NULL) gets sqlite3_changes() on
- * success; 0 or -errno.
- */
-int store_write(struct store *st, const char *sql, long *changes,
-		const char *fmt, ...)
-{
-	sqlite3_stmt *s;
-	va_list ap;
-	int rc = 0, r;
-
-	va_start(ap, fmt);
-	s = stmt_bound(st, sql, &rc, fmt, &ap);
-	va_end(ap);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return store_errno(r) ? store_errno(r) : -EIO;
-	if (changes)
-		*changes = sqlite3_changes(st->db);
-	return 0;
-}
-
 /* Read the columns of S's row into the pointers FMT names (store_get). */
 static int scan_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
 {
@@ -530,7 +502,7 @@ static int scan_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
 	char *buf;
 	int i;
 
-	for (i = 0; fmt && fmt[i]; i++) {
+	for (i = 0; fmt[i]; i++) {
 		switch (fmt[i]) {
 		case 'i':
 			*va_arg(*ap, int64_t *) = sqlite3_column_int64(s, i);
@@ -560,29 +532,61 @@ static int scan_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
 }
 
 /*
- * store_get (see store_priv.h): bind IN, step once, read the row's
- * columns into OUT's pointers; -ENOENT when there is no row.
+ * The one step store_write and store_get take: SQL bound from IN (the
+ * first arguments in AP), stepped once through the fault hook, reset.
+ * OUT NULL: a statement without rows (a row it yields, as from a
+ * RETURNING clause, counts as done); else the row's columns go to the
+ * pointers OUT names (the rest of AP), -ENOENT when there is none.
+ * 0 or -errno.
  */
-int store_get(struct store *st, const char *sql, const char *in,
-	      const char *out, ...)
+static int step_once(struct store *st, const char *sql, const char *in,
+		     const char *out, va_list *ap)
 {
 	sqlite3_stmt *s;
-	va_list ap;
 	int rc = 0, r;
 
-	va_start(ap, out);
-	s = stmt_bound(st, sql, &rc, in, &ap);
+	s = stmt_bound(st, sql, &rc, in, ap);
 	if (!s)
-		goto out;
+		return rc;
 	r = store_step(st, s);
 	if (r == SQLITE_ROW)
-		rc = scan_va(s, out, &ap);
+		rc = out ? scan_va(s, out, ap) : 0;
 	else if (r == SQLITE_DONE)
-		rc = -ENOENT;
+		rc = out ? -ENOENT : 0;
 	else
 		rc = store_errno(r) ? store_errno(r) : -EIO;
 	sqlite3_reset(s);
-out:
+	return rc;
+}
+
+/*
+ * Behind store_exec and store_exec_changes (see store_priv.h): one
+ * statement without rows; *CHANGES (may be NULL) gets sqlite3_changes()
+ * on success.  0 or -errno.
+ */
+int store_write(struct store *st, const char *sql, long *changes,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = step_once(st, sql, fmt, NULL, &ap);
+	va_end(ap);
+	if (!rc && changes)
+		*changes = sqlite3_changes(st->db);
+	return rc;
+}
+
+/* store_get (see store_priv.h): a row read into OUT's pointers. */
+int store_get(struct store *st, const char *sql, const char *in,
+	      const char *out, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, out);
+	rc = step_once(st, sql, in, out ? out : "", &ap);
 	va_end(ap);
 	return rc;
 }
