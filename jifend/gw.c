@@ -50,6 +50,8 @@ struct gw {
 	/* one-shot deadlines, CLOCK_MONOTONIC ms, -1 when unarmed */
 	int64_t t_work;			/* inbox/outbox work due */
 	int64_t t_prune;
+	int64_t data_version;		/* others' commits, last looked at */
+	bool data_version_known;
 	int64_t t_balance;		/* next SIM balance check (USSD) */
 	struct modem_status last_status;
 	/* reliability (docs/ROBUSTNESS.md) */
@@ -1195,9 +1197,12 @@ void gw_write_status(struct gw *gw)
 	struct modem_status s;
 	int64_t now = wall_now(gw);
 	char buf[64];
+	bool in_tx;
 
 	modem_get_status(gw->modem, &s);
 	gw->last_status = s;
+	/* one transaction for the lot (a failed begin: each on its own) */
+	in_tx = store_begin(gw->st) == 0;
 	store_status_set(gw->st, STATUS_MODEM_STATE, modem_state_name(s.state),
 			 now);
 	store_status_set(gw->st, STATUS_MODEM_MANUFACTURER, s.manufacturer, now);
@@ -1217,6 +1222,8 @@ void gw_write_status(struct gw *gw)
 	    phone_normalize(s.own_number, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
 	store_status_set(gw->st, STATUS_OWN_NUMBER, buf, now);
+	if (in_tx)
+		store_commit(gw->st);	/* a failure rolls back: next change */
 }
 
 /* Status changed in a way worth writing (not on every wakeup). */
@@ -1312,6 +1319,24 @@ static int64_t gw_src_deadline(void *data)
 	return d;
 }
 
+/*
+ * Whether jifenctl, jifen-web or jifen-sync committed to the database
+ * since the last call (true when that cannot be told: look anyway).
+ * The daemon's own commits do not count: it knows about its own work.
+ */
+static bool gw_others_wrote(struct gw *gw)
+{
+	int64_t v;
+
+	if (store_data_version(gw->st, &v) < 0)
+		return true;
+	if (gw->data_version_known && v == gw->data_version)
+		return false;
+	gw->data_version = v;
+	gw->data_version_known = true;
+	return true;
+}
+
 static void gw_src_timeout(void *data, int64_t now)
 {
 	struct gw *gw = data;
@@ -1326,9 +1351,13 @@ static void gw_src_timeout(void *data, int64_t now)
 		 * the store: work jifenctl queued (a console review's
 		 * notifications) goes out by the next health check at the
 		 * latest, even when jifenctl could not wake us (gw_kick).
+		 * Only when another program committed since the last look:
+		 * an idle check then costs one small read, not a dozen.
 		 */
-		arm(&gw->t_work, now);
-		gw_clock_from_sync(gw);
+		if (gw_others_wrote(gw)) {
+			arm(&gw->t_work, now);
+			gw_clock_from_sync(gw);
+		}
 		gw_clock_status(gw);
 		/*
 		 * The daily prune rides on a health check instead of

@@ -787,6 +787,10 @@ void modem_dispatch(struct modem *m, short revents, int64_t now_ms)
 			n = port_read(m->port, buf, sizeof(buf));
 			if (n > 0) {
 				at_chat_feed(m->chat, buf, (size_t)n, now_ms);
+				/* a short read took all there was: poll()
+				 * says when more comes (no EAGAIN round) */
+				if ((size_t)n < sizeof(buf))
+					break;
 				continue;
 			}
 			if (n < 0)

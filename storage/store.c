@@ -1318,6 +1318,11 @@ int store_query_int64(struct store *st, const char *sql, int64_t *out)
 	return rc;
 }
 
+int store_data_version(struct store *st, int64_t *out)
+{
+	return store_query_int64(st, "PRAGMA data_version", out);
+}
+
 int store_set_durable(struct store *st, bool durable)
 {
 	int r;

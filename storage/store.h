@@ -111,6 +111,16 @@ int store_backup(struct store *st, const char *dest);
 int store_backup_rotate(struct store *st, int64_t now, int keep, char *out,
 			size_t out_len);
 
+/*
+ * store_data_version - into *@out a number that changes when another
+ * connection (jifenctl, jifen-web, jifen-sync) has committed to the
+ * database since this connection last asked; this connection's own
+ * commits leave it alone (SQLite's PRAGMA data_version).  One small
+ * read: the daemon's health check uses it to look for work others
+ * queued only when they did queue some.  0 or -errno.
+ */
+int store_data_version(struct store *st, int64_t *out);
+
 /* The path the store was opened with (borrowed). */
 const char *store_path(const struct store *st);
 

@@ -2073,6 +2073,32 @@ static void test_uuid_format(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/*
+ * The daemon's health check looks for work others queued only when the
+ * data version moved: another connection's commit moves it, its own
+ * commits and plain reads do not.
+ */
+static void test_data_version_counts_only_others(void **state)
+{
+	struct fx *f = *state;
+	struct store *other;
+	int64_t v0, v1;
+	int err = 0;
+
+	assert_int_equal(store_data_version(f->st, &v0), 0);
+	assert_int_equal(store_status_set(f->st, "test.key", "1", 100), 0);
+	assert_int_equal(store_data_version(f->st, &v1), 0);
+	assert_true(v1 == v0);
+	other = store_open(f->path, &err);
+	assert_non_null(other);
+	assert_int_equal(store_status_set(other, "test.key", "2", 101), 0);
+	assert_int_equal(store_data_version(f->st, &v1), 0);
+	assert_true(v1 != v0);
+	assert_int_equal(store_data_version(f->st, &v0), 0);
+	assert_true(v1 == v0);
+	store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2142,6 +2168,7 @@ int main(void)
 		T(test_fault_inside_caller_tx_keeps_tx),
 		T(test_inbox_add_fault_stores_nothing),
 		T(test_prune),
+		T(test_data_version_counts_only_others),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
