@@ -85,15 +85,16 @@ MODEM_SRCS	= modem/modem.c modem/modem_init.c modem/modem_sms.c modem/modem_ussd
 		  modem/modem_nitz.c
 CONFIG_SRCS	= config/config.c $(UTIL_SRCS)
 STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c \
-		  storage/sync.c
+		  storage/sync.c storage/status.c
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \
 		  gateway/clock.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
 		  gateway/balance.c
 
 # What the operator's front ends (jifenctl, jifen-web) add: the console's
-# sessions and listings, the household CSV import.  Not in jifend.
-CONSOLE_SRCS	= storage/web.c gateway/hhimport.c
+# sessions and listings, the household CSV import, the time jifend
+# believes (gateway/clockview.c).  Not in jifend.
+CONSOLE_SRCS	= storage/web.c gateway/hhimport.c gateway/clockview.c
 
 # The village library every front end links: rules, replies, outbox.
 VILLAGE_SRCS = $(PDU_SRCS) $(CONFIG_SRCS) $(STORAGE_SRCS) $(GWPURE_SRCS) \
@@ -134,6 +135,7 @@ test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS) $(UTIL_SRCS)
 test-ctl_store_SRCS = $(STORAGE_SRCS) jifenctl/ctl_store.c gateway/hhimport.c \
+		      gateway/clockview.c gateway/clock.c \
 		      $(UTIL_SRCS)
 test-text_SRCS	= gateway/text.c $(UTIL_SRCS)
 test-cmd_SRCS	= gateway/text.c gateway/cmd.c $(UTIL_SRCS)

@@ -63,13 +63,6 @@ def cpu_ns(pid):
     return total
 
 
-def ticks(pid):
-    """utime + stime of PID in clock ticks (/proc/PID/stat)."""
-    with open("/proc/%d/stat" % pid) as f:
-        st = f.read().rsplit(")", 1)[1].split()
-    return int(st[11]) + int(st[12])
-
-
 def utime_stime(pid):
     with open("/proc/%d/stat" % pid) as f:
         st = f.read().rsplit(")", 1)[1].split()

@@ -7,34 +7,12 @@ jifen-web is gone after web.idle_exit.  Figures, not tests.
 """
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-ACTIVATE = r"""
-import os, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-print(s.getsockname()[1], flush=True)
-pid = os.fork()
-if pid == 0:
-    if s.fileno() != 3:
-        os.dup2(s.fileno(), 3)
-    os.set_inheritable(3, True)
-    os.environ["LISTEN_PID"] = str(os.getpid())
-    os.environ["LISTEN_FDS"] = "1"
-    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2]])
-print(pid, flush=True)
-s.close()
-_, st = os.waitpid(pid, 0)
-print("exit", os.waitstatus_to_exitcode(st), flush=True)
-"""
-
 
 def row(name, value, unit="", target="", ok=None):
     verdict = "" if ok is None else (" [met]" if ok else " [MISSED]")
@@ -51,7 +29,7 @@ def main():
     os.environ["JIFEN_BUILD"] = os.path.abspath(args.build)
     sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
     from jifen import Village
-    from webfix import Web
+    from webfix import Web, activated, raw_get
 
     csv = ["household,name,phone,role,pin"]
     for i in range(args.households):
@@ -107,18 +85,10 @@ def main():
 
         # socket activation: started by the first connection, gone after
         # web.idle_exit seconds without requests
-        p = subprocess.Popen([sys.executable, "-c", ACTIVATE,
-                              os.path.join(args.build, "jifen-web"), v.conf],
-                             stdout=subprocess.PIPE, text=True)
-        port = int(p.stdout.readline())
-        pid = int(p.stdout.readline())
+        p, port, pid = activated(os.path.join(args.build, "jifen-web"),
+                                 v.conf)
         t0 = time.monotonic()
-        s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        s.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n"
-                  b"Connection: close\r\n\r\n")
-        while s.recv(65536):
-            pass
-        s.close()
+        raw_get(port, timeout=30)
         first = (time.monotonic() - t0) * 1000
         t1 = time.monotonic()
         line = p.stdout.readline().strip()

@@ -19,6 +19,8 @@ import tempfile
 import time
 import uuid
 
+import bench
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -106,22 +108,6 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def proc_snap(pid):
-    st = {}
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            k, _, v = ln.partition(":")
-            st[k] = v.strip()
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tck = os.sysconf("SC_CLK_TCK")
-    return {"t": time.monotonic(),
-            "vol": int(st["voluntary_ctxt_switches"]),
-            "cpu_ms": (int(fields[11]) + int(fields[12])) * 1000 / tck,
-            "rss": int(st["VmRSS"].split()[0]),
-            "hwm": int(st["VmHWM"].split()[0])}
-
-
 def idle(build, window):
     """jifend idle with sync.url set, after its first sync."""
     os.environ["JIFEN_BUILD"] = build
@@ -148,12 +134,13 @@ def idle(build, window):
                    "the first sync", timeout=60)
         time.sleep(5)               # settle: the child reaped
         pid = v.daemon.pid
-        a = proc_snap(pid)
+        a = bench.snap(pid)        # bench/bench.py: /proc figures
         time.sleep(window)          # the measurement window itself
-        b = proc_snap(pid)
+        b = bench.snap(pid)
         secs = b["t"] - a["t"]
         wake = b["vol"] - a["vol"]
-        cpu = (b["cpu_ms"] - a["cpu_ms"]) * 60 / secs
+        cpu_ms = (b["ticks"] - a["ticks"]) * 1000 / os.sysconf("SC_CLK_TCK")
+        cpu = cpu_ms * 60 / secs
         print("sync idle (jifend, sync.url set, interval 900 s, "
               "health_interval 300 s, after its first sync):")
         print("  %-46s %12.1f %-6s" % ("window", secs, "s"))

@@ -10,10 +10,6 @@
 #include "jifen-sync/health.h"
 #include "storage/status.h"
 
-static const char *const reg_names[] = {
-	"not registered", "home", "searching", "denied", "unknown", "roaming",
-};
-
 /* status key KEY as a string, or null */
 static void add_status_str(cJSON *o, struct store *st, const char *name,
 			   const char *key)
@@ -47,13 +43,15 @@ static void add_modem(cJSON *h, struct store *st)
 		return;
 	add_status_str(m, st, "state", STATUS_MODEM_STATE);
 	add_status_str(m, st, "model", STATUS_MODEM_MODEL);
-	if (status_long(st, STATUS_MODEM_SIGNAL_CSQ, &v) && v >= 0 && v <= 31)
-		cJSON_AddNumberToObject(m, "signal_dbm", -113 + 2 * (double)v);
+	if (status_long(st, STATUS_MODEM_SIGNAL_CSQ, &v) &&
+	    status_signal_dbm(v))
+		cJSON_AddNumberToObject(m, "signal_dbm", status_signal_dbm(v));
 	else
 		cJSON_AddNullToObject(m, "signal_dbm");
-	if (status_long(st, STATUS_MODEM_REGISTRATION, &v) && v >= 0 &&
-	    v < (long)(sizeof(reg_names) / sizeof(reg_names[0])))
-		cJSON_AddStringToObject(m, "registration", reg_names[v]);
+	if (status_long(st, STATUS_MODEM_REGISTRATION, &v) &&
+	    status_registration(v, NULL))
+		cJSON_AddStringToObject(m, "registration",
+					status_registration(v, NULL));
 	else
 		cJSON_AddNullToObject(m, "registration");
 	if (store_status_get(st, STATUS_MODEM_SMS_STORAGE, buf, sizeof(buf)) == 0 &&

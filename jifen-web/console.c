@@ -191,20 +191,49 @@ static void set_session_cookie(struct page_ctx *p, const char *token)
 	snprintf(p->resp->location, sizeof(p->resp->location), "/");
 }
 
-static int login_clerk(struct page_ctx *p)
+/* Too many failed logins from this client: the 429 page, *LIMITED. */
+static int login_limited(struct page_ctx *p, bool *limited)
+{
+	int rc = auth_limited(p->st, p->req->client, p->now, limited);
+
+	if (!rc && *limited)
+		login_page(p, 429, "登录失败次数过多,请15分钟后再试。", NULL);
+	return rc;
+}
+
+/* A failed login as WHO: counted against the client, audited. */
+static int login_failed(struct page_ctx *p, const char *who)
+{
+	int rc = store_web_login_note(p->st, p->req->client, p->now);
+
+	if (!rc)
+		rc = store_audit(p->st, p->now, who, "web.login.fail",
+				 p->req->client);
+	return rc;
+}
+
+/* A session for WHO with ROLE, its cookie, and the way to the overview. */
+static int login_done(struct page_ctx *p, const char *who,
+		      enum store_web_role role)
 {
 	struct store_web_session s;
 	char token[STORE_WEB_TOKEN_MAX];
+	int rc;
+
+	rc = auth_session_start(p->st, who, role, p->now, token, &s);
+	if (!rc)
+		set_session_cookie(p, token);
+	return rc;
+}
+
+static int login_clerk(struct page_ctx *p)
+{
 	bool ok = false, limited;
 	int rc;
 
-	rc = auth_limited(p->st, p->req->client, p->now, &limited);
-	if (rc)
+	rc = login_limited(p, &limited);
+	if (rc || limited)
 		return rc;
-	if (limited) {
-		login_page(p, 429, "登录失败次数过多,请15分钟后再试。", NULL);
-		return 0;
-	}
 	rc = store_web_clerk_check(p->st, form_get(p->req->form, "password"),
 				   &ok);
 	if (rc == -ENOENT) {
@@ -215,21 +244,12 @@ static int login_clerk(struct page_ctx *p)
 	if (rc)
 		return rc;
 	if (!ok) {
-		rc = store_web_login_note(p->st, p->req->client, p->now);
+		rc = login_failed(p, "web:clerk");
 		if (!rc)
-			rc = store_audit(p->st, p->now, "web:clerk",
-					 "web.login.fail", p->req->client);
-		if (rc)
-			return rc;
-		login_page(p, 403, "密码不对。", NULL);
-		return 0;
-	}
-	rc = auth_session_start(p->st, "clerk", STORE_WEB_CLERK, p->now,
-				token, &s);
-	if (rc)
+			login_page(p, 403, "密码不对。", NULL);
 		return rc;
-	set_session_cookie(p, token);
-	return 0;
+	}
+	return login_done(p, "clerk", STORE_WEB_CLERK);
 }
 
 static int login_code(struct page_ctx *p)
@@ -238,13 +258,9 @@ static int login_code(struct page_ctx *p)
 	bool sent = false, limited;
 	int rc;
 
-	rc = auth_limited(p->st, p->req->client, p->now, &limited);
-	if (rc)
+	rc = login_limited(p, &limited);
+	if (rc || limited)
 		return rc;
-	if (limited) {
-		login_page(p, 429, "登录失败次数过多,请15分钟后再试。", NULL);
-		return 0;
-	}
 	rc = auth_send_code(p->st, p->cfg, form_get(p->req->form, "phone"),
 			    p->now, num, &sent);
 	if (rc)
@@ -263,19 +279,14 @@ static int login_code(struct page_ctx *p)
 
 static int login_verify(struct page_ctx *p)
 {
-	struct store_web_session s;
-	char token[STORE_WEB_TOKEN_MAX], num[PHONE_MAX];
+	char num[PHONE_MAX];
 	const char *phone = form_get(p->req->form, "phone");
 	bool ok = false, limited;
 	int rc;
 
-	rc = auth_limited(p->st, p->req->client, p->now, &limited);
-	if (rc)
+	rc = login_limited(p, &limited);
+	if (rc || limited)
 		return rc;
-	if (limited) {
-		login_page(p, 429, "登录失败次数过多,请15分钟后再试。", NULL);
-		return 0;
-	}
 	if (!phone || phone_normalize(phone, num, sizeof(num)) ||
 	    !phone_is_e164(num)) {
 		login_page(p, 400, "手机号不对。", NULL);
@@ -286,22 +297,13 @@ static int login_verify(struct page_ctx *p)
 	if (rc)
 		return rc;
 	if (!ok) {
-		rc = store_web_login_note(p->st, p->req->client, p->now);
+		rc = login_failed(p, num);
 		if (!rc)
-			rc = store_audit(p->st, p->now, num, "web.login.fail",
-					 p->req->client);
-		if (rc)
-			return rc;
-		login_page(p, 403, "验证码不对或已过期(5分钟,最多试3次)。",
-			   num);
-		return 0;
-	}
-	rc = auth_session_start(p->st, num, STORE_WEB_COMMITTEE, p->now,
-				token, &s);
-	if (rc)
+			login_page(p, 403, "验证码不对或已过期(5分钟,最多试3次)。",
+				   num);
 		return rc;
-	set_session_cookie(p, token);
-	return 0;
+	}
+	return login_done(p, num, STORE_WEB_COMMITTEE);
 }
 
 static int logout(struct page_ctx *p)

@@ -9,6 +9,7 @@
  * as by SMS.  Lists are cut to keep each page well under 30 KB.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "storage/status.h"
 #include "storage/village.h"
 #include "storage/web.h"
+#include "util/array.h"
 
 #define PAGE_ROWS	50	/* households per page */
 #define LIST_ROWS	60	/* records, messages per page */
@@ -68,23 +70,16 @@ static bool is_clerk(struct page_ctx *p)
 	return p->sess && p->sess->role == STORE_WEB_CLERK;
 }
 
-static void when(int64_t t, char *buf, size_t len)
+#define WHEN	"%Y-%m-%d %H:%M"
+#define DAY	"%Y-%m-%d"
+
+/* T in local time as FMT (WHEN, DAY); "-" when there is no time. */
+static void local(int64_t t, const char *fmt, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (t <= 0 || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d %H:%M", &tm))
-		snprintf(buf, len, "-");
-}
-
-static void day(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d", &tm))
+	if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(buf, len, fmt, &tm))
 		snprintf(buf, len, "-");
 }
 
@@ -125,9 +120,97 @@ static int tx_end(struct page_ctx *p, int rc)
 	return store_commit(p->st);
 }
 
+/* tx_end() after the audit row ACTION DETAIL naming who did it (none
+ * for a NULL ACTION), written if RC is 0. */
+static int audit_end(struct page_ctx *p, int rc, const char *action,
+		     const char *detail)
+{
+	if (!rc && action)
+		rc = store_audit(p->st, p->now, p->actor, action, detail);
+	return tx_end(p, rc);
+}
+
+/*
+ * The end of a change (RC) to what the clerk named: -ENOENT (it is not
+ * there) rolls back and answers 404 with GONE; otherwise audit_end().
+ * *DONE tells whether the change was committed.
+ */
+static int change_end(struct page_ctx *p, int rc, const char *gone,
+		      const char *action, const char *detail, bool *done)
+{
+	*done = false;
+	if (rc == -ENOENT) {
+		store_rollback(p->st);
+		page_error(p, 404, gone);
+		return 0;
+	}
+	rc = audit_end(p, rc, action, detail);
+	*done = !rc;
+	return rc;
+}
+
 static const char *village_name(struct page_ctx *p)
 {
 	return p->cfg->village.name[0] ? p->cfg->village.name : "本村";
+}
+
+/*
+ * Table cells, one per character of COLS, each from the next argument:
+ *   'h'  const char *, escaped		<td>text</td>
+ *   'i'  long long			<td>N</td>
+ *   'n'  long long			<td class=num>N</td>
+ *   'p'  long long, signed (points)	<td class=num>+N</td>
+ *   't'  int64_t, local time		<td>2026-11-28 09:30</td>
+ *   'd'  int64_t, local date		<td>2026-11-28</td>
+ * Every list's row is written through it, so a column looks the same
+ * on every page.
+ */
+static void cells(struct page_ctx *p, const char *cols, ...)
+{
+	char t[32];
+	va_list ap;
+
+	va_start(ap, cols);
+	for (; *cols; cols++) {
+		switch (*cols) {
+		case 'h':
+			html_raw(B, "<td>");
+			html_text(B, va_arg(ap, const char *));
+			html_raw(B, "</td>");
+			break;
+		case 'i':
+			html_rawf(B, "<td>%lld</td>", va_arg(ap, long long));
+			break;
+		case 'n':
+			html_rawf(B, "<td class=num>%lld</td>",
+				  va_arg(ap, long long));
+			break;
+		case 'p':
+			html_rawf(B, "<td class=num>%+lld</td>",
+				  va_arg(ap, long long));
+			break;
+		case 't':
+		case 'd':
+			local(va_arg(ap, int64_t), *cols == 't' ? WHEN : DAY,
+			      t, sizeof(t));
+			html_raw(B, "<td>");
+			html_text(B, t);
+			html_raw(B, "</td>");
+			break;
+		}
+	}
+	va_end(ap);
+}
+
+/* " <span class=small>TEXT</span>" after a cell's text, if TEXT is not
+ * empty. */
+static void aside(struct page_ctx *p, const char *text)
+{
+	if (!text[0])
+		return;
+	html_raw(B, " <span class=small>");
+	html_text(B, text);
+	html_raw(B, "</span>");
 }
 
 /* ---- layout ------------------------------------------------------------- */
@@ -238,7 +321,7 @@ static void status_value(const char *key, const char *v, char *out,
 	} else if (!strcmp(key, STATUS_MODEM_BALANCE) && *v) {
 		snprintf(out, len, "%s 元", v);
 	} else if (!strcmp(key, STATUS_MODEM_BALANCE_AT) && n > 0) {
-		when(n, out, len);
+		local(n, WHEN, out, len);
 	} else {
 		snprintf(out, len, "%s", *v ? v : "-");
 	}
@@ -250,7 +333,7 @@ static int status_rows(struct page_ctx *p)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(status_labels) / sizeof(status_labels[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(status_labels); i++) {
 		rc = store_status_get(p->st, status_labels[i].key, v, sizeof(v));
 		if (rc == -ENOENT)
 			continue;
@@ -300,7 +383,7 @@ static int page_overview(struct page_ctx *p)
 		html_raw(B, "</td></tr><tr><th>同步错误</th><td>");
 		html_text(B, buf);
 	}
-	when(p->now, t, sizeof(t));
+	local(p->now, WHEN, t, sizeof(t));
 	html_raw(B, "</td></tr><tr><th>网关时间</th><td>");
 	html_text(B, t);
 	html_raw(B, "</td></tr></table>");
@@ -332,12 +415,10 @@ static int hh_row(const struct store_web_household *h, void *data)
 	html_text(B, h->id);
 	html_raw(B, "\">");
 	html_text(B, h->id);
-	html_raw(B, "</a></td><td>");
-	html_text(B, h->name);
-	html_rawf(B, "</td><td class=num>%d</td><td class=num>%lld</td>"
-		  "<td class=num>%lld</td><td class=num>%lld</td></tr>",
-		  h->phones, h->final_points, h->publicity_points,
-		  h->pending_points);
+	html_raw(B, "</a></td>");
+	cells(p, "hnnnn", h->name, (long long)h->phones, h->final_points,
+	      h->publicity_points, h->pending_points);
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -380,52 +461,51 @@ static int page_households(struct page_ctx *p)
 	return 0;
 }
 
-struct members {
-	struct page_ctx *p;
-	const char *hh;
-	int n;
-};
-
+/* A phone of the household (DATA is the page). */
 static int member_row(const struct store_member *m, void *data)
 {
-	struct members *ms = data;
-	struct page_ctx *p = ms->p;
+	struct page_ctx *p = data;
 
-	ms->n++;
-	html_raw(B, "<tr><td>");
-	html_text(B, m->phone);
-	html_raw(B, "</td><td>");
-	html_text(B, m->name);
-	html_raw(B, "</td><td>");
-	html_raw(B, m->role == STORE_COMMITTEE ? "村委" : "村民");
+	html_raw(B, "<tr>");
+	cells(p, "hhh", m->phone, m->name,
+	      m->role == STORE_COMMITTEE ? "村委" : "村民");
 	if (is_clerk(p)) {
-		html_raw(B, "</td><td>");
-		html_raw(B, "<form class=inline method=post "
+		html_raw(B, "<td><form class=inline method=post "
 			 "action=/household/phone/remove>");
 		page_csrf(p);
 		html_raw(B, "<input type=hidden name=id value=\"");
-		html_text(B, ms->hh);
+		html_text(B, m->household);
 		html_raw(B, "\"><input type=hidden name=phone value=\"");
 		html_text(B, m->phone);
-		html_raw(B, "\"><button>移除</button></form>");
+		html_raw(B, "\"><button>移除</button></form></td>");
 	}
-	html_raw(B, "</td></tr>");
+	html_raw(B, "</tr>");
 	return 0;
+}
+
+/* Household ID (not removed) into H and its balance into BAL; a 404
+ * page and *FOUND false when there is none. */
+static int household_find(struct page_ctx *p, const char *id,
+			  struct store_household *h, struct store_balance *bal,
+			  bool *found)
+{
+	*found = id && !store_household_get(p->st, id, h) && !h->deleted;
+	if (!*found) {
+		page_error(p, 404, "没有这一户。");
+		return 0;
+	}
+	return store_household_balance(p->st, id, bal);
 }
 
 static int page_household(struct page_ctx *p, const char *id)
 {
 	struct store_household h;
 	struct store_balance bal;
-	struct members ms = { p, id, 0 };
+	bool found;
 	int rc;
 
-	if (!id || store_household_get(p->st, id, &h) || h.deleted) {
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
-	rc = store_household_balance(p->st, id, &bal);
-	if (rc)
+	rc = household_find(p, id, &h, &bal, &found);
+	if (rc || !found)
 		return rc;
 	page_begin(p, "农户");
 	html_raw(B, "<p><b>");
@@ -442,7 +522,7 @@ static int page_household(struct page_ctx *p, const char *id)
 	html_raw(B, "\">积分记录</a></p><h2>手机</h2><table id=phones><tr>"
 		 "<th>手机</th><th>姓名</th><th>角色</th>");
 	html_raw(B, is_clerk(p) ? "<th></th></tr>" : "</tr>");
-	rc = store_household_members(p->st, id, member_row, &ms);
+	rc = store_household_members(p->st, id, member_row, p);
 	if (rc)
 		return rc;
 	html_raw(B, "</table>");
@@ -474,7 +554,7 @@ static int act_phone(struct page_ctx *p)
 {
 	const char *id = f(p, "id"), *role = f(p, "role");
 	char num[PHONE_MAX], detail[200];
-	bool created;
+	bool created, done;
 	int rc;
 
 	if (!need_clerk(p))
@@ -491,16 +571,9 @@ static int act_phone(struct page_ctx *p)
 			      NULL, strcmp(role, "committee") ?
 			      STORE_VILLAGER : STORE_COMMITTEE, NULL, p->now,
 			      &created);
-	if (rc == -ENOENT) {
-		store_rollback(p->st);
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
 	snprintf(detail, sizeof(detail), "%s %s %s", id, num, role);
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "phone.bind", detail);
-	rc = tx_end(p, rc);
-	if (rc)
+	rc = change_end(p, rc, "没有这一户。", "phone.bind", detail, &done);
+	if (rc || !done)
 		return rc;
 	return page_household(p, id);
 }
@@ -509,6 +582,7 @@ static int act_phone_remove(struct page_ctx *p)
 {
 	const char *id = f(p, "id");
 	char num[PHONE_MAX], detail[200];
+	bool done;
 	int rc;
 
 	if (!need_clerk(p))
@@ -521,17 +595,10 @@ static int act_phone_remove(struct page_ctx *p)
 	if (rc)
 		return rc;
 	rc = store_phone_unbind(p->st, num, id);
-	if (rc == -ENOENT) {
-		store_rollback(p->st);
-		page_error(p, 404, "这一户没有这个手机。");
-		return 0;
-	}
 	snprintf(detail, sizeof(detail), "%s %s", id, num);
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "phone.remove",
-				 detail);
-	rc = tx_end(p, rc);
-	if (rc)
+	rc = change_end(p, rc, "这一户没有这个手机。", "phone.remove", detail,
+			&done);
+	if (rc || !done)
 		return rc;
 	return page_household(p, id);
 }
@@ -539,6 +606,7 @@ static int act_phone_remove(struct page_ctx *p)
 static int act_household_remove(struct page_ctx *p)
 {
 	const char *id = f(p, "id");
+	bool done;
 	int rc;
 
 	if (!need_clerk(p))
@@ -551,16 +619,8 @@ static int act_household_remove(struct page_ctx *p)
 	if (rc)
 		return rc;
 	rc = store_household_delete(p->st, id, p->now);
-	if (rc == -ENOENT) {
-		store_rollback(p->st);
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "household.remove",
-				 id);
-	rc = tx_end(p, rc);
-	if (rc)
+	rc = change_end(p, rc, "没有这一户。", "household.remove", id, &done);
+	if (rc || !done)
 		return rc;
 	page_begin(p, "农户");
 	page_note(p, true, "已移除,积分记录保留在审计日志中。");
@@ -620,17 +680,11 @@ static void pv_stored(int line, const char *hh, const char *name,
 		return;
 	}
 	pv->shown++;
-	html_rawf(B, "<tr><td class=num>%d</td><td>", line);
-	html_text(B, hh);
-	html_raw(B, "</td><td>");
-	html_text(B, name);
-	html_raw(B, "</td><td>");
-	html_text(B, phone);
-	html_raw(B, "</td><td>");
-	html_text(B, !strcasecmp(role, "committee") || !strcmp(role, "村委") ||
-		  !strcmp(role, "委员") ? "村委" : "村民");
-	html_raw(B, created ? "</td><td>新增</td></tr>" :
-		 "</td><td>更新</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "nhhhhh", (long long)line, hh, name, phone,
+	      !strcasecmp(role, "committee") || !strcmp(role, "村委") ||
+	      !strcmp(role, "委员") ? "村委" : "村民", created ? "新增" : "更新");
+	html_raw(B, "</tr>");
 }
 
 void page_import_key(const struct store_web_session *s, char *key,
@@ -825,25 +879,16 @@ static int rec_row(const struct store_record *r, void *data)
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[32];
 
 	l->n++;
-	when(r->created_at, t, sizeof(t));
-	html_rawf(B, "<tr id=rec-%lld><td class=num>%lld</td><td>", r->no,
-		  r->no);
-	html_text(B, r->household);
-	html_rawf(B, "</td><td class=num>%+lld</td><td>", r->points);
-	html_text(B, r->reason);
-	html_raw(B, "</td><td>");
+	html_rawf(B, "<tr id=rec-%lld>", r->no);
+	cells(p, "nhph", r->no, r->household, r->points, r->reason);
+	html_raw(B, "<td>");
 	html_text(B, status_zh(r->status));
-	if (r->reviewed_by[0]) {
-		html_raw(B, " <span class=small>");
-		html_text(B, r->reviewed_by);
-		html_raw(B, "</span>");
-	}
-	html_raw(B, "</td><td>");
-	html_text(B, t);
-	html_raw(B, "</td><td>");
+	aside(p, r->reviewed_by);
+	html_raw(B, "</td>");
+	cells(p, "t", r->created_at);
+	html_raw(B, "<td>");
 	if (r->status == STORE_PENDING)
 		review_forms(p, r->no);
 	html_raw(B, "</td></tr>");
@@ -1012,7 +1057,7 @@ static int pub_row(const struct store_record *r, void *data)
 {
 	struct pub_list *l = data;
 	struct page_ctx *p = l->p;
-	char name[STORE_NAME_MAX] = "", until[16];
+	char name[STORE_NAME_MAX] = "";
 	struct store_household h;
 
 	l->n++;
@@ -1020,16 +1065,13 @@ static int pub_row(const struct store_record *r, void *data)
 		return 0;
 	if (!store_household_get(p->st, r->household, &h))
 		snprintf(name, sizeof(name), "%s", h.name);
-	day(r->notice_until, until, sizeof(until));
-	html_rawf(B, "<tr><td class=num>%lld</td><td>", r->no);
-	html_text(B, r->household);
-	html_raw(B, " ");
-	html_text(B, name);
-	html_rawf(B, "</td><td class=num>%+lld</td><td>", r->points);
-	html_text(B, r->reason);
-	html_raw(B, "</td><td>");
-	html_text(B, until);
-	html_raw(B, "</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "n", r->no);
+	html_raw(B, "<td>");
+	html_textf(B, "%s %s", r->household, name);
+	html_raw(B, "</td>");
+	cells(p, "phd", r->points, r->reason, r->notice_until);
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -1044,7 +1086,7 @@ static int page_publicity(struct page_ctx *p)
 	if (q(p, "page") && !parse_ll(q(p, "page"), 1, 100000, &pg))
 		pg = 1;
 	l.skip = (long)(pg - 1) * PUB_ROWS;
-	day(p->now, today, sizeof(today));
+	local(p->now, DAY, today, sizeof(today));
 	page_begin(p, "积分公示");
 	html_raw(B, "<p>");
 	html_text(B, village_name(p));
@@ -1108,13 +1150,8 @@ static const char *matter_state_zh(enum store_matter_state s)
 
 static void matter_row(struct page_ctx *p, const struct store_matter *m)
 {
-	char t[32];
-
-	when(m->created_at, t, sizeof(t));
 	html_rawf(B, "<tr id=m%lld><td>M%lld</td><td>", m->no, m->no);
-	html_text(B, m->household);
-	html_raw(B, " ");
-	html_text(B, m->phone);
+	html_textf(B, "%s %s", m->household, m->phone);
 	html_raw(B, "</td><td>");
 	html_text(B, m->text);
 	if (m->answer[0]) {
@@ -1122,9 +1159,9 @@ static void matter_row(struct page_ctx *p, const struct store_matter *m)
 		html_text(B, m->answer);
 		html_raw(B, "</span>");
 	}
-	html_raw(B, "</td><td>");
-	html_text(B, t);
-	html_rawf(B, "</td><td class=state>%s</td><td>",
+	html_raw(B, "</td>");
+	cells(p, "t", m->created_at);
+	html_rawf(B, "<td class=state>%s</td><td>",
 		  matter_state_zh(m->state));
 	if (m->state != STORE_MATTER_CLOSED) {
 		html_raw(B, "<form class=inline method=post "
@@ -1248,7 +1285,7 @@ static const char *zh_word(const char *w)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(map); i++)
 		if (!strcmp(w, map[i][0]))
 			return map[i][1];
 	return w;
@@ -1258,28 +1295,18 @@ static int out_row(const struct store_web_out *m, void *data)
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[32];
 
 	l->n++;
-	when(m->created_at, t, sizeof(t));
-	html_rawf(B, "<tr><td>%lld</td><td>", m->id);
-	html_text(B, m->to);
-	html_raw(B, "</td><td>");
-	html_text(B, m->text);
-	html_raw(B, "</td><td>");
-	html_text(B, zh_word(m->kind));
-	html_raw(B, " ");
-	html_text(B, zh_word(m->state));
+	html_raw(B, "<tr>");
+	cells(p, "ihh", m->id, m->to, m->text);
+	html_raw(B, "<td>");
+	html_textf(B, "%s %s", zh_word(m->kind), zh_word(m->state));
 	html_rawf(B, "</td><td>%d/%d 发出, %d 失败, %d 送达", m->parts_sent,
 		  m->nparts, m->parts_failed, m->delivered);
-	if (m->last_error[0]) {
-		html_raw(B, " <span class=small>");
-		html_text(B, m->last_error);
-		html_raw(B, "</span>");
-	}
-	html_raw(B, "</td><td>");
-	html_text(B, t);
-	html_raw(B, "</td><td>");
+	aside(p, m->last_error);
+	html_raw(B, "</td>");
+	cells(p, "t", m->created_at);
+	html_raw(B, "<td>");
 	if (!strcmp(m->state, "failed") && is_clerk(p)) {
 		html_raw(B, "<form class=inline method=post "
 			 "action=/messages/retry>");
@@ -1296,18 +1323,13 @@ static int in_row(long long id, const char *sender, const char *text,
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[32];
 
 	l->n++;
-	when(at, t, sizeof(t));
-	html_rawf(B, "<tr><td>%lld</td><td>", id);
-	html_text(B, sender);
-	html_raw(B, "</td><td>");
-	html_text(B, text);
-	html_rawf(B, "</td><td>%d%s</td><td>", nparts,
-		  incomplete ? " 不完整" : "");
-	html_text(B, t);
-	html_raw(B, "</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "ihh", id, sender, text);
+	html_rawf(B, "<td>%d%s</td>", nparts, incomplete ? " 不完整" : "");
+	cells(p, "t", at);
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -1373,10 +1395,7 @@ static int act_retry(struct page_ctx *p)
 		return page_messages(p, "没有这条失败的短信。", false);
 	}
 	snprintf(detail, sizeof(detail), "%lld", id);
-	if (!rc)
-		rc = store_audit(p->st, p->now, p->actor, "message.retry",
-				 detail);
-	rc = tx_end(p, rc);
+	rc = audit_end(p, rc, "message.retry", detail);
 	if (rc)
 		return rc;
 	p->wake = true;
@@ -1402,10 +1421,7 @@ static int act_send(struct page_ctx *p)
 		return rc;
 	rc = queue_sms(p, num, f(p, "text"), STORE_OUT_ALERT, &queued);
 	snprintf(detail, sizeof(detail), "to %s", num);
-	if (!rc && queued)
-		rc = store_audit(p->st, p->now, p->actor, "message.send",
-				 detail);
-	rc = tx_end(p, rc);
+	rc = audit_end(p, rc, queued ? "message.send" : NULL, detail);
 	if (rc)
 		return rc;
 	if (!queued)
@@ -1496,17 +1512,12 @@ static int stmt_row(const struct store_record *r, void *data)
 {
 	struct rec_list *l = data;
 	struct page_ctx *p = l->p;
-	char t[16];
 
 	l->n++;
-	day(r->created_at, t, sizeof(t));
-	html_raw(B, "<tr><td>");
-	html_text(B, t);
-	html_rawf(B, "</td><td class=num>%+lld</td><td>", r->points);
-	html_text(B, r->reason);
-	html_raw(B, "</td><td>");
-	html_text(B, status_zh(r->status));
-	html_raw(B, "</td></tr>");
+	html_raw(B, "<tr>");
+	cells(p, "dphh", r->created_at, r->points, r->reason,
+	      status_zh(r->status));
+	html_raw(B, "</tr>");
 	return 0;
 }
 
@@ -1518,31 +1529,21 @@ static int page_statement(struct page_ctx *p, const char *id)
 	struct store_balance bal;
 	struct loan_policy pol;
 	struct loan_quote lq;
-	struct members ms = { p, id, 0 };
 	char today[16];
+	bool found;
 	long score;
 	int rc;
 
-	if (!id || store_household_get(p->st, id, &h) || h.deleted) {
-		page_error(p, 404, "没有这一户。");
-		return 0;
-	}
-	rc = store_household_balance(p->st, id, &bal);
-	if (rc)
+	rc = household_find(p, id, &h, &bal, &found);
+	if (rc || !found)
 		return rc;
-	pol.base_rate = p->cfg->loan.base_rate;
-	pol.mode = p->cfg->loan.mode == CONFIG_LOAN_STEP ? LOAN_STEP :
-		   LOAN_LINEAR;
-	pol.step_points = p->cfg->loan.step_points;
-	pol.step_discount = p->cfg->loan.step_discount;
-	pol.max_discount = p->cfg->loan.max_discount;
-	pol.floor_rate = p->cfg->loan.floor_rate;
+	handler_loan_policy(p->cfg, &pol);
 	score = (long)bal.final_points;
 	if (p->cfg->loan.score == CONFIG_SCORE_APPROVED)
 		score += (long)bal.publicity_points;
 	if (loan_quote(&pol, score, 0, 0, &lq))
 		memset(&lq, 0, sizeof(lq));
-	day(p->now, today, sizeof(today));
+	local(p->now, DAY, today, sizeof(today));
 	page_begin(p, "积分证明");
 	html_raw(B, "<p id=statement>兹证明 <b>");
 	html_text(B, h.name);
@@ -1565,8 +1566,7 @@ static int page_statement(struct page_ctx *p, const char *id)
 		struct page_ctx pc = *p;
 
 		pc.sess = NULL;	/* no remove buttons on a statement */
-		ms.p = &pc;
-		rc = store_household_members(p->st, id, member_row, &ms);
+		rc = store_household_members(p->st, id, member_row, &pc);
 	}
 	if (rc)
 		return rc;
@@ -1587,63 +1587,97 @@ static int page_statement(struct page_ctx *p, const char *id)
 
 /* ---- routing ------------------------------------------------------------------- */
 
+/* The pages and actions that take nothing but the request. */
+static int get_household(struct page_ctx *p)
+{
+	return page_household(p, q(p, "id"));
+}
+
+static int get_records(struct page_ctx *p)
+{
+	return page_records(p, NULL, true);
+}
+
+static int post_matter_answer(struct page_ctx *p)
+{
+	return act_matter(p, false);
+}
+
+static int get_matters(struct page_ctx *p)
+{
+	return page_matters(p, NULL, true);
+}
+
+static int post_matter_close(struct page_ctx *p)
+{
+	return act_matter(p, true);
+}
+
+static int get_messages(struct page_ctx *p)
+{
+	return page_messages(p, NULL, true);
+}
+
+static int post_notice_preview(struct page_ctx *p)
+{
+	return act_notice(p, false);
+}
+
+static int get_statement(struct page_ctx *p)
+{
+	return page_statement(p, q(p, "id"));
+}
+
+static int post_notice_send(struct page_ctx *p)
+{
+	return act_notice(p, true);
+}
+
+struct route {
+	const char *path;
+	int (*fn)(struct page_ctx *p);
+};
+
+static const struct route gets[] = {
+	{ "/", page_overview },
+	{ "/households", page_households },
+	{ "/household", get_household },
+	{ "/import", page_import },
+	{ "/records", get_records },
+	{ "/publicity", page_publicity },
+	{ "/matters", get_matters },
+	{ "/messages", get_messages },
+	{ "/statement", get_statement },
+};
+
+static const struct route posts[] = {
+	{ "/household/phone", act_phone },
+	{ "/household/phone/remove", act_phone_remove },
+	{ "/household/remove", act_household_remove },
+	{ "/import", act_import },
+	{ "/import/confirm", act_import_confirm },
+	{ "/records/add", act_record_add },
+	{ "/records/review", act_review },
+	{ "/matters/answer", post_matter_answer },
+	{ "/matters/close", post_matter_close },
+	{ "/messages/retry", act_retry },
+	{ "/messages/send", act_send },
+	{ "/notice", post_notice_preview },
+	{ "/notice/send", post_notice_send },
+};
+
 bool pages_route(struct page_ctx *p)
 {
-	const char *path = p->req->path;
 	bool post = !strcmp(p->req->method, "POST");
-	int rc = 0;
+	const struct route *r = post ? posts : gets;
+	size_t i, n = post ? ARRAY_SIZE(posts) : ARRAY_SIZE(gets);
+	int rc;
 
-	if (!post) {
-		if (!strcmp(path, "/"))
-			rc = page_overview(p);
-		else if (!strcmp(path, "/households"))
-			rc = page_households(p);
-		else if (!strcmp(path, "/household"))
-			rc = page_household(p, q(p, "id"));
-		else if (!strcmp(path, "/import"))
-			rc = page_import(p);
-		else if (!strcmp(path, "/records"))
-			rc = page_records(p, NULL, true);
-		else if (!strcmp(path, "/publicity"))
-			rc = page_publicity(p);
-		else if (!strcmp(path, "/matters"))
-			rc = page_matters(p, NULL, true);
-		else if (!strcmp(path, "/messages"))
-			rc = page_messages(p, NULL, true);
-		else if (!strcmp(path, "/statement"))
-			rc = page_statement(p, q(p, "id"));
-		else
-			return false;
-	} else {
-		if (!strcmp(path, "/household/phone"))
-			rc = act_phone(p);
-		else if (!strcmp(path, "/household/phone/remove"))
-			rc = act_phone_remove(p);
-		else if (!strcmp(path, "/household/remove"))
-			rc = act_household_remove(p);
-		else if (!strcmp(path, "/import"))
-			rc = act_import(p);
-		else if (!strcmp(path, "/import/confirm"))
-			rc = act_import_confirm(p);
-		else if (!strcmp(path, "/records/add"))
-			rc = act_record_add(p);
-		else if (!strcmp(path, "/records/review"))
-			rc = act_review(p);
-		else if (!strcmp(path, "/matters/answer"))
-			rc = act_matter(p, false);
-		else if (!strcmp(path, "/matters/close"))
-			rc = act_matter(p, true);
-		else if (!strcmp(path, "/messages/retry"))
-			rc = act_retry(p);
-		else if (!strcmp(path, "/messages/send"))
-			rc = act_send(p);
-		else if (!strcmp(path, "/notice"))
-			rc = act_notice(p, false);
-		else if (!strcmp(path, "/notice/send"))
-			rc = act_notice(p, true);
-		else
-			return false;
-	}
+	for (i = 0; i < n && strcmp(p->req->path, r[i].path); i++)
+		;
+	if (i == n)
+		return false;
+	rc = r[i].fn(p);
 	if (rc) {
 		if (store_in_transaction(p->st))
 			store_rollback(p->st);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "gateway/clockview.h"
 #include "gateway/log.h"
 #include "gateway/wake.h"
 #include "jifen-web/console.h"
@@ -362,7 +363,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c,
 	req.query = query;
 	req.form = body;
 	memset(&resp, 0, sizeof(resp));
-	console_handle(w->con, &req, (int64_t)time(NULL), &resp, &wake);
+	console_handle(w->con, &req, clockview_now(w->st), &resp, &wake);
 	if (store_in_transaction(w->st))
 		store_rollback(w->st);
 	if (resp.body.oom) {

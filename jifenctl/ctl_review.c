@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/clockview.h"
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_store.h"
 #include "jifenctl/ctl_village.h"
@@ -73,7 +74,7 @@ int ctl_review(struct store *st, const struct config *cfg, int argc,
 	}
 	ctx.st = st;
 	ctx.cfg = cfg;
-	ctx.now = ctl_now(st);
+	ctx.now = clockview_now(st);
 	rc = store_begin(st);
 	if (!rc) {
 		rc = handler_review(&ctx, HANDLER_BY_CONSOLE, no, d,

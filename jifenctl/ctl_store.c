@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "gateway/clockview.h"
 #include "gateway/hhimport.h"
 #include "jifenctl/ctl_store.h"
-#include "storage/status.h"
 #include "storage/phone.h"
 #include "storage/village.h"
 
@@ -94,7 +93,7 @@ int ctl_import(struct store *st, int argc, char **argv)
 	const char *path, *enc = "UTF-8";
 	char *data = NULL;
 	size_t len = 0;
-	int64_t now = ctl_now(st);
+	int64_t now = clockview_now(st);
 	int rc, line = 1;
 	bool bom;
 
@@ -278,7 +277,7 @@ static int record_add(struct store *st, int argc, char **argv)
 	rn.status = final ? STORE_FINAL : STORE_PENDING;
 	rn.by = "console";
 	rn.origin = "console";
-	rn.now = ctl_now(st);
+	rn.now = clockview_now(st);
 	rc = store_record_add(st, &rn, &no, NULL);
 	if (rc == -ENOENT) {
 		fprintf(ERR, "jifenctl: record add: no such household '%s'\n",
@@ -397,18 +396,8 @@ int ctl_household(struct store *st, int argc, char **argv)
 	}
 	if (!id)
 		goto usage;
-	rc = store_household_get(st, id, &h);
-	if (!rc && h.deleted)
-		rc = -ENOENT;
-	if (!rc)
-		rc = store_household_balance(st, id, &b);
-	if (rc == -ENOENT) {
-		fprintf(ERR, "jifenctl: household show: no such household "
-			"'%s'\n", id);
+	if (ctl_household_find(st, "household show", id, &h, &b))
 		return 1;
-	}
-	if (rc)
-		goto fail;
 	f.household = id;
 	if (sc.json) {
 		o = cJSON_CreateObject();
@@ -460,17 +449,20 @@ usage:
 	return 2;
 }
 
-int64_t ctl_now(struct store *st)
+int ctl_household_find(struct store *st, const char *what, const char *id,
+		       struct store_household *h, struct store_balance *b)
 {
-	char src[16], off[32];
-	int64_t now = (int64_t)time(NULL);
-	char *end;
-	long long o;
+	int rc;
 
-	if (store_status_get(st, STATUS_CLOCK_SOURCE, src, sizeof(src)) < 0 ||
-	    !strcmp(src, "system") ||
-	    store_status_get(st, STATUS_CLOCK_OFFSET, off, sizeof(off)) < 0)
-		return now;
-	o = strtoll(off, &end, 10);
-	return end == off || *end ? now : now + o;
+	rc = store_household_get(st, id, h);
+	if (!rc && h->deleted)
+		rc = -ENOENT;
+	if (!rc)
+		rc = store_household_balance(st, id, b);
+	if (rc == -ENOENT)
+		fprintf(ERR, "jifenctl: %s: no such household '%s'\n", what,
+			id);
+	else if (rc)
+		fprintf(ERR, "jifenctl: %s: %s\n", what, strerror(-rc));
+	return rc ? 1 : 0;
 }

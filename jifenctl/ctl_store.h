@@ -10,6 +10,9 @@
 
 #include "storage/store.h"
 
+struct store_balance;
+struct store_household;
+
 /*
  * Each takes the open store (not freed) and the command's arguments
  * with ARGV[0] the command word ("import", "record", "household").
@@ -35,17 +38,18 @@
  * household show ID [--json]
  *   Phones, balances, rank and recent records.
  */
-/*
- * ctl_now - the time to date things with, as jifend believes it: the
- * system clock plus the offset jifend recorded (clock.source,
- * clock.offset in the status table) when it found the system clock
- * unset or wrong (SPEC §13, gateway/clock.h).
- */
-int64_t ctl_now(struct store *st);
-
 int ctl_import(struct store *st, int argc, char **argv);
 int ctl_record(struct store *st, int argc, char **argv);
 int ctl_household(struct store *st, int argc, char **argv);
+
+/*
+ * ctl_household_find - household ID (not removed) into H and its
+ * balance into B, for the command WHAT ("household show").  0, or the
+ * exit status 1 after "jifenctl: WHAT: no such household 'ID'" (or the
+ * error) on stderr.
+ */
+int ctl_household_find(struct store *st, const char *what, const char *id,
+		       struct store_household *h, struct store_balance *b);
 
 /* Redirect output (tests); NULL restores stdout / stderr. */
 void ctl_store_streams(FILE *out, FILE *err);

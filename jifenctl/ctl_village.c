@@ -10,46 +10,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/clockview.h"
 #include "gateway/handlers.h"
 #include "gateway/loan.h"
 #include "gateway/outq.h"
+#include "jifenctl/ctl_store.h"
 #include "jifenctl/ctl_village.h"
 #include "storage/msgq.h"
 #include "storage/phone.h"
 #include "storage/village.h"
+#include "util/array.h"
 
 #define TEXT_MAX	1024
 
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
-
+/* Records, deadlines and messages are dated with the time jifend
+ * believes (gateway/clockview.h), not the system clock alone. */
 static struct handler_ctx hctx(struct store *st, const struct config *cfg)
 {
-	struct handler_ctx c = { st, cfg, now_s() };
+	struct handler_ctx c = { st, cfg, clockview_now(st) };
 
 	return c;
 }
 
-/* "2026-11-28 09:30" local, "-" for 0. */
-static void local_time(int64_t t, char *buf, size_t len)
+#define LOCAL_TIME	"%Y-%m-%d %H:%M"	/* "2026-11-28 09:30" */
+#define LOCAL_DATE	"%Y年%m月%d日"		/* on the printed pages */
+
+/* T in local time as FMT (LOCAL_TIME, LOCAL_DATE); "-" for 0. */
+static void local_fmt(int64_t t, const char *fmt, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (!t || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, len, "%Y-%m-%d %H:%M", &tm))
-		snprintf(buf, len, "-");
-}
-
-static void local_date(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, len, "%Y年%m月%d日", &tm))
+	if (!t || !localtime_r(&tt, &tm) || !strftime(buf, len, fmt, &tm))
 		snprintf(buf, len, "-");
 }
 
@@ -114,7 +106,7 @@ static int matter_row(const struct store_matter *m, void *data)
 
 	if (m->household[0] && !store_household_get(st, m->household, &h))
 		snprintf(name, sizeof(name), "%s", h.name);
-	local_time(m->created_at, at, sizeof(at));
+	local_fmt(m->created_at, LOCAL_TIME, at, sizeof(at));
 	printf("M%-5lld %-8s %-16s %-10s %-16s %s\n", m->no,
 	       store_matter_state_name(m->state), at,
 	       m->household[0] ? m->household : "-", m->phone, m->text);
@@ -193,7 +185,7 @@ static int msg_row(const struct store_msg_row *m, void *data)
 	char at[32];
 
 	(void)data;
-	local_time(m->at, at, sizeof(at));
+	local_fmt(m->at, LOCAL_TIME, at, sizeof(at));
 	printf("%-3s %6lld  %-16s %-16s %-6s %-10s", m->out ? "out" : "in",
 	       m->id, at, m->number, m->kind, m->state);
 	if (m->out)
@@ -241,7 +233,7 @@ int ctl_message(struct store *st, const struct config *cfg, int argc,
 	if (argc == 3 && !strcmp(argv[1], "retry")) {
 		if (ctl_parse_no(argv[2], "#Mm", &id))
 			goto usage;
-		rc = store_outbox_retry(st, id, now_s());
+		rc = store_outbox_retry(st, id, clockview_now(st));
 		if (rc == -ENOENT) {
 			fprintf(stderr, "jifenctl: message retry: no outgoing "
 				"message %lld\n", id);
@@ -275,6 +267,7 @@ int ctl_send(struct store *st, const struct config *cfg, int argc,
 	char text[TEXT_MAX];
 	enum outq_verdict v;
 	long long id = 0;
+	int64_t now = clockview_now(st);
 	int rc;
 
 	if (argc < 3) {
@@ -285,7 +278,7 @@ int ctl_send(struct store *st, const struct config *cfg, int argc,
 		fputs("jifenctl: send: text empty or too long\n", stderr);
 		return 2;
 	}
-	rc = outq_allowed(st, argv[1], now_s(), &v);
+	rc = outq_allowed(st, argv[1], now, &v);
 	if (!rc && v != OUTQ_ALLOWED) {
 		fprintf(stderr, "jifenctl: send: will not send to '%s' (%s)\n",
 			argv[1], outq_verdict_name(v));
@@ -293,7 +286,7 @@ int ctl_send(struct store *st, const struct config *cfg, int argc,
 	}
 	if (!rc)
 		IN_TX(st, rc, outq_add(st, cfg, argv[1], text,
-				       STORE_OUT_ALERT, 0, now_s(), &id));
+				       STORE_OUT_ALERT, 0, now, &id));
 	if (rc) {
 		fprintf(stderr, "jifenctl: send: %s\n", rc == -EILSEQ ?
 			"text is not valid UTF-8" : strerror(-rc));
@@ -355,7 +348,7 @@ int ctl_notice(struct store *st, const struct config *cfg, int argc,
 			return 1;
 		}
 	}
-	c.now = now_s();
+	c.now = clockview_now(st);	/* after the question */
 	IN_TX(st, rc, handler_notice(&c, HANDLER_BY_CONSOLE, committee, text,
 				     &hh, &sms, &held));
 	if (rc == -EDQUOT) {
@@ -385,28 +378,36 @@ usage:
 
 static void html_text(FILE *f, const char *s)
 {
+	static const char *const entity[] = {
+		['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;",
+		['"'] = "&quot;",
+	};
+	unsigned char c;
+
 	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
+		c = (unsigned char)*s;
+		if (c < ARRAY_SIZE(entity) && entity[c])
+			fputs(entity[c], f);
+		else
+			fputc(c, f);
 	}
 }
 
-static void html_head(FILE *f, const char *title)
+/* PATH opened for writing, with the head of a printable page TITLE,
+ * and the page's date (today, as jifend believes it) in TODAY; NULL
+ * (said on stderr) when it cannot be opened.  html_close() ends the
+ * page. */
+static FILE *html_open(struct store *st, const char *path, const char *title,
+		       char *today, size_t len)
 {
+	FILE *f = fopen(path, "w");
+
+	local_fmt(clockview_now(st), LOCAL_DATE, today, len);
+	if (!f) {
+		fprintf(stderr, "jifenctl: cannot write %s: %s\n", path,
+			strerror(errno));
+		return NULL;
+	}
 	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
 	      "<title>", f);
 	html_text(f, title);
@@ -419,20 +420,13 @@ static void html_head(FILE *f, const char *title)
 	      "th,td{border:1px solid #000;padding:2mm 3mm;text-align:left}"
 	      "td.n{text-align:right}tr{page-break-inside:avoid}"
 	      "p.foot{margin-top:8mm}</style></head><body>\n", f);
-}
-
-static FILE *open_out(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		fprintf(stderr, "jifenctl: cannot write %s: %s\n", path,
-			strerror(errno));
 	return f;
 }
 
-static int close_out(FILE *f, const char *path)
+/* The end of the page and the file: 0, or 1 (said) on a write error. */
+static int html_close(FILE *f, const char *path)
 {
+	fputs("</body></html>\n", f);
 	if (ferror(f) | fclose(f)) {
 		fprintf(stderr, "jifenctl: writing %s failed\n", path);
 		return 1;
@@ -465,6 +459,20 @@ static int recs_cb(const struct store_record *r, void *data)
 	return 0;
 }
 
+/* The records FL selects, added to L; on failure L is freed and the
+ * command WHAT says why.  0, or the exit status 1. */
+static int recs_get(struct store *st, const struct store_record_filter *fl,
+		    struct recs *l, const char *what)
+{
+	int rc = store_records_list(st, fl, recs_cb, l);
+
+	if (!rc)
+		return 0;
+	fprintf(stderr, "jifenctl: %s: %s\n", what, strerror(-rc));
+	free(l->r);
+	return 1;
+}
+
 static void hh_name(struct store *st, const char *id, char *buf, size_t len)
 {
 	struct store_household h;
@@ -475,56 +483,34 @@ static void hh_name(struct store *st, const char *id, char *buf, size_t len)
 		snprintf(buf, len, "%s", id);
 }
 
-int ctl_publicity(struct store *st, const struct config *cfg, int argc,
-		  char **argv)
+static int publicity_text(const struct recs *l)
 {
-	struct store_record_filter fl = { NULL, STORE_APPROVED, false, 0 };
-	struct recs l = { 0 };
-	const char *html = NULL;
-	char name[STORE_NAME_MAX], until[40], today[40];
-	FILE *f;
+	char until[40];
 	size_t i;
-	int rc;
 
-	if (argc < 2 || strcmp(argv[1], "list") ||
-	    !(argc == 2 || (argc == 4 && !strcmp(argv[2], "--html")))) {
-		fputs("jifenctl: usage: publicity list [--html FILE]\n",
-		      stderr);
-		return 2;
+	printf("%6s  %-12s %7s  %-10s %-16s %s\n", "ID", "HOUSEHOLD",
+	       "POINTS", "STATE", "UNTIL", "REASON");
+	for (i = 0; i < l->n; i++) {
+		local_fmt(l->r[i].notice_until, LOCAL_TIME, until,
+			  sizeof(until));
+		printf("%6lld  %-12s %+7lld  %-10s %-16s %s\n", l->r[i].no,
+		       l->r[i].household, l->r[i].points,
+		       store_rstatus_name(l->r[i].status),
+		       l->r[i].status == STORE_OBJECTED ? "(on hold)" : until,
+		       l->r[i].reason);
 	}
-	if (argc == 4)
-		html = argv[3];
-	rc = store_records_list(st, &fl, recs_cb, &l);
-	fl.status = STORE_OBJECTED;
-	if (!rc)
-		rc = store_records_list(st, &fl, recs_cb, &l);
-	if (rc) {
-		fprintf(stderr, "jifenctl: publicity list: %s\n",
-			strerror(-rc));
-		free(l.r);
+	return 0;
+}
+
+static int publicity_html(struct store *st, const struct config *cfg,
+			  const struct recs *l, const char *path)
+{
+	char name[STORE_NAME_MAX], until[40], today[40];
+	FILE *f = html_open(st, path, "积分公示", today, sizeof(today));
+	size_t i;
+
+	if (!f)
 		return 1;
-	}
-	if (!html) {
-		printf("%6s  %-12s %7s  %-10s %-16s %s\n", "ID", "HOUSEHOLD",
-		       "POINTS", "STATE", "UNTIL", "REASON");
-		for (i = 0; i < l.n; i++) {
-			local_time(l.r[i].notice_until, until, sizeof(until));
-			printf("%6lld  %-12s %+7lld  %-10s %-16s %s\n",
-			       l.r[i].no, l.r[i].household, l.r[i].points,
-			       store_rstatus_name(l.r[i].status),
-			       l.r[i].status == STORE_OBJECTED ? "(on hold)" :
-			       until, l.r[i].reason);
-		}
-		free(l.r);
-		return 0;
-	}
-	f = open_out(html);
-	if (!f) {
-		free(l.r);
-		return 1;
-	}
-	local_date(now_s(), today, sizeof(today));
-	html_head(f, "积分公示");
 	fputs("<h1>", f);
 	html_text(f, cfg->village.name[0] ? cfg->village.name : "");
 	fputs("积分公示</h1>\n<p class=\"sub\">", f);
@@ -533,142 +519,169 @@ int ctl_publicity(struct store *st, const struct config *cfg, int argc,
 		today);
 	fputs("<table><tr><th>编号</th><th>户</th><th>分值</th><th>事由</th>"
 	      "<th>公示至</th></tr>\n", f);
-	for (i = 0; i < l.n; i++) {
-		hh_name(st, l.r[i].household, name, sizeof(name));
-		local_date(l.r[i].notice_until, until, sizeof(until));
-		fprintf(f, "<tr><td>%lld</td><td>", l.r[i].no);
+	for (i = 0; i < l->n; i++) {
+		hh_name(st, l->r[i].household, name, sizeof(name));
+		local_fmt(l->r[i].notice_until, LOCAL_DATE, until,
+			  sizeof(until));
+		fprintf(f, "<tr><td>%lld</td><td>", l->r[i].no);
 		html_text(f, name);
 		fprintf(f, "</td><td class=\"n\">%+lld</td><td>",
-			l.r[i].points);
-		html_text(f, l.r[i].reason);
+			l->r[i].points);
+		html_text(f, l->r[i].reason);
 		fputs("</td><td>", f);
-		if (l.r[i].status == STORE_OBJECTED)
+		if (l->r[i].status == STORE_OBJECTED)
 			fputs("有异议，暂停", f);
 		else
 			html_text(f, until);
 		fputs("</td></tr>\n", f);
 	}
-	if (!l.n)
+	if (!l->n)
 		fputs("<tr><td colspan=\"5\">目前没有公示中的积分。</td></tr>\n",
 		      f);
-	fputs("</table>\n<p class=\"foot\">村民委员会（盖章）</p>\n"
-	      "</body></html>\n", f);
+	fputs("</table>\n<p class=\"foot\">村民委员会（盖章）</p>\n", f);
+	if (html_close(f, path))
+		return 1;
+	printf("%zu item(s) written to %s\n", l->n, path);
+	return 0;
+}
+
+int ctl_publicity(struct store *st, const struct config *cfg, int argc,
+		  char **argv)
+{
+	struct store_record_filter fl = { NULL, STORE_APPROVED, false, 0 };
+	struct recs l = { 0 };
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "list") ||
+	    !(argc == 2 || (argc == 4 && !strcmp(argv[2], "--html")))) {
+		fputs("jifenctl: usage: publicity list [--html FILE]\n",
+		      stderr);
+		return 2;
+	}
+	if (recs_get(st, &fl, &l, "publicity list"))
+		return 1;
+	fl.status = STORE_OBJECTED;
+	if (recs_get(st, &fl, &l, "publicity list"))
+		return 1;
+	rc = argc == 4 ? publicity_html(st, cfg, &l, argv[3]) :
+	     publicity_text(&l);
 	free(l.r);
-	rc = close_out(f, html);
-	if (!rc)
-		printf("%zu item(s) written to %s\n", l.n, html);
 	return rc;
 }
 
 /* ---- household statement / remove ---------------------------------------- */
 
-static int statement(struct store *st, const struct config *cfg,
-		     const char *id, const char *html)
-{
-	struct store_record_filter fl = { NULL, -1, false, 0 };
+/* What a statement shows. */
+struct stmt {
+	const char *id;		/* as asked */
 	struct store_household h;
 	struct store_balance b;
-	struct loan_policy pol;
 	struct loan_quote q;
-	struct recs l = { 0 };
-	char at[40], today[40];
-	long score;
-	FILE *f;
-	size_t i;
-	int rc;
+	struct recs l;
+};
 
-	rc = store_household_get(st, id, &h);
-	if (!rc && h.deleted)
-		rc = -ENOENT;
-	if (!rc)
-		rc = store_household_balance(st, id, &b);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "jifenctl: household statement: no such "
-			"household '%s'\n", id);
+static int statement_text(const struct stmt *s)
+{
+	char at[40];
+	size_t i;
+
+	printf("household %s  %s\n", s->h.id, s->h.name);
+	printf("  points   final %lld, in publicity %lld, pending %lld;"
+	       " rank %d of %d\n", s->b.final_points, s->b.publicity_points,
+	       s->b.pending_points, s->b.rank, s->b.households);
+	printf("  loan     rate %d.%02d%% (base %d.%02d%%, %d.%02d pp "
+	       "off), subject to bank approval\n", s->q.rate_centi / 100,
+	       s->q.rate_centi % 100, s->q.base_centi / 100,
+	       s->q.base_centi % 100, s->q.discount_centi / 100,
+	       s->q.discount_centi % 100);
+	for (i = 0; i < s->l.n; i++) {
+		local_fmt(s->l.r[i].created_at, LOCAL_TIME, at, sizeof(at));
+		printf("  %-16s #%-5lld %+6lld  %-8s  %s\n", at,
+		       s->l.r[i].no, s->l.r[i].points,
+		       store_rstatus_name(s->l.r[i].status),
+		       s->l.r[i].reason);
+	}
+	return 0;
+}
+
+static int statement_html(struct store *st, const struct config *cfg,
+			  const struct stmt *s, const char *path)
+{
+	static const char *const zh[] = {
+		"待审", "公示中", "已驳回", "已生效", "有异议"
+	};
+	const struct store_record *r;
+	char at[40], today[40];
+	FILE *f = html_open(st, path, "积分证明", today, sizeof(today));
+	size_t i;
+
+	if (!f)
 		return 1;
-	}
-	fl.household = id;
-	if (!rc)
-		rc = store_records_list(st, &fl, recs_cb, &l);
-	score = (long)b.final_points;
-	if (cfg->loan.score == CONFIG_SCORE_APPROVED)
-		score += (long)b.publicity_points;
-	handler_loan_policy(cfg, &pol);
-	if (!rc)
-		rc = loan_quote(&pol, score, 0, 0, &q);
-	if (rc) {
-		fprintf(stderr, "jifenctl: household statement: %s\n",
-			strerror(-rc));
-		free(l.r);
-		return 1;
-	}
-	if (!html) {
-		printf("household %s  %s\n", h.id, h.name);
-		printf("  points   final %lld, in publicity %lld, pending %lld;"
-		       " rank %d of %d\n", b.final_points, b.publicity_points,
-		       b.pending_points, b.rank, b.households);
-		printf("  loan     rate %d.%02d%% (base %d.%02d%%, %d.%02d pp "
-		       "off), subject to bank approval\n", q.rate_centi / 100,
-		       q.rate_centi % 100, q.base_centi / 100,
-		       q.base_centi % 100, q.discount_centi / 100,
-		       q.discount_centi % 100);
-		for (i = 0; i < l.n; i++) {
-			local_time(l.r[i].created_at, at, sizeof(at));
-			printf("  %-16s #%-5lld %+6lld  %-8s  %s\n", at,
-			       l.r[i].no, l.r[i].points,
-			       store_rstatus_name(l.r[i].status),
-			       l.r[i].reason);
-		}
-		free(l.r);
-		return 0;
-	}
-	f = open_out(html);
-	if (!f) {
-		free(l.r);
-		return 1;
-	}
-	local_date(now_s(), today, sizeof(today));
-	html_head(f, "积分证明");
 	fputs("<h1>积分证明</h1>\n<p class=\"sub\">", f);
 	html_text(f, cfg->village.name);
 	fputs(" · ", f);
 	html_text(f, today);
 	fputs("</p>\n<p>兹证明 <b>", f);
-	html_text(f, h.name[0] ? h.name : h.id);
+	html_text(f, s->h.name[0] ? s->h.name : s->h.id);
 	fputs("</b>（户号 ", f);
-	html_text(f, h.id);
+	html_text(f, s->h.id);
 	fprintf(f, "）截至%s：已生效积分 <b>%lld</b> 分，公示中 %lld 分，待审"
 		" %lld 分，全村第 %d 名（共 %d 户）。</p>\n", today,
-		b.final_points, b.publicity_points, b.pending_points, b.rank,
-		b.households);
+		s->b.final_points, s->b.publicity_points, s->b.pending_points,
+		s->b.rank, s->b.households);
 	fprintf(f, "<p>按本村积分贷政策（基准利率 %d.%02d%%），可享利率 "
 		"<b>%d.%02d%%</b>（优惠 %d.%02d 个百分点），以银行审批为准。"
-		"</p>\n", q.base_centi / 100, q.base_centi % 100,
-		q.rate_centi / 100, q.rate_centi % 100,
-		q.discount_centi / 100, q.discount_centi % 100);
+		"</p>\n", s->q.base_centi / 100, s->q.base_centi % 100,
+		s->q.rate_centi / 100, s->q.rate_centi % 100,
+		s->q.discount_centi / 100, s->q.discount_centi % 100);
 	fputs("<table><tr><th>日期</th><th>编号</th><th>分值</th><th>事由</th>"
 	      "<th>状态</th></tr>\n", f);
-	for (i = 0; i < l.n; i++) {
-		static const char *const zh[] = {
-			"待审", "公示中", "已驳回", "已生效", "有异议"
-		};
-
-		local_date(l.r[i].created_at, at, sizeof(at));
+	for (i = 0; i < s->l.n; i++) {
+		r = &s->l.r[i];
+		local_fmt(r->created_at, LOCAL_DATE, at, sizeof(at));
 		fputs("<tr><td>", f);
 		html_text(f, at);
 		fprintf(f, "</td><td>%lld</td><td class=\"n\">%+lld</td><td>",
-			l.r[i].no, l.r[i].points);
-		html_text(f, l.r[i].reason);
+			r->no, r->points);
+		html_text(f, r->reason);
 		fprintf(f, "</td><td>%s</td></tr>\n",
-			(unsigned)l.r[i].status <= STORE_OBJECTED ?
-			zh[l.r[i].status] : "?");
+			(unsigned)r->status <= STORE_OBJECTED ?
+			zh[r->status] : "?");
 	}
 	fputs("</table>\n<p class=\"foot\">村民委员会（盖章）　　经办人："
-	      "</p>\n</body></html>\n", f);
-	free(l.r);
-	rc = close_out(f, html);
-	if (!rc)
-		printf("statement of %s written to %s\n", id, html);
+	      "</p>\n", f);
+	if (html_close(f, path))
+		return 1;
+	printf("statement of %s written to %s\n", s->id, path);
+	return 0;
+}
+
+static int statement(struct store *st, const struct config *cfg,
+		     const char *id, const char *html)
+{
+	struct store_record_filter fl = { NULL, -1, false, 0 };
+	struct loan_policy pol;
+	struct stmt s = { .id = id };
+	long score;
+	int rc;
+
+	if (ctl_household_find(st, "household statement", id, &s.h, &s.b))
+		return 1;
+	score = (long)s.b.final_points;
+	if (cfg->loan.score == CONFIG_SCORE_APPROVED)
+		score += (long)s.b.publicity_points;
+	handler_loan_policy(cfg, &pol);
+	rc = loan_quote(&pol, score, 0, 0, &s.q);
+	if (rc) {
+		fprintf(stderr, "jifenctl: household statement: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	fl.household = id;
+	if (recs_get(st, &fl, &s.l, "household statement"))
+		return 1;
+	rc = html ? statement_html(st, cfg, &s, html) : statement_text(&s);
+	free(s.l.r);
 	return rc;
 }
 
@@ -688,42 +701,84 @@ static int memb_acc_cb(const struct store_member *m, void *data)
 	return 0;
 }
 
-static int household_remove(struct store *st, const char *id)
+/* A household's or a phone's removal inside the open transaction: it
+ * fills A with what went with it. */
+static int household_drop(struct store *st, const char *id, int64_t now,
+			  struct memb_acc *a)
 {
-	struct memb_acc a = { "", false };
+	int rc = store_household_members(st, id, memb_acc_cb, a);
+
+	return rc ? rc : store_household_delete(st, id, now);
+}
+
+static int phone_drop(struct store *st, const char *num, int64_t now,
+		      struct memb_acc *a)
+{
+	int rc = store_phone_memberships(st, num, memb_acc_cb, a);
+
+	(void)now;
+	if (!rc && !a->list[0])
+		rc = -ENOENT;
+	return rc ? rc : store_phone_unbind(st, num, NULL);
+}
+
+/* `household remove` and `phone remove`: one row each. */
+static const struct removal {
+	const char *what;		/* the command, for errors */
+	const char *action;		/* the audit row's action */
+	const char *key, *listed;	/* its detail: KEY=ID LISTED=list */
+	bool households;		/* the list holds households */
+	int (*drop)(struct store *st, const char *id, int64_t now,
+		    struct memb_acc *a);
+	const char *notfound;		/* printf format: ID */
+	const char *done;		/* printf format: ID, then the list
+					 * (which it may leave out) */
+} household_removal = {
+	"household remove", "household.remove", "household", "phones",
+	false, household_drop, "no such household '%s'",
+	"household %s removed (its records stay, for the audit log)\n",
+}, phone_removal = {
+	"phone remove", "phone.remove", "phone", "households", true,
+	phone_drop, "%s is not bound to any household",
+	"phone %s removed from %s\n",
+};
+
+/* R's removal of ID and its audit row naming what went with it (A),
+ * inside the open transaction. */
+static int removal_tx(struct store *st, const struct removal *r,
+		      const char *id, struct memb_acc *a)
+{
 	char detail[640];
-	int64_t now = now_s();
+	int64_t now = clockview_now(st);
 	int rc;
 
-	rc = store_begin(st);
+	rc = r->drop(st, id, now, a);
 	if (rc)
-		goto fail;
-	rc = store_household_members(st, id, memb_acc_cb, &a);
-	if (!rc)
-		rc = store_household_delete(st, id, now);
+		return rc;
+	snprintf(detail, sizeof(detail), "%s=%s %s=%s", r->key, id, r->listed,
+		 a->list);
+	return store_audit(st, now, HANDLER_BY_CONSOLE, r->action, detail);
+}
+
+/* R's removal of ID in one transaction; the outcome on stdout or
+ * stderr.  The exit status. */
+static int remove_one(struct store *st, const struct removal *r,
+		      const char *id)
+{
+	struct memb_acc a = { "", r->households };
+	int rc;
+
+	IN_TX(st, rc, removal_tx(st, r, id, &a));
 	if (!rc) {
-		snprintf(detail, sizeof(detail), "household=%s phones=%s", id,
-			 a.list);
-		rc = store_audit(st, now, HANDLER_BY_CONSOLE,
-				 "household.remove", detail);
+		printf(r->done, id, a.list);
+		return 0;
 	}
-	if (rc) {
-		store_rollback(st);
-		goto fail;
-	}
-	rc = store_commit(st);
-	if (rc)
-		goto fail;
-	printf("household %s removed (its records stay, for the audit "
-	       "log)\n", id);
-	return 0;
-fail:
+	fprintf(stderr, "jifenctl: %s: ", r->what);
 	if (rc == -ENOENT)
-		fprintf(stderr, "jifenctl: household remove: no such "
-			"household '%s'\n", id);
+		fprintf(stderr, r->notfound, id);
 	else
-		fprintf(stderr, "jifenctl: household remove: %s\n",
-			strerror(-rc));
+		fputs(strerror(-rc), stderr);
+	fputc('\n', stderr);
 	return 1;
 }
 
@@ -731,7 +786,7 @@ int ctl_household_more(struct store *st, const struct config *cfg, int argc,
 		       char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "remove"))
-		return household_remove(st, argv[2]);
+		return remove_one(st, &household_removal, argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "statement")) {
 		if (argc == 3)
 			return statement(st, cfg, argv[2], NULL);
@@ -748,10 +803,7 @@ int ctl_household_more(struct store *st, const struct config *cfg, int argc,
 
 int ctl_phone(struct store *st, int argc, char **argv)
 {
-	struct memb_acc a = { "", true };
-	char num[PHONE_MAX], detail[640];
-	int64_t now = now_s();
-	int rc;
+	char num[PHONE_MAX];
 
 	if (argc != 3 || strcmp(argv[1], "remove")) {
 		fputs("jifenctl: usage: phone remove NUMBER\n", stderr);
@@ -762,36 +814,7 @@ int ctl_phone(struct store *st, int argc, char **argv)
 			"number\n", argv[2]);
 		return 2;
 	}
-	rc = store_begin(st);
-	if (rc)
-		goto fail;
-	rc = store_phone_memberships(st, num, memb_acc_cb, &a);
-	if (!rc && !a.list[0])
-		rc = -ENOENT;
-	if (!rc)
-		rc = store_phone_unbind(st, num, NULL);
-	if (!rc) {
-		snprintf(detail, sizeof(detail), "phone=%s households=%s", num,
-			 a.list);
-		rc = store_audit(st, now, HANDLER_BY_CONSOLE, "phone.remove",
-				 detail);
-	}
-	if (rc) {
-		store_rollback(st);
-		goto fail;
-	}
-	rc = store_commit(st);
-	if (rc)
-		goto fail;
-	printf("phone %s removed from %s\n", num, a.list);
-	return 0;
-fail:
-	if (rc == -ENOENT)
-		fprintf(stderr, "jifenctl: phone remove: %s is not bound to "
-			"any household\n", num);
-	else
-		fprintf(stderr, "jifenctl: phone remove: %s\n", strerror(-rc));
-	return 1;
+	return remove_one(st, &phone_removal, num);
 }
 
 /* ---- export ------------------------------------------------------------------ */

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "gateway/clockview.h"
 #include "jifenctl/ctl_web.h"
 #include "storage/web.h"
 
@@ -71,7 +71,7 @@ int ctl_web(struct store *st, int argc, char **argv)
 		      stderr);
 		return 1;
 	}
-	rc = store_web_clerk_set(st, a, "console", (int64_t)time(NULL));
+	rc = store_web_clerk_set(st, a, "console", clockview_now(st));
 	explicit_bzero(a, sizeof(a));
 	explicit_bzero(b, sizeof(b));
 	if (rc == -EINVAL) {

@@ -24,6 +24,7 @@
 
 #include "config/config.h"
 #include "gateway/clock.h"
+#include "gateway/clockview.h"
 #include "jifenctl/ctl_pdu.h"
 #include "jifenctl/ctl_review.h"
 #include "jifenctl/ctl_sim.h"
@@ -98,26 +99,196 @@ struct status_ctx {
 	cJSON *obj;
 };
 
+/* How a key of the status table reads (SPEC section 5: human units). */
+enum status_kind {
+	STK_TEXT,	/* as stored; "" reads "none" */
+	STK_INT,	/* a count */
+	STK_TIME,	/* unix time: a date in the village's zone */
+	STK_OFFSET,	/* seconds, signed */
+	STK_CSQ,	/* AT+CSQ <rssi>: dBm */
+	STK_REG,	/* +CREG <stat>: words */
+	STK_STORAGE,	/* "used/total" SIM slots */
+	STK_MONEY,	/* "12.50" */
+	STK_CLOCK,	/* clock_source_name() */
+	STK_HIDDEN,	/* jifend's own bookkeeping */
+};
+
+static const struct status_field {
+	const char *key;
+	enum status_kind kind;
+} status_fields[] = {
+	{ STATUS_STARTED_AT,		STK_TIME },
+	{ STATUS_PID,			STK_INT },
+	{ STATUS_STARTED_MONO,		STK_HIDDEN },
+	{ STATUS_CLOCK_OFFSET,		STK_OFFSET },
+	{ STATUS_CLOCK_SOURCE,		STK_CLOCK },
+	{ STATUS_MODEM_SIGNAL_CSQ,	STK_CSQ },
+	{ STATUS_MODEM_REGISTRATION,	STK_REG },
+	{ STATUS_MODEM_SMS_STORAGE,	STK_STORAGE },
+	{ STATUS_MODEM_REOPENS,		STK_INT },
+	{ STATUS_MODEM_BALANCE,		STK_MONEY },
+	{ STATUS_MODEM_BALANCE_AT,	STK_TIME },
+	{ STATUS_SYNC_SERVER_DATE,	STK_TIME },
+	{ STATUS_SYNC_SERVER_OFFSET,	STK_OFFSET },
+};
+
+static enum status_kind status_kind_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(status_fields) / sizeof(status_fields[0]); i++)
+		if (!strcmp(status_fields[i].key, key))
+			return status_fields[i].kind;
+	return STK_TEXT;
+}
+
+static bool parse_long(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return *s && !*end && !errno;
+}
+
+static void status_json(cJSON *o, const char *key, enum status_kind k,
+			const char *value)
+{
+	long n, used, total;
+
+	if (k == STK_TEXT || k == STK_CLOCK || (k == STK_MONEY && !*value)) {
+		cJSON_AddStringToObject(o, key, value);
+		return;
+	}
+	if (k == STK_MONEY) {
+		cJSON_AddNumberToObject(o, key, strtod(value, NULL));
+		return;
+	}
+	if (k == STK_STORAGE) {
+		if (sscanf(value, "%ld/%ld", &used, &total) != 2 || used < 0 ||
+		    total <= 0)
+			used = total = -1;
+		if (used < 0) {
+			cJSON_AddNullToObject(o, "modem.sms_used");
+			cJSON_AddNullToObject(o, "modem.sms_total");
+		} else {
+			cJSON_AddNumberToObject(o, "modem.sms_used", used);
+			cJSON_AddNumberToObject(o, "modem.sms_total", total);
+		}
+		return;
+	}
+	if (!parse_long(value, &n)) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	if (k == STK_REG) {
+		cJSON_AddNumberToObject(o, "modem.registration_code", n);
+		if (status_registration(n, NULL))
+			cJSON_AddStringToObject(o, key,
+						status_registration(n, NULL));
+		else
+			cJSON_AddNullToObject(o, key);
+		return;
+	}
+	cJSON_AddNumberToObject(o, key, n);
+	if (k == STK_CSQ) {
+		if (status_signal_dbm(n))
+			cJSON_AddNumberToObject(o, "modem.signal_dbm",
+						status_signal_dbm(n));
+		else
+			cJSON_AddNullToObject(o, "modem.signal_dbm");
+	}
+}
+
+/* VALUE of a KIND for a person: "-73 dBm (CSQ 20)", "3 of 20 used"... */
+static void status_human(enum status_kind k, const char *value, char *out,
+			 size_t len)
+{
+	const char *phrase;
+	long n, used, total;
+	struct tm tm;
+	time_t t;
+
+	if (!*value) {
+		snprintf(out, len, "none");
+		return;
+	}
+	if (k == STK_STORAGE) {
+		if (sscanf(value, "%ld/%ld", &used, &total) == 2 && used >= 0 &&
+		    total > 0)
+			snprintf(out, len, "%ld of %ld used", used, total);
+		else
+			snprintf(out, len, "unknown");
+		return;
+	}
+	if (k == STK_CLOCK) {
+		snprintf(out, len, "%s", !strcmp(value, "nitz") ?
+			 "network time (NITZ)" : !strcmp(value, "sms") ?
+			 "SMS centre time stamps" : !strcmp(value, "sync") ?
+			 "the platform's clock (sync)" : !strcmp(value, "system") ?
+			 "system clock" : value);
+		return;
+	}
+	if (k == STK_TEXT || k == STK_MONEY || !parse_long(value, &n)) {
+		snprintf(out, len, "%s", value);
+		return;
+	}
+	switch (k) {
+	case STK_TIME:
+		t = (time_t)n;
+		if (n > 0 && localtime_r(&t, &tm) &&
+		    strftime(out, len, "%Y-%m-%d %H:%M:%S %Z", &tm))
+			break;
+		snprintf(out, len, "%s", value);
+		break;
+	case STK_OFFSET:
+		snprintf(out, len, "%+ld s", n);
+		break;
+	case STK_CSQ:
+		if (status_signal_dbm(n))
+			snprintf(out, len, "%d dBm (CSQ %ld)",
+				 status_signal_dbm(n), n);
+		else
+			snprintf(out, len, "unknown (CSQ %ld)", n);
+		break;
+	case STK_REG:
+		if (!status_registration(n, &phrase))
+			phrase = "unknown";
+		snprintf(out, len, "%s", phrase);
+		break;
+	default:
+		snprintf(out, len, "%ld", n);
+		break;
+	}
+}
+
 static int status_kv(const char *key, const char *value, int64_t at,
 		     void *data)
 {
 	struct status_ctx *c = data;
+	enum status_kind k = status_kind_of(key);
+	char buf[256];
 
 	(void)at;
-	if (c->json)
-		cJSON_AddStringToObject(c->obj, key, value);
-	else
-		printf("%-22s %s\n", key, value);
+	if (k == STK_HIDDEN)
+		return 0;
+	if (c->json) {
+		status_json(c->obj, key, k, value);
+		return 0;
+	}
+	status_human(k, value, buf, sizeof(buf));
+	printf("%-22s %s\n", k == STK_CSQ ? "modem.signal" : key, buf);
 	return 0;
 }
 
 /*
- * "3d 04:05:06" since jifend started, or "not running".  From the
+ * "3d 04:05:06" since jifend started, or "not running"; the seconds, or
+ * -1 when not running.  From the
  * monotonic clock jifend recorded at start (shared by every process of
  * the machine, blind to wall-clock jumps); a value from before the
  * last boot means the daemon is gone.
  */
-static void uptime(struct store *st, char *out, size_t len)
+static long long uptime(struct store *st, char *out, size_t len)
 {
 	char state[32], started[32];
 	struct timespec ts;
@@ -130,11 +301,12 @@ static void uptime(struct store *st, char *out, size_t len)
 	    clock_gettime(CLOCK_MONOTONIC, &ts) < 0 ||
 	    (t = (long long)ts.tv_sec - strtoll(started, NULL, 10)) < 0) {
 		snprintf(out, len, "not running");
-		return;
+		return -1;
 	}
 	d = t / 86400;
 	snprintf(out, len, "%lldd %02lld:%02lld:%02lld", d, t % 86400 / 3600,
 		 t % 3600 / 60, t % 60);
+	return t;
 }
 
 static int ctl_status(struct store *st, int argc, char **argv)
@@ -143,7 +315,8 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	struct store_counts n;
 	long gave_up = 0;
 	char buf[128], up[64];
-	int64_t now = ctl_now(st), day = now - 86400;
+	long long up_s;
+	int64_t now = clockview_now(st), day = now - 86400;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
@@ -175,7 +348,7 @@ static int ctl_status(struct store *st, int argc, char **argv)
 	}
 	if (store_state_get(st, "last_sync", buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "never");
-	uptime(st, up, sizeof(up));
+	up_s = uptime(st, up, sizeof(up));
 	if (c.json) {
 		cJSON *q = cJSON_AddObjectToObject(c.obj, "queues");
 		char *s;
@@ -191,6 +364,10 @@ static int ctl_status(struct store *st, int argc, char **argv)
 					n.records_pending);
 		cJSON_AddStringToObject(c.obj, "last_sync", buf);
 		cJSON_AddStringToObject(c.obj, "uptime", up);
+		if (up_s >= 0)
+			cJSON_AddNumberToObject(c.obj, "uptime_s", (double)up_s);
+		else
+			cJSON_AddNullToObject(c.obj, "uptime_s");
 		ctl_sync_status(st, c.obj);
 		s = cJSON_PrintUnformatted(c.obj);
 		if (s)

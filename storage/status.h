@@ -5,7 +5,8 @@
  *
  * jifend (jifend/gw.c, jifend/jifend.c) writes them; jifenctl status,
  * wake_jifend() and outq_allowed() read them.  The names are part of the
- * store's contents: `jifenctl status` prints them as they are.
+ * store's contents: `jifenctl status` and jifen-sync's health report
+ * read them with the two helpers at the end.
  */
 #ifndef JIFEN_STORAGE_STATUS_H
 #define JIFEN_STORAGE_STATUS_H
@@ -45,5 +46,20 @@
 /* the platform's Date header, a time source (jifen-sync, docs/SYNC.md) */
 #define STATUS_SYNC_SERVER_DATE		"sync.server_date"	/* unix time */
 #define STATUS_SYNC_SERVER_OFFSET	"sync.server_offset"	/* server - local, s */
+
+/*
+ * status_signal_dbm - the dBm of a stored STATUS_MODEM_SIGNAL_CSQ value
+ * (3GPP TS 27.007 8.5: <rssi> 0..31 is -113 dBm and 2 dB a step), or 0
+ * when it says nothing (99, out of range).
+ */
+int status_signal_dbm(long csq);
+
+/*
+ * status_registration - a stored STATUS_MODEM_REGISTRATION value (+CREG
+ * <stat>, TS 27.007 7.2) as the sync protocol's word ("home", "roaming",
+ * "searching", "denied", "not registered", "unknown") and, when @phrase
+ * is not NULL, as words for a person; NULL for a value it does not know.
+ */
+const char *status_registration(long stat, const char **phrase);
 
 #endif /* JIFEN_STORAGE_STATUS_H */

@@ -129,10 +129,13 @@ class Village:
             f.write("\n".join(lines) + "\n")
         os.chmod(self.conf, 0o600)
 
-    def ctl(self, *args, check=False, input=None):
+    def ctl(self, *args, check=False, input=None, env=None):
+        """Run jifenctl on this village; @env: extra environment (for
+        example the daemon's, self.env, in tests/e2e/test_clock.py)."""
         r = subprocess.run([harness.binpath("jifenctl"), "-c", self.conf]
                            + list(args), capture_output=True, text=True,
-                           timeout=TIMEOUT * 3, input=input)
+                           timeout=TIMEOUT * 3, input=input,
+                           env=dict(os.environ, **env) if env else None)
         if check and r.returncode != 0:
             raise AssertionError("jifenctl %s: %d %s" % (
                 " ".join(args), r.returncode, r.stderr))

@@ -25,7 +25,7 @@ class BalanceTest(unittest.TestCase):
         self.assertEqual(v.status("modem.balance"), "12.50")
         self.assertIn("AT+CUSD=1,\"*100#\",15", v.at_log())
         st = json.loads(v.ctl("status", "--json", check=True).stdout)
-        self.assertEqual(st["modem.balance"], "12.50")
+        self.assertEqual(st["modem.balance"], 12.5)
         self.assertIn("12.50", v.ctl("status", check=True).stdout)
         self.assertEqual(v.query("SELECT count(*) FROM outbox WHERE "
                                  "kind = 'alert'")[0][0], 0)

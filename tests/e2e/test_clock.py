@@ -16,6 +16,7 @@ import unittest
 
 import harness
 from jifen import Village, TIMEOUT, village_time
+from webfix import Web
 
 VILLAGER2 = "13800000002"      # H02
 MEMBER = "13900000009"         # committee, H03
@@ -196,6 +197,50 @@ class WrongClock(unittest.TestCase):
             self.assertNotIn("not running", st["uptime"])
             self.assertTrue(st["uptime"].startswith("0d"), st["uptime"])
         finally:
+            v.close()
+
+    def test_front_ends_date_with_the_learned_time(self):
+        """jifenctl and jifen-web, on the same wrong system clock as the
+        daemon, date what they write with the time jifend learned
+        (clock.offset in status, gateway/clockview.h), not 1970."""
+        v = self.village()
+        w = None
+        try:
+            v.wait_for(lambda: v.status("clock.source") == "nitz",
+                       "clock.source nitz")
+            real = time.time()
+            v.ctl("send", VILLAGER2, "明天停水", check=True, env=v.env)
+            at, = v.query("SELECT created_at FROM outbox "
+                          "WHERE kind = 'alert'")[0]
+            self.assertAlmostEqual(at, real, delta=600)
+
+            v.ctl("household", "remove", "H04", check=True, env=v.env)
+            at, = v.query("SELECT at FROM audit "
+                          "WHERE action = 'household.remove'")[0]
+            self.assertAlmostEqual(at, real, delta=600)
+
+            # the printed 公示 is dated today in the village, not 1970
+            page = os.path.join(v.dir, "publicity.html")
+            v.ctl("publicity", "list", "--html", page, check=True,
+                  env=v.env)
+            with open(page, encoding="utf-8") as f:
+                self.assertIn(village_time().strftime("%Y年%m月%d日"),
+                              f.read())
+
+            # a record added on the console
+            w = Web(v, env=dict(os.environ, **v.env))
+            w.set_password()
+            self.assertEqual(w.login_clerk().status, 303)
+            r = w.post("/records/add", {"csrf": w.csrf("/records"),
+                                        "household": "H01", "points": "3",
+                                        "reason": "网页记录"})
+            self.assertEqual(r.status, 200, r.text)
+            at, = v.query("SELECT created_at FROM records "
+                          "WHERE reason = '网页记录'")[0]
+            self.assertAlmostEqual(at, real, delta=600)
+        finally:
+            if w:
+                w.close()
             v.close()
 
 

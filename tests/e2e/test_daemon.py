@@ -90,6 +90,43 @@ class Basics(unittest.TestCase):
         self.assertEqual(self.v.stop_daemon(), 0)
 
 
+class StatusUnits(unittest.TestCase):
+    """jifenctl status speaks human units; --json has typed values
+    (SPEC section 5)."""
+
+    def test_signal_in_dbm_registration_in_words(self):
+        v = Village(conf={"modem.health_interval": 10})
+        try:
+            v.simctl({"cmd": "set", "signal": 20})
+            # the next health check reads AT+CSQ: 20
+            v.wait_for(lambda: v.status("modem.signal_csq") == "20",
+                       "a health check's signal", timeout=TIMEOUT * 2)
+            out = v.ctl("status", check=True).stdout
+            lines = dict(l.split(None, 1) for l in out.splitlines()
+                         if len(l.split(None, 1)) == 2)
+            self.assertEqual(lines["modem.signal"], "-73 dBm (CSQ 20)")
+            self.assertEqual(lines["modem.registration"],
+                             "registered, home network")
+            self.assertRegex(lines["modem.sms_storage"], r"^\d+ of \d+ used$")
+            self.assertRegex(lines["started_at"],
+                             r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
+            self.assertRegex(lines["clock.offset"], r"^[+-]\d+ s$")
+            self.assertNotIn("started_mono", out)
+            st = json.loads(v.ctl("status", "--json", check=True).stdout)
+            self.assertEqual(st["modem.signal_csq"], 20)
+            self.assertEqual(st["modem.signal_dbm"], -73)
+            self.assertEqual(st["modem.registration"], "home")
+            self.assertEqual(st["modem.registration_code"], 1)
+            self.assertIsInstance(st["modem.sms_used"], int)
+            self.assertIsInstance(st["modem.sms_total"], int)
+            self.assertIsInstance(st["pid"], int)
+            self.assertIsInstance(st["started_at"], int)
+            self.assertIsInstance(st["clock.offset"], int)
+            self.assertIsInstance(st["uptime_s"], int)
+        finally:
+            v.close()
+
+
 class StartupSweep(unittest.TestCase):
     def test_messages_stored_while_down_are_answered(self):
         v = Village(start=False)

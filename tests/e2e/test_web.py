@@ -7,13 +7,12 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import unittest
 
 import harness
 from jifen import Village, TIMEOUT
-from webfix import Web, CLERK_PASSWORD
+from webfix import Web, CLERK_PASSWORD, activated, raw_get
 
 COMMITTEE = "13900000009"      # household H03
 
@@ -528,26 +527,6 @@ class WebTest(unittest.TestCase):
         self.assertIn("-l ADDR", r.stdout)
 
 
-ACTIVATE = r"""
-import os, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-print(s.getsockname()[1], flush=True)
-pid = os.fork()
-if pid == 0:
-    if s.fileno() != 3:
-        os.dup2(s.fileno(), 3)
-    os.set_inheritable(3, True)
-    os.environ["LISTEN_PID"] = str(os.getpid())
-    os.environ["LISTEN_FDS"] = "1"
-    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2]])
-s.close()
-_, st = os.waitpid(pid, 0)
-print("exit", os.waitstatus_to_exitcode(st), flush=True)
-"""
-
-
 class PinTest(unittest.TestCase):
     """committee.require_pin holds on the console too."""
 
@@ -668,22 +647,9 @@ class ActivationTest(unittest.TestCase):
         v = Village(conf={"web.idle_exit": 10, "ussd.enabled": True},
                     start=False)
         try:
-            p = subprocess.Popen([sys.executable, "-c", ACTIVATE,
-                                  harness.binpath("jifen-web"), v.conf],
-                                 stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True)
-            port = int(p.stdout.readline())
-            s = socket.create_connection(("127.0.0.1", port),
-                                         timeout=TIMEOUT)
-            s.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n"
-                      b"Connection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            s.close()
+            p, port, _ = activated(harness.binpath("jifen-web"), v.conf,
+                                   stderr=subprocess.DEVNULL)
+            data = raw_get(port)
             self.assertIn(b" 200 ", data.split(b"\r\n")[0])
             t0 = time.monotonic()
             line = p.stdout.readline()      # waits for the idle exit

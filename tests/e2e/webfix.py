@@ -1,9 +1,13 @@
 """jifen-web next to a Village (tests/e2e/jifen.py): start build/jifen-web
 resident on 127.0.0.1 port 0, talk HTTP to it with urllib (no redirects
-followed, cookies kept by hand), stop it.
+followed, cookies kept by hand), stop it; or start it socket-activated
+(activated(), raw_get()), as tests/e2e/test_web.py and bench/bench_web.py
+do.
 """
 import os
+import socket
 import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -131,3 +135,54 @@ class Web:
                 tail = f.read()[-3000:]
             raise AssertionError("jifen-web exited with %s:\n%s" % (
                 "a timeout" if killed else self.proc.returncode, tail))
+
+
+# Run as "python3 -c ACTIVATE JIFEN_WEB CONF": a listening socket on
+# 127.0.0.1 port 0 handed to jifen-web as systemd does (fd 3, LISTEN_PID,
+# LISTEN_FDS).  Prints the port, jifen-web's pid and, once it has exited,
+# "exit N".
+_ACTIVATE = r"""
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+pid = os.fork()
+if pid == 0:
+    if s.fileno() != 3:
+        os.dup2(s.fileno(), 3)
+    os.set_inheritable(3, True)
+    os.environ["LISTEN_PID"] = str(os.getpid())
+    os.environ["LISTEN_FDS"] = "1"
+    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2]])
+print(pid, flush=True)
+s.close()
+_, st = os.waitpid(pid, 0)
+print("exit", os.waitstatus_to_exitcode(st), flush=True)
+"""
+
+
+def activated(exe, conf, stderr=None):
+    """jifen-web EXE -c CONF, socket-activated: (the activating process,
+    the port, jifen-web's pid).  jifen-web starts with the first
+    connection; the process's stdout then says "exit N" when it exits."""
+    p = subprocess.Popen([sys.executable, "-c", _ACTIVATE, exe, conf],
+                         stdout=subprocess.PIPE, stderr=stderr, text=True)
+    return p, int(p.stdout.readline()), int(p.stdout.readline())
+
+
+def raw_get(port, path="/login", timeout=TIMEOUT):
+    """One GET on a connection of its own, read until the server closes
+    it: the raw response."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    finally:
+        s.close()

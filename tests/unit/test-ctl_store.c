@@ -2,7 +2,8 @@
 /*
  * Unit tests for jifenctl's data commands (jifenctl/ctl_store.c): CSV
  * import (BOM, CRLF, quoting, rejected rows with line numbers), record
- * add/list and household show with --json.
+ * add/list and household show with --json; the time jifenctl dates with
+ * (gateway/clockview.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "gateway/clockview.h"
 #include "jifenctl/ctl_store.h"
+#include "storage/status.h"
 #include "storage/village.h"
 
 struct fx {
@@ -326,6 +330,42 @@ static void test_household_show_json(void **state)
 	assert_int_equal(run(f, ctl_household, 2, "household", "show"), 2);
 }
 
+/* A record is dated with the time jifend believes: the system clock plus
+ * the offset it wrote to status, unless it believes the system clock or
+ * the offset is not a number. */
+static void test_dates_with_jifends_clock(void **state)
+{
+	struct fx *f = *state;
+	const int64_t off = 50LL * 365 * 86400;
+	int64_t now, at;
+	struct store_record r;
+
+	now = (int64_t)time(NULL);
+	assert_in_range(clockview_now(f->st), now, now + 5);
+	assert_int_equal(store_status_set(f->st, STATUS_CLOCK_SOURCE, "nitz",
+					  now), 0);
+	assert_int_equal(store_status_set(f->st, STATUS_CLOCK_OFFSET,
+					  "1576800000", now), 0);
+	assert_in_range(clockview_now(f->st), now + off, now + off + 5);
+
+	write_csv(f, demo);
+	assert_int_equal(run(f, ctl_import, 2, "import", f->csv), 0);
+	assert_int_equal(run(f, ctl_record, 5, "record", "add", "H01", "5",
+			     "清扫"), 0);
+	assert_int_equal(store_record_get(f->st, 1, &r), 0);
+	at = r.created_at;
+	assert_in_range(at, now + off, now + off + 5);
+
+	assert_int_equal(store_status_set(f->st, STATUS_CLOCK_OFFSET, "12x",
+					  now), 0);
+	assert_in_range(clockview_now(f->st), now, now + 5);
+	assert_int_equal(store_status_set(f->st, STATUS_CLOCK_OFFSET,
+					  "1576800000", now), 0);
+	assert_int_equal(store_status_set(f->st, STATUS_CLOCK_SOURCE, "system",
+					  now), 0);
+	assert_in_range(clockview_now(f->st), now, now + 5);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -338,6 +378,7 @@ int main(void)
 		T(test_import_header_without_pin),
 		T(test_record_add_and_list_json),
 		T(test_household_show_json),
+		T(test_dates_with_jifends_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
