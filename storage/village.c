@@ -940,16 +940,16 @@ int store_records_finalize_due(struct store *st, int64_t now,
 			       store_record_cb cb, void *data, long *count)
 {
 	struct store_record *rec;
-	long n = 0, no;
+	long long no;
 	char detail[64];
+	long n = 0;
 	int rc;
 
 	rc = record_tx_begin(st, &rec);
 	if (rc)
 		return rc;
 	for (;;) {
-		rc = store_query_one(st, sql_rec_first_due, store_read_long,
-				     &no, "i", now);
+		rc = store_get(st, sql_rec_first_due, "i", "l", now, &no);
 		if (rc == -ENOENT) {
 			rc = 0;		/* none left */
 			break;
@@ -959,7 +959,7 @@ int store_records_finalize_due(struct store *st, int64_t now,
 		rc = store_exec(st, sql_rec_finalize, "i", (int64_t)no);
 		if (rc)
 			break;
-		snprintf(detail, sizeof(detail), "no=%ld", no);
+		snprintf(detail, sizeof(detail), "no=%lld", no);
 		rc = store_audit(st, now, "gateway", "record.final", detail);
 		if (!rc)
 			rc = store_record_get(st, no, rec);
