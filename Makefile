@@ -77,7 +77,7 @@ DEB_DEPS = $(RUN_DEPS) $(TEST_DEPS)
 
 # --- modules (one .c/.h pair each) -----------------------------------
 # util/: the leaf every module may use (UTF-8, hex digits, ARRAY_SIZE).
-UTIL_SRCS	= util/utf8.c util/hex.c
+UTIL_SRCS	= util/utf8.c util/hex.c util/cli.c
 PDU_SRCS	= modem/gsm7.c modem/pdu.c $(UTIL_SRCS)
 AT_SRCS		= modem/at.c
 PORT_SRCS	= modem/port.c
@@ -89,7 +89,7 @@ STORAGE_SRCS	= storage/store.c storage/phone.c storage/village.c storage/msgq.c 
 GWPURE_SRCS	= gateway/text.c gateway/cmd.c gateway/loan.c gateway/reply.c \
 		  gateway/clock.c
 GW_SRCS		= gateway/log.c gateway/handlers.c gateway/outq.c gateway/wake.c \
-		  gateway/balance.c
+		  gateway/balance.c gateway/prog.c
 
 # What the operator's front ends (jifenctl, jifen-web) add: the console's
 # sessions and listings, the household CSV import, the time jifend
@@ -121,7 +121,7 @@ JIFEN_WEB_SRCS	= jifen-web/web.c jifen-web/ussd.c jifen-web/auth.c \
 SYNCWIRE_SRCS	= jifen-sync/event.c jifen-sync/wire.c
 JIFEN_SYNC_SRCS	= jifen-sync/main.c jifen-sync/transport.c jifen-sync/health.c \
 		  jifen-sync/apply.c jifen-sync/bundle.c jifen-sync/run.c \
-		  $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
+		  gateway/clockview.c $(SYNCWIRE_SRCS) $(VILLAGE_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -130,7 +130,7 @@ UNIT_TESTS = $(sort $(patsubst tests/unit/test-%.c,%,$(wildcard tests/unit/test-
 test-pdu_SRCS	= $(PDU_SRCS)
 test-gsm7_SRCS = modem/gsm7.c $(UTIL_SRCS)
 test-at_SRCS	= $(AT_SRCS)
-test-port_SRCS	= $(PORT_SRCS)
+test-port_SRCS	= $(PORT_SRCS) util/hex.c
 test-modem_SRCS	= $(MODEM_SRCS) $(AT_SRCS) $(PDU_SRCS) $(PORT_SRCS)
 test-config_SRCS = $(CONFIG_SRCS)
 test-store_SRCS	= $(STORAGE_SRCS) $(UTIL_SRCS)

@@ -121,6 +121,29 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+#define CH_LOWER	1u	/* a-z */
+#define CH_UPPER	2u	/* A-Z */
+#define CH_DIGIT	4u	/* 0-9 */
+#define CH_ALNUM	(CH_LOWER | CH_UPPER | CH_DIGIT)
+
+/* True when each of the @n bytes at @s is of @classes or one of @extra. */
+static bool chars_in(const char *s, size_t n, unsigned int classes,
+		     const char *extra)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((classes & CH_LOWER && c >= 'a' && c <= 'z') ||
+		      (classes & CH_UPPER && c >= 'A' && c <= 'Z') ||
+		      (classes & CH_DIGIT && is_digit(c)) ||
+		      (c && strchr(extra, c))))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Parse 1..@maxdigits hex digits at *@p, stopping at @stop ('\0' or
  * ':').  Advances *@p past the digits.
@@ -191,10 +214,7 @@ static bool posix_tz(const char *tz)
 		p++;
 	if (!is_digit(*p))
 		return false;
-	for (; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("+-:,./<>", *p))
-			return false;
-	return true;
+	return chars_in(p, strlen(p), CH_ALNUM, "+-:,./<>");
 }
 
 /*
@@ -204,42 +224,34 @@ static bool posix_tz(const char *tz)
 static bool check_timezone(const char *v, struct config *cfg, char *why,
 			   size_t len)
 {
-	const char *dir = getenv("TZDIR"), *p;
+	const char *dir = getenv("TZDIR");
 	char path[CONFIG_PATH_SIZE + CONFIG_TZ_SIZE];
 	struct stat sb;
 
 	(void)cfg;
 	if (!strchr(v, '/') && posix_tz(v))
 		return true;
-	if (!*v || v[0] == '/' || strstr(v, ".."))
-		goto bad;
-	for (p = v; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
-			goto bad;
+	if (!*v || v[0] == '/' || strstr(v, "..") ||
+	    !chars_in(v, strlen(v), CH_ALNUM, "/_+-"))
+		return why_set(why, len, "must be a time zone name such as "
+			       "\"Asia/Shanghai\" or a POSIX TZ string such "
+			       "as \"CST-8\"");
 	snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir :
 		 "/usr/share/zoneinfo", v);
 	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
 		return true;
 	return why_set(why, len, "unknown time zone (no %s; the Debian "
 		       "package tzdata has them)", path);
-bad:
-	return why_set(why, len, "must be a time zone name such as "
-		       "\"Asia/Shanghai\" or a POSIX TZ string such as "
-		       "\"CST-8\"");
 }
 
 static bool check_village_id(const char *v, struct config *cfg, char *why,
 			     size_t len)
 {
-	const char *p;
-
 	(void)cfg;
 	if (!*v)
 		return why_set(why, len, "must not be empty");
-	for (p = v; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || is_digit(*p) || *p == '-'))
-			return why_set(why, len,
-				       "only a-z, 0-9 and '-' are allowed");
+	if (!chars_in(v, strlen(v), CH_LOWER | CH_DIGIT, "-"))
+		return why_set(why, len, "only a-z, 0-9 and '-' are allowed");
 	return true;
 }
 
@@ -447,11 +459,8 @@ static bool check_listen(const char *v, struct config *cfg, char *why,
 		colon = strrchr(v, ':');
 		if (!colon || colon == v)
 			goto bad;
-		for (; p < colon; p++)
-			if (!((*p >= 'a' && *p <= 'z') ||
-			      (*p >= 'A' && *p <= 'Z') || is_digit(*p) ||
-			      *p == '.' || *p == '-'))
-				goto bad;
+		if (!chars_in(p, (size_t)(colon - p), CH_ALNUM, ".-"))
+			goto bad;
 	}
 	p = colon + 1;
 	if (!*p)
@@ -475,32 +484,20 @@ bad:
 static bool check_ussd_code(const char *v, struct config *cfg, char *why,
 			    size_t len)
 {
-	const char *p;
-
 	(void)cfg;
-	for (p = v; *p; p++)
-		if (!is_digit(*p) && *p != '*' && *p != '#')
-			return why_set(why, len, "only digits, '*' and '#' are "
-				       "allowed (e.g. \"*100#\")");
+	if (!chars_in(v, strlen(v), CH_DIGIT, "*#"))
+		return why_set(why, len, "only digits, '*' and '#' are "
+			       "allowed (e.g. \"*100#\")");
 	return true;
 }
 
 static bool check_user(const char *v, struct config *cfg, char *why,
 		       size_t len)
 {
-	const char *p;
-
 	(void)cfg;
-	if (!*v)
+	if (!*v || (chars_in(v, 1, CH_LOWER, "_") &&
+		    chars_in(v + 1, strlen(v + 1), CH_LOWER | CH_DIGIT, "_-")))
 		return true;
-	if (!((*v >= 'a' && *v <= 'z') || *v == '_'))
-		goto bad;
-	for (p = v + 1; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || is_digit(*p) || *p == '_' ||
-		      *p == '-'))
-			goto bad;
-	return true;
-bad:
 	return why_set(why, len, "must be a user name of [a-z_][a-z0-9_-]* "
 		       "or \"\"");
 }

@@ -38,8 +38,14 @@ struct word {
 	const char *canon;
 };
 
-/* Chinese words: matched as a prefix of the first word, longest first. */
-static const struct word zh_words[] = {
+/*
+ * Every word that starts a command.  A word matches a token of its own
+ * kind of characters (cp_class) only, so one table serves all:
+ *  - Chinese words: a prefix of the first word, longest wins;
+ *  - Latin aliases and pinyin (lower case): whole words only;
+ *  - lone digits: menu shortcuts, the whole message.
+ */
+static const struct word words[] = {
 	{ "积分", CMD_POINTS, "积分" },
 	{ "查询", CMD_POINTS, "查询" },
 	{ "查积分", CMD_POINTS, "积分" },
@@ -71,14 +77,10 @@ static const struct word zh_words[] = {
 	{ "记分", CMD_NOT_YET, "记分" },
 	{ "核销", CMD_NOT_YET, "核销" },
 	{ "绑定", CMD_NOT_YET, "绑定" },
-};
-
-/*
- * Synonyms: common phrasings of the commands (SPEC §6), matched like
- * the command words (a prefix of the first word, longest wins).  Add
- * phrasings here, not in code.
- */
-static const struct word zh_phrases[] = {
+	/*
+	 * Synonyms: common phrasings of the commands (SPEC §6), matched
+	 * like the command words.  Add phrasings here, not in code.
+	 */
 	{ "我的积分", CMD_POINTS, "积分" },
 	{ "我家积分", CMD_POINTS, "积分" },
 	{ "我家的积分", CMD_POINTS, "积分" },
@@ -108,10 +110,7 @@ static const struct word zh_phrases[] = {
 	{ "通过", CMD_APPROVE, "确认" },
 	{ "取消订阅", CMD_STOP, "退订" },
 	{ "不要通知", CMD_STOP, "退订" },
-};
-
-/* Latin aliases and pinyin (lower case): whole words only. */
-static const struct word latin_words[] = {
+	/* Latin aliases and pinyin */
 	{ "jf", CMD_POINTS, "积分" },
 	{ "cx", CMD_POINTS, "查询" },
 	{ "points", CMD_POINTS, "积分" },
@@ -174,10 +173,7 @@ static const struct word latin_words[] = {
 	{ "hexiao", CMD_NOT_YET, "核销" },
 	{ "bd", CMD_NOT_YET, "绑定" },
 	{ "bangding", CMD_NOT_YET, "绑定" },
-};
-
-/* Lone digits: menu shortcuts. */
-static const struct word digit_words[] = {
+	/* Lone digits: menu shortcuts */
 	{ "0", CMD_HELP, "帮助" },
 	{ "1", CMD_POINTS, "积分" },
 	{ "2", CMD_RATE, "利率" },
@@ -607,6 +603,17 @@ static enum cmd_err parse_rate(const char *s, size_t n, size_t pos,
 	return CMD_OK;
 }
 
+/* The word that token @t is, whole. */
+static const struct word *word_is(const char *s, const struct tok *t)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (tok_is(s, t, words[i].w))
+			return &words[i];
+	return NULL;
+}
+
 static const struct word *match_first(const char *s, size_t n, size_t *pos,
 				      bool *shortcut)
 {
@@ -621,13 +628,9 @@ static const struct word *match_first(const char *s, size_t n, size_t *pos,
 	case TOK_DIGIT:
 		if (t.start != 0 || t.end != n)
 			return NULL;
-		for (i = 0; i < ARRAY_SIZE(digit_words); i++) {
-			if (tok_is(s, &t, digit_words[i].w)) {
-				*shortcut = true;
-				return &digit_words[i];
-			}
-		}
-		return NULL;
+		best = word_is(s, &t);
+		*shortcut = best != NULL;
+		return best;
 	case TOK_LATIN:
 		if (tok_is(s, &t, "t") && t.start == 0 && t.end == n) {
 			static const struct word stop_t = {
@@ -637,23 +640,13 @@ static const struct word *match_first(const char *s, size_t n, size_t *pos,
 			*shortcut = true;
 			return &stop_t;
 		}
-		for (i = 0; i < ARRAY_SIZE(latin_words); i++)
-			if (tok_is(s, &t, latin_words[i].w))
-				return &latin_words[i];
-		return NULL;
+		return word_is(s, &t);
 	case TOK_OTHER:
-		for (i = 0; i < ARRAY_SIZE(zh_words); i++) {
-			l = tok_prefix(s, &t, zh_words[i].w);
+		for (i = 0; i < ARRAY_SIZE(words); i++) {
+			l = tok_prefix(s, &t, words[i].w);
 			if (l > bestlen) {
 				bestlen = l;
-				best = &zh_words[i];
-			}
-		}
-		for (i = 0; i < ARRAY_SIZE(zh_phrases); i++) {
-			l = tok_prefix(s, &t, zh_phrases[i].w);
-			if (l > bestlen) {
-				bestlen = l;
-				best = &zh_phrases[i];
+				best = &words[i];
 			}
 		}
 		if (best)
@@ -709,6 +702,7 @@ static int parse(const char *sms, size_t len, struct cmd *out, bool nested)
 		out->id = out->nids ? out->ids[0] : 0;
 		break;
 	case CMD_OBJECT:
+	case CMD_REJECT:	/* a record number, then the reason */
 		out->err = parse_id(norm, n, &pos, &out->id);
 		if (out->err != CMD_OK)
 			break;
@@ -747,15 +741,6 @@ static int parse(const char *sms, size_t len, struct cmd *out, bool nested)
 		break;
 	case CMD_NOTICE_SEND:
 		out->err = parse_code(norm, n, pos, out->code);
-		break;
-	case CMD_REJECT:
-		out->err = parse_id(norm, n, &pos, &out->id);
-		if (out->err != CMD_OK)
-			break;
-		take_text(sms, len, map, pos, out->text, sizeof(out->text));
-		strip_reason_label(out->text, sizeof(out->text));
-		if (!out->text[0])
-			out->err = CMD_ERR_NO_REASON;
 		break;
 	default:
 		break;	/* the rest of the message does not matter */

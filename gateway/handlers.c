@@ -15,6 +15,7 @@
 #include "storage/sync.h"
 #include "gateway/text.h"
 #include "storage/phone.h"
+#include "util/array.h"
 
 #define MEMB_MAX	16	/* memberships of one phone we look at */
 #define NOTIFY_MAX	32	/* phones of one household we notify */
@@ -175,13 +176,30 @@ static int phones_cb(const struct store_member *m, void *data)
 	return 0;
 }
 
+/*
+ * *@ok: @phone takes notifications (not unsubscribed) and may be sent
+ * one now (the hourly cap and the loop guard, outq_allowed).
+ */
+static int may_notify(const struct handler_ctx *ctx, const char *phone,
+		      bool *ok)
+{
+	enum outq_verdict v;
+	int rc;
+
+	rc = store_phone_notify(ctx->st, phone, ok);
+	if (rc || !*ok)
+		return rc;
+	rc = outq_allowed(ctx->st, phone, ctx->now, &v);
+	*ok = !rc && v == OUTQ_ALLOWED;
+	return rc;
+}
+
 /* Queue TEXT as a notification to every phone of HOUSEHOLD that wants
  * notifications and may be sent to.  *SENT gets the count. */
 static int notify_household(const struct handler_ctx *ctx,
 			    const char *household, const char *text,
 			    int *sent)
 {
-	enum outq_verdict v;
 	struct phones *ps;
 	bool on;
 	int i, rc;
@@ -192,11 +210,8 @@ static int notify_household(const struct handler_ctx *ctx,
 		return -ENOMEM;
 	rc = store_household_members(ctx->st, household, phones_cb, ps);
 	for (i = 0; !rc && i < ps->n; i++) {
-		rc = store_phone_notify(ctx->st, ps->p[i], &on);
+		rc = may_notify(ctx, ps->p[i], &on);
 		if (rc || !on)
-			continue;
-		rc = outq_allowed(ctx->st, ps->p[i], ctx->now, &v);
-		if (rc || v != OUTQ_ALLOWED)
 			continue;
 		rc = outq_add(ctx->st, ctx->cfg, ps->p[i], text,
 			      STORE_OUT_NOTIFY, 0, ctx->now, NULL);
@@ -608,6 +623,23 @@ struct job {
 	int nacks;
 };
 
+/* The job's reply is @what worded from @fa (0, or -errno). */
+static int flow_reply(struct job *j, enum reply_flow what,
+		      const struct reply_flow_args *fa)
+{
+	int rc = reply_flow(&j->rctx, what, fa, j->reply, sizeof(j->reply));
+
+	return rc < 0 ? rc : 0;
+}
+
+/* The job's reply is the fixed text @what (0, or -errno). */
+static int simple_reply(struct job *j, enum reply_simple what)
+{
+	int rc = reply_simple(&j->rctx, what, j->reply, sizeof(j->reply));
+
+	return rc < 0 ? rc : 0;
+}
+
 /* Remember a short confirmation for the merged SMS. */
 static void add_ack(struct job *j, enum cmd_kind kind, long id, bool ok)
 {
@@ -811,6 +843,17 @@ out:
 	return rc;
 }
 
+/* The committee (but the sender) is told @what, worded from @fa. */
+static int tell_committee(struct job *j, enum reply_flow what,
+			  const struct reply_flow_args *fa)
+{
+	int rc = reply_flow(&j->rctx, what, fa, j->tmp, sizeof(j->tmp));
+
+	if (rc < 0)
+		return rc;
+	return notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+}
+
 static int do_say(struct job *j)
 {
 	struct reply_flow_args fa = { 0 };
@@ -833,11 +876,7 @@ static int do_say(struct job *j)
 	fa.no = (long)ticket;
 	fa.name = name;
 	fa.text = j->cmd.text;
-	rc = reply_flow(&j->rctx, REPLY_MATTER_TO_COMMITTEE, &fa, j->tmp,
-			sizeof(j->tmp));
-	if (rc < 0)
-		return rc;
-	return notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+	return tell_committee(j, REPLY_MATTER_TO_COMMITTEE, &fa);
 }
 
 static int do_object(struct job *j)
@@ -875,11 +914,7 @@ static int do_object(struct job *j)
 	fa.rec = &rr;
 	fa.name = name;
 	fa.text = j->cmd.text;
-	rc = reply_flow(&j->rctx, REPLY_OBJECT_TO_COMMITTEE, &fa, j->tmp,
-			sizeof(j->tmp));
-	if (rc < 0)
-		return rc;
-	rc = notify_committee(j->ctx, j->num, j->tmp, &j->res->notified);
+	rc = tell_committee(j, REPLY_OBJECT_TO_COMMITTEE, &fa);
 	if (rc || oc != STORE_OBJECT_DONE)
 		return rc;
 	/* the record's household learns its item is on hold */
@@ -952,11 +987,8 @@ static int do_matter(struct job *j)
 	bool answer = j->cmd.kind == CMD_REPLY, found;
 	int rc;
 
-	if (!j->ms.committee) {
-		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
-				  sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	}
+	if (!j->ms.committee)
+		return simple_reply(j, REPLY_COMMITTEE_ONLY);
 	rc = matter_act(j->ctx, j->num, j->cmd.id,
 			answer ? j->cmd.text : NULL, &found);
 	if (rc)
@@ -1037,11 +1069,8 @@ static int do_todo(struct job *j)
 	size_t i;
 	int rc;
 
-	if (!j->ms.committee) {
-		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
-				  sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	}
+	if (!j->ms.committee)
+		return simple_reply(j, REPLY_COMMITTEE_ONLY);
 	t = calloc(1, sizeof(*t));
 	ml = calloc(1, sizeof(*ml));
 	names = calloc(TODO_ITEMS, sizeof(*names));
@@ -1245,7 +1274,6 @@ static int household_phone(const struct handler_ctx *ctx, const char *h,
 			   char *out, bool *reached)
 {
 	struct phones *ps;
-	enum outq_verdict v;
 	bool on;
 	int i, rc;
 
@@ -1275,11 +1303,8 @@ static int household_phone(const struct handler_ctx *ctx, const char *h,
 			if (rc || !on)
 				continue;
 		}
-		rc = store_phone_notify(ctx->st, ps->p[i], &on);
+		rc = may_notify(ctx, ps->p[i], &on);
 		if (rc || !on)
-			continue;
-		rc = outq_allowed(ctx->st, ps->p[i], ctx->now, &v);
-		if (rc || v != OUTQ_ALLOWED)
 			continue;
 		text_copy(out, PHONE_MAX, ps->p[i]);
 	}
@@ -1480,11 +1505,8 @@ static int do_notice(struct job *j)
 	size_t l;
 	int rc;
 
-	if (!j->ms.committee) {
-		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
-				  sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	}
+	if (!j->ms.committee)
+		return simple_reply(j, REPLY_COMMITTEE_ONLY);
 	text = j->cmd.text;
 	if (j->ctx->cfg->committee.require_pin) {
 		rc = pin_check(j->ctx, j->num, &j->ms, j->cmd.pin, &pr);
@@ -1528,9 +1550,7 @@ static int do_notice(struct job *j)
 		return rc;
 	fa.count = j->ctx->cfg->sms.broadcasts_per_day;
 	if (left <= 0) {
-		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
+		return flow_reply(j, REPLY_NOTICE_CAP, &fa);
 	}
 	rc = handler_notice_count(j->ctx, false, text, &hh, &parts);
 	if (rc)
@@ -1544,9 +1564,7 @@ static int do_notice(struct job *j)
 	fa.count = hh;
 	fa.parts = parts;
 	fa.code = code;
-	rc = reply_flow(&j->rctx, REPLY_NOTICE_DRAFT, &fa, j->reply,
-			sizeof(j->reply));
-	return rc < 0 ? rc : 0;
+	return flow_reply(j, REPLY_NOTICE_DRAFT, &fa);
 }
 
 static int do_notice_send(struct job *j)
@@ -1556,29 +1574,22 @@ static int do_notice_send(struct job *j)
 	long left, hh = 0, parts = 0, held = 0;
 	int rc;
 
-	if (!j->ms.committee) {
-		rc = reply_simple(&j->rctx, REPLY_COMMITTEE_ONLY, j->reply,
-				  sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	}
+	if (!j->ms.committee)
+		return simple_reply(j, REPLY_COMMITTEE_ONLY);
 	fa.code = j->cmd.code;
 	rc = store_notice_get(j->ctx->st, j->cmd.code, &nt);
 	if (rc && rc != -ENOENT)
 		return rc;
 	if (rc == -ENOENT || nt.sent_at || strcmp(nt.by, j->num) ||
 	    j->ctx->now - nt.created_at > HANDLER_NOTICE_TTL) {
-		rc = reply_flow(&j->rctx, REPLY_NOTICE_NO_CODE, &fa, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
+		return flow_reply(j, REPLY_NOTICE_NO_CODE, &fa);
 	}
 	rc = notices_left(j->ctx, &left);
 	if (rc)
 		return rc;
 	if (left <= 0) {
 		fa.count = j->ctx->cfg->sms.broadcasts_per_day;
-		rc = reply_flow(&j->rctx, REPLY_NOTICE_CAP, &fa, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
+		return flow_reply(j, REPLY_NOTICE_CAP, &fa);
 	}
 	rc = notice_send(j->ctx, j->cmd.code, &nt, &hh, &parts, &held);
 	if (rc)
@@ -1587,9 +1598,7 @@ static int do_notice_send(struct job *j)
 	fa.count = hh;
 	fa.parts = parts;
 	fa.held = held;
-	rc = reply_flow(&j->rctx, REPLY_NOTICE_SENT, &fa, j->reply,
-			sizeof(j->reply));
-	return rc < 0 ? rc : 0;
+	return flow_reply(j, REPLY_NOTICE_SENT, &fa);
 }
 
 static int do_notify_flag(struct job *j, bool on)
@@ -1599,9 +1608,7 @@ static int do_notify_flag(struct job *j, bool on)
 	rc = store_phone_set_notify(j->ctx->st, j->num, on, j->ctx->now);
 	if (rc)
 		return rc;
-	rc = reply_simple(&j->rctx, on ? REPLY_STARTED : REPLY_STOPPED,
-			  j->reply, sizeof(j->reply));
-	return rc < 0 ? rc : 0;
+	return simple_reply(j, on ? REPLY_STARTED : REPLY_STOPPED);
 }
 
 /* Unknown number: HELP, STOP, START work; else the hint, budgeted. */
@@ -1632,10 +1639,59 @@ static int do_unknown(struct job *j)
 		j->res->outcome = HANDLER_SILENT_UNKNOWN;
 		return 0;
 	}
-	rc = reply_simple(&j->rctx, REPLY_REGISTER_HINT, j->reply,
-			  sizeof(j->reply));
+	return simple_reply(j, REPLY_REGISTER_HINT);
+}
+
+static int do_help(struct job *j)
+{
+	int rc = reply_help(&j->rctx, j->ms.committee, j->reply,
+			    sizeof(j->reply));
+
 	return rc < 0 ? rc : 0;
 }
+
+static int do_reject(struct job *j)
+{
+	return do_review(j, STORE_REJECT);
+}
+
+static int do_stop(struct job *j)
+{
+	return do_notify_flag(j, false);
+}
+
+static int do_start(struct job *j)
+{
+	return do_notify_flag(j, true);
+}
+
+static int do_not_yet(struct job *j)
+{
+	int rc = reply_not_yet(&j->rctx, j->cmd.word, j->reply,
+			       sizeof(j->reply));
+
+	return rc < 0 ? rc : 0;
+}
+
+/* What each command does for a member; the rest is "unknown command". */
+static int (*const do_cmd[])(struct job *j) = {
+	[CMD_POINTS] = do_points,
+	[CMD_RATE] = do_rate,
+	[CMD_LOG] = do_log,
+	[CMD_HELP] = do_help,
+	[CMD_SAY] = do_say,
+	[CMD_TODO] = do_todo,
+	[CMD_APPROVE] = do_approve,
+	[CMD_REJECT] = do_reject,
+	[CMD_OBJECT] = do_object,
+	[CMD_REPLY] = do_matter,
+	[CMD_DONE] = do_matter,
+	[CMD_NOTICE] = do_notice,
+	[CMD_NOTICE_SEND] = do_notice_send,
+	[CMD_STOP] = do_stop,
+	[CMD_START] = do_start,
+	[CMD_NOT_YET] = do_not_yet,
+};
 
 static int dispatch(struct job *j)
 {
@@ -1648,48 +1704,9 @@ static int dispatch(struct job *j)
 				     sizeof(j->reply));
 		return rc < 0 ? rc : 0;
 	}
-	switch (j->cmd.kind) {
-	case CMD_POINTS:
-		return do_points(j);
-	case CMD_RATE:
-		return do_rate(j);
-	case CMD_LOG:
-		return do_log(j);
-	case CMD_HELP:
-		rc = reply_help(&j->rctx, j->ms.committee, j->reply,
-				sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	case CMD_SAY:
-		return do_say(j);
-	case CMD_TODO:
-		return do_todo(j);
-	case CMD_APPROVE:
-		return do_approve(j);
-	case CMD_REJECT:
-		return do_review(j, STORE_REJECT);
-	case CMD_OBJECT:
-		return do_object(j);
-	case CMD_REPLY:
-	case CMD_DONE:
-		return do_matter(j);
-	case CMD_NOTICE:
-		return do_notice(j);
-	case CMD_NOTICE_SEND:
-		return do_notice_send(j);
-	case CMD_STOP:
-		return do_notify_flag(j, false);
-	case CMD_START:
-		return do_notify_flag(j, true);
-	case CMD_NOT_YET:
-		rc = reply_not_yet(&j->rctx, j->cmd.word, j->reply,
-				   sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	case CMD_UNKNOWN:
-	default:
-		rc = reply_simple(&j->rctx, REPLY_UNKNOWN_CMD, j->reply,
-				  sizeof(j->reply));
-		return rc < 0 ? rc : 0;
-	}
+	if ((size_t)j->cmd.kind < ARRAY_SIZE(do_cmd) && do_cmd[j->cmd.kind])
+		return do_cmd[j->cmd.kind](j);
+	return simple_reply(j, REPLY_UNKNOWN_CMD);
 }
 
 /* Committee commands whose effect always happens (SPEC §6): past the

@@ -17,6 +17,7 @@
 #include "jifen-sync/apply.h"
 #include "jifen-sync/bundle.h"
 #include "jifen-sync/event.h"
+#include "gateway/clockview.h"
 #include "jifen-sync/health.h"
 #include "jifen-sync/run.h"
 #include "jifen-sync/wire.h"
@@ -26,9 +27,12 @@
 #define CONNECT_TIMEOUT_S	20
 #define LOW_SPEED_TIME_S	30
 
-static int64_t wall(void)
+/* The time to date things with: what jifend learned (gateway/clockview.h),
+ * so records and marks agree with the daemon's on a board whose system
+ * clock is wrong. */
+static int64_t wall(struct store *st)
 {
-	return (int64_t)time(NULL);
+	return clockview_now(st);
 }
 
 int run_gateway_id(struct store *st, char out[64])
@@ -40,7 +44,7 @@ int run_gateway_id(struct store *st, char out[64])
 		return 0;
 	rc = store_uuid(id);
 	if (!rc)
-		rc = store_state_set(st, "gateway_id", id, wall());
+		rc = store_state_set(st, "gateway_id", id, wall(st));
 	if (!rc)
 		snprintf(out, 64, "%s", id);
 	return rc;
@@ -149,10 +153,10 @@ static char *build_body(struct run_ctx *ctx, int max, bool set_aside, int *n,
 	}
 	for (i = 0; set_aside && i < c.nunknown; i++)
 		store_event_reject(ctx->st, c.unknown[i], "unknown event type: "
-				   "this jifen-sync cannot send it", wall());
+				   "this jifen-sync cannot send it", wall(ctx->st));
 	has_cursor = store_state_get(ctx->st, "cursor", cursor,
 				     sizeof(cursor)) == 0 && cursor[0];
-	health = health_collect(ctx->st, ctx->cfg, wall());
+	health = health_collect(ctx->st, ctx->cfg, wall(ctx->st));
 	body = wire_build_request(ctx->cfg->village.id, ctx->gateway,
 				  has_cursor ? cursor : NULL, c.arr, health);
 	c.arr = NULL;
@@ -289,7 +293,8 @@ static int round_trip(struct run_ctx *ctx, struct run_report *rep,
 		return rc == -EINVAL ? SYNC_EXIT_CONFIG : SYNC_EXIT_RETRY;
 	}
 	rep->sent += n;
-	note_date(ctx, resp.date, wall());
+	/* the server's Date against the system clock: jifend learns from it */
+	note_date(ctx, resp.date, (int64_t)time(NULL));
 	if (resp.status == 401 || resp.status == 403) {
 		snprintf(rep->error, sizeof(rep->error), "the platform refused "
 			 "the token (HTTP %ld): sync stopped until the token "
@@ -325,7 +330,7 @@ static int round_trip(struct run_ctx *ctx, struct run_report *rep,
 			 r->cursor, old);
 		goto out;
 	}
-	rc = apply_response(ctx->st, ctx->cfg, r, wall(), NULL, &s);
+	rc = apply_response(ctx->st, ctx->cfg, r, wall(ctx->st), NULL, &s);
 	if (rc) {
 		snprintf(rep->error, sizeof(rep->error), "storing the answer: "
 			 "%s", strerror(-rc));
@@ -411,7 +416,7 @@ int run_export(struct run_ctx *ctx, const char *path,
 	}
 	rep->sent = n;
 	rep->body_bytes = b.len;
-	store_state_set(ctx->st, "bundle.last_export", id, wall());
+	store_state_set(ctx->st, "bundle.last_export", id, wall(ctx->st));
 	return SYNC_EXIT_OK;
 }
 
@@ -460,7 +465,7 @@ int run_import(struct run_ctx *ctx, const char *path,
 			 path, err);
 		goto out;
 	}
-	rc = apply_response(ctx->st, ctx->cfg, r, wall(), b.id, &s);
+	rc = apply_response(ctx->st, ctx->cfg, r, wall(ctx->st), b.id, &s);
 	if (rc) {
 		snprintf(rep->error, sizeof(rep->error), rc == -EEXIST ?
 			 "refused: %s was imported already" :
@@ -482,7 +487,7 @@ out:
 
 void run_record(struct run_ctx *ctx, int code, const struct run_report *rep)
 {
-	int64_t now = wall();
+	int64_t now = wall(ctx->st);
 	char t[32], buf[1100];
 
 	store_iso8601(now, t, sizeof(t));

@@ -36,6 +36,8 @@
 #include "config/config.h"
 #include "gateway/clockview.h"
 #include "gateway/log.h"
+#include "gateway/prog.h"
+#include "util/cli.h"
 #include "gateway/wake.h"
 #include "jifen-web/console.h"
 #include "jifen-web/form.h"
@@ -517,55 +519,41 @@ static int run(struct web *w, int sigfd)
 	}
 }
 
+static int web_option(int opt, const char *arg, void *data)
+{
+	const char **listen_addr = data;
+
+	if (opt == 'l')
+		*listen_addr = arg;
+	return -1;
+}
+
+static const struct option web_longopts[] = {
+	CLI_STD_LONGOPTS
+};
+
+static const struct prog web_prog = {
+	"jifen-web " JIFEN_VERSION, "c:l:sh", web_longopts, usage,
+	"jifen-web: "
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct web w;
 	const char *listen_addr = NULL;
+	struct prog_args args;
 	char err[512];
-	bool use_syslog = false;
 	sigset_t set;
-	int opt, fd = -1, sigfd = -1, e, rc = 1;
+	int fd = -1, sigfd = -1, e, rc = 1;
 
 	memset(&w, 0, sizeof(w));
-	while ((opt = getopt_long(argc, argv, "c:l:sh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			w.config_path = optarg;
-			break;
-		case 'l':
-			listen_addr = optarg;
-			break;
-		case 's':
-			use_syslog = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("jifen-web %s\n", JIFEN_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!w.config_path)
-		w.config_path = config_default_path();
-	if (config_load(w.config_path, &w.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "jifen-web: %s\n", err);
-		return 1;
-	}
+	e = prog_start(&web_prog, argc, argv, web_option, &listen_addr, &args,
+		       &w.cfg);
+	if (e >= 0)
+		return e;
+	w.config_path = args.config_path;
 	umask(0027);
-	log_init("jifen-web", use_syslog);
+	log_init("jifen-web", args.use_syslog);
 	log_set_level((int)w.cfg.log.level);
 	log_set_personal(w.cfg.log.personal_data);
 	sigemptyset(&set);

@@ -29,6 +29,8 @@
 #include "jifend/gw.h"
 #include "gateway/wake.h"
 #include "gateway/log.h"
+#include "gateway/prog.h"
+#include "util/cli.h"
 #include "jifend/loop.h"
 #include "jifend/notify.h"
 #include "jifend/syncrun.h"
@@ -315,72 +317,63 @@ static int drop_privileges(const char *user, const char *db)
 	return 0;
 }
 
+/* jifend's own options, besides prog_start()'s -c, -s, -h and -V. */
+struct jifend_opts {
+	bool check_only;
+	bool trace;
+};
+
+static int jifend_option(int opt, const char *arg, void *data)
+{
+	struct jifend_opts *o = data;
+
+	(void)arg;
+	if (opt == 'n')
+		o->check_only = true;
+	else if (opt == 'T')
+		o->trace = true;
+	return -1;
+}
+
+static const struct option jifend_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "syslog", no_argument, NULL, 's' },
+	{ "trace", no_argument, NULL, 'T' },
+	CLI_STD_LONGOPTS
+};
+
+static const struct prog jifend_prog = {
+	"jifend " JIFEN_VERSION, "c:nsThV", jifend_longopts, usage, ""
+};
+
 int main(int argc, char **argv)
 {
 	struct daemon d;
 	struct store *st = NULL;
-	bool check_only = false, use_syslog = false, trace = false;
+	struct jifend_opts o = { false, false };
+	struct prog_args args;
 	char err[512];
-	int opt, rc = 1, e;
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ "trace", no_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	int rc = 1, e;
 
 	memset(&d, 0, sizeof(d));
 	d.sigfd = -1;
 	block_signals();
-	while ((opt = getopt_long(argc, argv, "c:nsThV", longopts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			d.config_path = optarg;
-			break;
-		case 'n':
-			check_only = true;
-			break;
-		case 's':
-			use_syslog = true;
-			break;
-		case 'T':
-			trace = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			puts("jifend " JIFEN_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!d.config_path)
-		d.config_path = config_default_path();
-	if (config_load(d.config_path, &d.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
-	if (check_only) {
+	e = prog_start(&jifend_prog, argc, argv, jifend_option, &o, &args,
+		       &d.cfg);
+	if (e >= 0)
+		return e;
+	d.config_path = args.config_path;
+	if (o.check_only) {
 		if (d.cfg.warning[0])
 			fprintf(stderr, "warning: %s\n", d.cfg.warning);
 		puts("configuration OK");
 		return 0;
 	}
 	umask(0027);
-	log_init("jifend", use_syslog);
+	log_init("jifend", args.use_syslog);
 	apply_log_config(&d.cfg);
-	log_set_at_trace(trace);
+	log_set_at_trace(o.trace);
 	if (d.cfg.warning[0])
 		log_warn("%s", d.cfg.warning);
 

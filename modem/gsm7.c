@@ -138,28 +138,64 @@ static int put_cp(uint32_t cp, char *out, size_t out_size, size_t *pos)
 	return 0;
 }
 
-int gsm7_to_utf8(const uint8_t *septets, size_t n, char *out,
-		 size_t out_size)
+/*
+ * Reads the character at @*i of @in (@n bytes) into @*cp and moves @*i
+ * past it; false when it stands for nothing (an ignored NUL).
+ */
+typedef bool (*cp_reader)(const uint8_t *in, size_t n, size_t *i,
+			  uint32_t *cp);
+
+/* Default alphabet septets, with the extension table after ESC. */
+static bool read_gsm7(const uint8_t *septets, size_t n, size_t *i,
+		      uint32_t *cp)
 {
-	size_t pos = 0, i;
+	uint8_t s = septets[(*i)++] & 0x7f;
+
+	if (s != GSM7_ESC) {
+		*cp = gsm7_default[s];
+	} else if (*i >= n) {
+		*cp = ' ';
+	} else {
+		s = septets[(*i)++] & 0x7f;
+		*cp = gsm7_ext_cp(s);
+		if (*cp == GSM7_INVALID)
+			*cp = s == GSM7_ESC ? ' ' : gsm7_default[s];
+	}
+	return true;
+}
+
+/* UTF-16BE units (@n even): surrogate pairs joined, lone ones U+FFFD. */
+static bool read_utf16be(const uint8_t *in, size_t n, size_t *i,
+			 uint32_t *cp)
+{
+	uint32_t u = (uint32_t)in[*i] << 8 | in[*i + 1];
+
+	*i += 2;
+	if (u >= 0xd800 && u <= 0xdbff && *i + 1 < n) {
+		uint32_t lo = (uint32_t)in[*i] << 8 | in[*i + 1];
+
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			*i += 2;
+		}
+	}
+	if (u >= 0xd800 && u <= 0xdfff)
+		u = 0xfffd;
+	*cp = u;
+	return u != 0;
+}
+
+/* Every character @next reads from @in, as NUL-terminated UTF-8. */
+static int to_utf8(const uint8_t *in, size_t n, cp_reader next, char *out,
+		   size_t out_size)
+{
+	size_t pos = 0, i = 0;
+	uint32_t cp;
 	int err;
 
-	if (!out_size)
-		return -ENOSPC;
-	for (i = 0; i < n; i++) {
-		uint8_t s = septets[i] & 0x7f;
-		uint32_t cp;
-
-		if (s != GSM7_ESC) {
-			cp = gsm7_default[s];
-		} else if (i + 1 >= n) {
-			cp = ' ';
-		} else {
-			s = septets[++i] & 0x7f;
-			cp = gsm7_ext_cp(s);
-			if (cp == GSM7_INVALID)
-				cp = s == GSM7_ESC ? ' ' : gsm7_default[s];
-		}
+	while (i < n) {
+		if (!next(in, n, &i, &cp))
+			continue;
 		err = put_cp(cp, out, out_size, &pos);
 		if (err)
 			return err;
@@ -168,36 +204,20 @@ int gsm7_to_utf8(const uint8_t *septets, size_t n, char *out,
 	return (int)pos;
 }
 
+int gsm7_to_utf8(const uint8_t *septets, size_t n, char *out,
+		 size_t out_size)
+{
+	if (!out_size)
+		return -ENOSPC;
+	return to_utf8(septets, n, read_gsm7, out, out_size);
+}
+
 int gsm7_utf16be_to_utf8(const uint8_t *in, size_t len, char *out,
 			 size_t out_size)
 {
-	size_t pos = 0, i;
-	int err;
-
 	if (!out_size)
 		return -ENOSPC;
 	if (len % 2)
 		return -EBADMSG;
-	for (i = 0; i < len; i += 2) {
-		uint32_t u = (uint32_t)in[i] << 8 | in[i + 1];
-
-		if (u >= 0xd800 && u <= 0xdbff && i + 3 < len) {
-			uint32_t lo = (uint32_t)in[i + 2] << 8 | in[i + 3];
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				u = 0x10000 + ((u - 0xd800) << 10) +
-				    (lo - 0xdc00);
-				i += 2;
-			}
-		}
-		if (u >= 0xd800 && u <= 0xdfff)
-			u = 0xfffd;
-		if (!u)
-			continue;
-		err = put_cp(u, out, out_size, &pos);
-		if (err)
-			return err;
-	}
-	out[pos] = '\0';
-	return (int)pos;
+	return to_utf8(in, len, read_utf16be, out, out_size);
 }

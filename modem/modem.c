@@ -255,10 +255,11 @@ static void parse_csq(struct modem *m, const char *line)
 		m->st.rssi_dbm = 0;
 }
 
-static void check_storage(struct modem *m)
+void modem_storage_used(struct modem *m, int used)
 {
-	int used = m->st.sms_used, total = m->st.sms_total;
+	int total = m->st.sms_total;
 
+	m->st.sms_used = used;
 	if (total <= 0 || used < 0)
 		return;
 	if (used * 100 < total * STORAGE_WARN_PCT)
@@ -467,29 +468,6 @@ static void creg_poll(struct modem *m)
 	modem_cmd(m, creg_done, 0, "AT+CREG?", pfx, T_CMD);
 }
 
-/* AT+CPMS?: +CPMS: <mem>,<used>,<total>,...; warn when nearly full. */
-static void cpms_done(struct modem *m, const struct at_result *res,
-		      const struct modem_cmd *c)
-{
-	const char *line;
-	struct at_iter it;
-	char mem[8];
-	int used, total;
-
-	(void)c;
-	if (modem_cmd_cancelled(m, res))
-		return;
-	line = modem_find_line(res, "+CPMS:");
-	if (line && at_iter_begin(&it, line, "+CPMS:") &&
-	    at_iter_next_string(&it, mem, sizeof(mem)) &&
-	    at_iter_next_number(&it, &used) &&
-	    at_iter_next_number(&it, &total)) {
-		m->st.sms_used = used;
-		m->st.sms_total = total;
-		check_storage(m);
-	}
-}
-
 /* AT+CPIN? in SIM_ERROR: READY now brings the modem up. */
 static void sim_check_done(struct modem *m, const struct at_result *res,
 			   const struct modem_cmd *c)
@@ -510,7 +488,6 @@ static void sim_check_done(struct modem *m, const struct at_result *res,
 static void health_check(struct modem *m)
 {
 	static const char *const p_csq[] = { "+CSQ:", NULL };
-	static const char *const p_cpms[] = { "+CPMS:", NULL };
 	static const char *const p_cpin[] = { "+CPIN:", NULL };
 
 	m->health_at = m->now + modem_health_ms(m);
@@ -526,12 +503,13 @@ static void health_check(struct modem *m)
 	m->prev_health = m->now;
 	modem_cmd(m, csq_done, 0, "AT+CSQ", p_csq, T_CMD);
 	creg_poll(m);
-	modem_cmd(m, cpms_done, 0, "AT+CPMS?", p_cpms, T_CMD);
 	/*
 	 * Some modems reboot without a word (no ^BOOT, no RDY) and come
 	 * back with new-message indications off: check them here too.
 	 */
 	cnmi_check(m);
+	/* its listing also counts the SIM's messages (no AT+CPMS?) */
+	m->rx.count_used = true;
 	modem_sms_sweep(m);
 }
 
@@ -787,10 +765,6 @@ void modem_dispatch(struct modem *m, short revents, int64_t now_ms)
 			n = port_read(m->port, buf, sizeof(buf));
 			if (n > 0) {
 				at_chat_feed(m->chat, buf, (size_t)n, now_ms);
-				/* a short read took all there was: poll()
-				 * says when more comes (no EAGAIN round) */
-				if ((size_t)n < sizeof(buf))
-					break;
 				continue;
 			}
 			if (n < 0)

@@ -183,6 +183,8 @@ struct modem {
 		int64_t redeliver_before;
 		int64_t resweep_at;	/* modem_release(): sweep again */
 		bool resweep_after;	/* sweep again when this one ends */
+		bool count_used;	/* the health check's: its listing
+					 * counts the store (no AT+CPMS?) */
 		unsigned del_backoff_ms; /* after a failed AT+CMGD */
 	} rx;
 
@@ -232,6 +234,12 @@ void modem_set_state(struct modem *m, enum modem_state s);
 /* Ask for close-and-reopen once the current entry point unwinds. */
 __attribute__((format(printf, 2, 3)))
 void modem_request_lost(struct modem *m, const char *fmt, ...);
+/*
+ * The SIM's message store holds @used of its messages (the bring-up's
+ * AT+CPMS, or a full AT+CMGL=4 listing since): record it and warn the
+ * owner when it is nearly full.
+ */
+void modem_storage_used(struct modem *m, int used);
 /* Past the consecutive timeout limit: request the reopen. */
 void modem_check_timeouts(struct modem *m);
 /* "+CREG: <n>,<stat>[,...]" (response); one number is read as stat. */

@@ -155,6 +155,7 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 {
 	struct modem_sms *msgs;
 	size_t i, n = 0;
+	int listed = 0;
 
 	(void)c;
 	m->rx.sweeping = false;
@@ -180,6 +181,7 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 
 		if (!at_iter_begin(&it, res->lines[i], "+CMGL:"))
 			continue;
+		listed++;
 		if (i + 1 < res->n_lines &&
 		    !modem_starts_with(res->lines[i + 1], "+CMGL:"))
 			pdu = res->lines[++i];
@@ -243,6 +245,11 @@ static void sweep_done(struct modem *m, const struct at_result *res,
 	}
 	deliver(m, msgs, n);
 	free(msgs);
+	if (m->rx.count_used) {
+		/* AT+CMGL=4 lists every message of the read store */
+		m->rx.count_used = false;
+		modem_storage_used(m, listed);
+	}
 	if (m->rx.resweep_after) {
 		m->rx.resweep_after = false;
 		modem_sms_sweep(m);

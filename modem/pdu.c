@@ -229,6 +229,29 @@ static void format_iso(char *iso, int y, int mo, int d, int h, int mi,
 	iso[25] = '\0';
 }
 
+/*
+ * Year, month, day, hour, minute, second in @v: the two-digit year
+ * made whole (90-99 are the 1990s, as TP-SCTS counts), then true when
+ * they name a real date and time.
+ */
+static bool time_fields_ok(int v[6])
+{
+	v[0] += v[0] >= 90 ? 1900 : 2000;
+	return v[1] >= 1 && v[1] <= 12 && v[2] >= 1 &&
+	       v[2] <= days_in_month(v[0], v[1]) && v[3] <= 23 &&
+	       v[4] <= 59 && v[5] <= 59;
+}
+
+/* A read timestamp: the fields @v (checked) and the zone @tzq. */
+static void time_set(struct pdu_time *t, const int v[6], int tzq)
+{
+	t->present = true;
+	t->tz_quarters = tzq;
+	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
+		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
+	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+}
+
 /* TP-SCTS / TP-DT, 23.040 9.2.3.11. */
 /* A timestamp that cannot be read: an error, or absent when lenient. */
 static int time_bad(struct rd *r, struct pdu_time *t, const char **why,
@@ -260,21 +283,14 @@ static int rd_time(struct rd *r, struct pdu_time *t, const char **why)
 		if (v[i] < 0)
 			return time_bad(r, t, why, "bad BCD digit in timestamp");
 	}
-	v[0] += v[0] >= 90 ? 1900 : 2000;
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
-	    v[5] > 59)
+	if (!time_fields_ok(v))
 		return time_bad(r, t, why, "timestamp out of range");
 	if ((p[6] >> 4) > 9)
 		return time_bad(r, t, why, "bad BCD digit in time zone");
 	tzq = (p[6] & 0x07) * 10 + (p[6] >> 4);
 	if (p[6] & 0x08)
 		tzq = -tzq;
-	t->present = true;
-	t->tz_quarters = tzq;
-	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
-		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
-	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+	time_set(t, v, tzq);
 	return 0;
 }
 
@@ -325,16 +341,9 @@ int pdu_time_from_text(const char *text, struct pdu_time *t)
 		p++;
 	if (*p)
 		return -EINVAL;
-	v[0] += v[0] >= 90 ? 1900 : 2000;	/* as TP-SCTS */
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    v[2] > days_in_month(v[0], v[1]) || v[3] > 23 || v[4] > 59 ||
-	    v[5] > 59)
+	if (!time_fields_ok(v))		/* years as TP-SCTS */
 		return -EINVAL;
-	t->present = true;
-	t->tz_quarters = tzq;
-	t->epoch = date_days_from_civil(v[0], v[1], v[2]) * 86400 +
-		   v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)tzq * 900;
-	format_iso(t->iso, v[0], v[1], v[2], v[3], v[4], v[5], tzq);
+	time_set(t, v, tzq);
 	return 0;
 }
 
@@ -537,32 +546,12 @@ static int rd_pid_dcs(struct rd *r, struct sms_pdu *out, const char **why)
 	return err;
 }
 
-static int decode_deliver(struct rd *r, struct sms_pdu *out, const char **why)
-{
-	int err = rd_addr(r, out, why);
-
-	if (!err)
-		err = rd_pid_dcs(r, out, why);
-	if (!err)
-		err = rd_time(r, &out->scts, why);
-	if (!err)
-		err = rd_user_data(r, out, why);
-	return err;
-}
-
-static int decode_submit(struct rd *r, struct sms_pdu *out, const char **why)
+/* TP-VP of a SUBMIT, in the format its first octet names (9.2.3.12). */
+static int rd_vp(struct rd *r, struct sms_pdu *out, const char **why)
 {
 	unsigned vpf = (out->first_octet >> 3) & 3;
 	int err;
 
-	err = rd_u8(r, &out->message_ref, "truncated before message reference",
-		    why);
-	if (!err)
-		err = rd_addr(r, out, why);
-	if (!err)
-		err = rd_pid_dcs(r, out, why);
-	if (err)
-		return err;
 	if (vpf == 2) {
 		uint8_t vp;
 
@@ -575,27 +564,20 @@ static int decode_submit(struct rd *r, struct sms_pdu *out, const char **why)
 			return fail(why, -EBADMSG, "truncated validity period");
 		r->pos += 7;
 	}
-	return rd_user_data(r, out, why);
+	return 0;
 }
 
-static int decode_report(struct rd *r, struct sms_pdu *out, const char **why)
+/*
+ * The optional tail of a STATUS-REPORT: TP-PI (9.2.3.27, extension
+ * octets skipped) and the TP-PID, TP-DCS and TP-UD it announces.
+ */
+static int rd_pi(struct rd *r, struct sms_pdu *out, const char **why)
 {
 	uint8_t pi, ext;
 	int err;
 
-	err = rd_u8(r, &out->message_ref, "truncated before message reference",
-		    why);
-	if (!err)
-		err = rd_addr(r, out, why);
-	if (!err)
-		err = rd_time(r, &out->scts, why);
-	if (!err)
-		err = rd_time(r, &out->discharge, why);
-	if (!err)
-		err = rd_u8(r, &out->status, "truncated before status", why);
-	if (err || !rd_has(r, 1))
-		return err;
-	/* Optional TP-PI (9.2.3.27), extension octets skipped. */
+	if (!rd_has(r, 1))
+		return 0;
 	pi = ext = r->p[r->pos++];
 	while (ext & 0x80) {
 		err = rd_u8(r, &ext, "truncated parameter indicator", why);
@@ -619,10 +601,69 @@ static int decode_report(struct rd *r, struct sms_pdu *out, const char **why)
 	return 0;
 }
 
+/* The fields of a TPDU after its first octet (23.040 9.2.2). */
+enum tp_field {
+	TP_END,
+	TP_MR,		/* message reference */
+	TP_ADDR,	/* originating, destination or recipient address */
+	TP_PID_DCS,
+	TP_SCTS,	/* service centre time stamp */
+	TP_VP,		/* validity period */
+	TP_DT,		/* discharge time */
+	TP_ST,		/* status */
+	TP_PI,		/* optional parameter indicator and its fields */
+	TP_UD,		/* user data length and user data */
+};
+
+#define TP_FIELDS_MAX	7
+
+/* Each message type's fields in order, by TP-MTI (reserved 11 reads as
+ * a DELIVER, 9.2.3.1). */
+static const struct {
+	enum pdu_type type;
+	enum tp_field fields[TP_FIELDS_MAX];
+} layouts[4] = {
+	{ PDU_TYPE_DELIVER, { TP_ADDR, TP_PID_DCS, TP_SCTS, TP_UD } },
+	{ PDU_TYPE_SUBMIT, { TP_MR, TP_ADDR, TP_PID_DCS, TP_VP, TP_UD } },
+	{ PDU_TYPE_STATUS_REPORT,
+	  { TP_MR, TP_ADDR, TP_SCTS, TP_DT, TP_ST, TP_PI } },
+	{ PDU_TYPE_DELIVER, { TP_ADDR, TP_PID_DCS, TP_SCTS, TP_UD } },
+};
+
+static int rd_field(struct rd *r, enum tp_field f, struct sms_pdu *out,
+		    const char **why)
+{
+	switch (f) {
+	case TP_MR:
+		return rd_u8(r, &out->message_ref,
+			     "truncated before message reference", why);
+	case TP_ADDR:
+		return rd_addr(r, out, why);
+	case TP_PID_DCS:
+		return rd_pid_dcs(r, out, why);
+	case TP_SCTS:
+		return rd_time(r, &out->scts, why);
+	case TP_VP:
+		return rd_vp(r, out, why);
+	case TP_DT:
+		return rd_time(r, &out->discharge, why);
+	case TP_ST:
+		return rd_u8(r, &out->status, "truncated before status", why);
+	case TP_PI:
+		return rd_pi(r, out, why);
+	case TP_UD:
+		return rd_user_data(r, out, why);
+	case TP_END:
+		break;
+	}
+	return 0;
+}
+
 static int decode(const uint8_t *buf, size_t len, bool has_smsc,
 		  bool lenient, struct sms_pdu *out, const char **why)
 {
 	struct rd r = { buf, len, 0, lenient, NULL };
+	size_t i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -642,17 +683,14 @@ static int decode(const uint8_t *buf, size_t len, bool has_smsc,
 	out->first_octet = r.p[r.pos++];
 	out->udhi = out->first_octet & 0x40;
 	out->srr = out->first_octet & 0x20;
-	switch (out->first_octet & 3) {
-	case 1:
-		out->type = PDU_TYPE_SUBMIT;
-		return decode_submit(&r, out, why);
-	case 2:
-		out->type = PDU_TYPE_STATUS_REPORT;
-		return decode_report(&r, out, why);
-	default:		/* 00, and reserved 11 per 9.2.3.1 */
-		out->type = PDU_TYPE_DELIVER;
-		return decode_deliver(&r, out, why);
+	out->type = layouts[out->first_octet & 3].type;
+	for (i = 0; i < TP_FIELDS_MAX; i++) {
+		err = rd_field(&r, layouts[out->first_octet & 3].fields[i],
+			       out, why);
+		if (err)
+			return err;
 	}
+	return 0;
 }
 
 int pdu_decode(const uint8_t *buf, size_t len, bool has_smsc,
@@ -1111,27 +1149,36 @@ static int encode_parts(const struct enc *e, const char *text,
 	return 0;
 }
 
+/*
+ * A new encoding of @type to or from @addr, with what SUBMIT and DELIVER
+ * share: the SMSC, the alphabet choice, the concatenation reference.
+ */
+static void enc_init(struct enc *e, enum pdu_type type, const char *addr,
+		     const char *smsc, bool force_ucs2, uint16_t ref,
+		     bool ref16)
+{
+	*e = (struct enc){ .type = type, .addr = addr, .smsc = smsc,
+			   .force_ucs2 = force_ucs2, .ref = ref,
+			   .ref16 = ref16 };
+}
+
 int pdu_encode_submit(const char *number, const char *text,
 		      const struct pdu_submit_opts *opts,
 		      struct pdu_part *parts, size_t max_parts,
 		      size_t *n_parts, const char **why)
 {
 	struct pdu_submit_opts none = { 0 };
-	struct enc e = { 0 };
+	struct enc e;
 
 	if (!opts)
 		opts = &none;
-	e.type = PDU_TYPE_SUBMIT;
-	e.smsc = opts->smsc;
-	e.addr = number;
+	enc_init(&e, PDU_TYPE_SUBMIT, number, opts->smsc, opts->force_ucs2,
+		 opts->concat_ref, opts->concat_ref16);
 	e.fo = (uint8_t)(0x01 | (opts->vp_minutes ? 0x10 : 0) |
 			 (opts->status_report ? 0x20 : 0));
 	e.mr = opts->message_ref;
 	e.vp_minutes = opts->vp_minutes;
 	e.msg_class = -1;
-	e.force_ucs2 = opts->force_ucs2;
-	e.ref = opts->concat_ref;
-	e.ref16 = opts->concat_ref16;
 	return encode_parts(&e, text, parts, max_parts, n_parts, why);
 }
 
@@ -1141,22 +1188,18 @@ int pdu_encode_deliver(const char *sender, const char *text,
 		       size_t *n_parts, const char **why)
 {
 	struct pdu_deliver_opts none = { .msg_class = -1 };
-	struct enc e = { 0 };
+	struct enc e;
 
 	if (!opts)
 		opts = &none;
-	e.type = PDU_TYPE_DELIVER;
-	e.smsc = opts->smsc;
-	e.addr = sender;
+	enc_init(&e, PDU_TYPE_DELIVER, sender, opts->smsc, opts->force_ucs2,
+		 opts->concat_ref, opts->concat_ref16);
 	e.alnum_ok = true;
 	/* TP-MMS set: no more messages waiting. */
 	e.fo = (uint8_t)(0x04 | (opts->status_report_ind ? 0x20 : 0));
 	e.scts = opts->scts_epoch;
 	e.tz_quarters = opts->tz_quarters;
 	e.msg_class = opts->msg_class;
-	e.force_ucs2 = opts->force_ucs2;
-	e.ref = opts->concat_ref;
-	e.ref16 = opts->concat_ref16;
 	return encode_parts(&e, text, parts, max_parts, n_parts, why);
 }
 

@@ -24,6 +24,8 @@
 
 #include <libserialport.h>
 
+#include "util/hex.h"
+
 #define PTY_SLAVE_MAJOR_FIRST	136	/* UNIX98_PTY_SLAVE_MAJOR */
 #define PTY_SLAVE_MAJOR_LAST	143
 #define PTY_BSD_SLAVE_MAJOR	3
@@ -62,24 +64,24 @@ static int read_small_file(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* Parse hex digits only ("12d1", "02"); false on anything else. */
-static bool parse_hex(const char *s, size_t len, unsigned long max,
-		      unsigned long *out)
+/*
+ * Parse @len digits of base @base (16: "12d1", "02"; 10: "2"), at most
+ * @maxdigits of them, into a value up to @max; false on anything else.
+ */
+static bool parse_num(const char *s, size_t len, unsigned int base,
+		      size_t maxdigits, unsigned long max, unsigned long *out)
 {
 	unsigned long v = 0;
 	size_t i;
+	int d;
 
-	if (len == 0 || len > 8)
+	if (len == 0 || len > maxdigits)
 		return false;
 	for (i = 0; i < len; i++) {
-		int c = tolower((unsigned char)s[i]);
-
-		if (isdigit(c))
-			v = v * 16 + (unsigned long)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (unsigned long)(c - 'a' + 10);
-		else
+		d = hex_val(s[i]);
+		if (d < 0 || (unsigned int)d >= base)
 			return false;
+		v = v * base + (unsigned long)d;
 	}
 	if (v > max)
 		return false;
@@ -87,23 +89,10 @@ static bool parse_hex(const char *s, size_t len, unsigned long max,
 	return true;
 }
 
-static bool parse_dec(const char *s, size_t len, unsigned long max,
+static bool parse_hex(const char *s, size_t len, unsigned long max,
 		      unsigned long *out)
 {
-	unsigned long v = 0;
-	size_t i;
-
-	if (len == 0 || len > 6)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
+	return parse_num(s, len, 16, 8, max, out);
 }
 
 /* "usb:12d1:1506:2" -> vid, pid, iface. */
@@ -125,7 +114,7 @@ static int parse_usb_spec(const char *spec, unsigned long *vid,
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
 		if (!parse_hex(p + 2, strlen(p + 2), 0xff, iface))
 			return -EINVAL;
-	} else if (!parse_dec(p, strlen(p), 0xff, iface)) {
+	} else if (!parse_num(p, strlen(p), 10, 6, 0xff, iface)) {
 		return -EINVAL;
 	}
 	return 0;

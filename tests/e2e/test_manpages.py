@@ -99,6 +99,26 @@ class ManPages(unittest.TestCase):
     def test_jifen_sync(self):
         self.check_program("jifen-sync")
 
+    def test_jifen_modemsim(self):
+        """The simulator (a test tool: docs/SIMULATOR.md, no man page)
+        answers --help and --version too, and its page lists its options."""
+        with open(os.path.join(harness.TOP, "docs", "SIMULATOR.md"),
+                  encoding="utf-8") as f:
+            page = f.read()
+        r = self.run_prog("jifen-modemsim", "--help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("--link", r.stdout)
+        missing = sorted(i for i in help_items(r.stdout)
+                         if i.startswith("-") and not in_page(i, page))
+        self.assertEqual(missing, [], "options missing from SIMULATOR.md")
+        r = self.run_prog("jifen-modemsim", "--version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(),
+                         "jifen-modemsim %s" % makefile_version())
+        r = self.run_prog("jifen-modemsim", "--no-such-option")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: jifen-modemsim", r.stderr)
+
     def test_config_keys(self):
         page = page_text("jifen.conf.5")
         keys = config_keys()

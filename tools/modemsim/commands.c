@@ -67,6 +67,13 @@ static void cmd_line(struct buf *r, const char *line)
 	buf_printf(r, "\r\n%s\r\n", line);
 }
 
+/* A command's one information line, then OK. */
+static void cmd_answer(struct buf *r, const char *line)
+{
+	cmd_line(r, line);
+	cmd_ok(r);
+}
+
 static void cmd_cme(struct sim *s, struct buf *r, int code)
 {
 	if (s->cmee == 1)
@@ -252,6 +259,13 @@ struct cmd {
 	struct after *af;	/* borrowed: filled in by the handler */
 };
 
+/* A set form ("AT+X=...") whose @min..@max arguments parsed. */
+static bool cmd_set_args(const struct cmd *c, int min, int max)
+{
+	return c->form == FORM_SET && c->args_ok && c->args.n >= min &&
+	       c->args.n <= max;
+}
+
 static bool cmd_need_sim(struct sim *s, struct buf *r, bool sms)
 {
 	int code;
@@ -271,10 +285,33 @@ static bool cmd_need_sim(struct sim *s, struct buf *r, bool sms)
 	return false;
 }
 
+/*
+ * One AT+CPIN attempt with a PIN or a PUK: the right one unlocks the
+ * SIM, a wrong one uses up one of @left and, at none left, the SIM
+ * falls to @locked (PUK needed, or blocked).
+ */
+static void cpin_attempt(struct sim *s, struct buf *r, struct after *af,
+			 bool right, int *left, enum pin_state locked)
+{
+	if (right) {
+		s->pin_state = PIN_READY;
+		s->pin_left = 3;
+		cmd_ok(r);
+		af->ready = true;
+		return;
+	}
+	if (--*left <= 0) {
+		*left = 0;
+		s->pin_state = locked;
+	}
+	cmd_cme(s, r, 16);
+}
+
 static void cmd_cpin(struct sim *s, struct cmd *c, struct buf *r)
 {
 	struct after *af = c->af;
 	char line[64];
+	bool right;
 
 	if (c->form == FORM_QUERY) {
 		snprintf(line, sizeof(line), "+CPIN: %s",
@@ -285,15 +322,14 @@ static void cmd_cpin(struct sim *s, struct cmd *c, struct buf *r)
 			cmd_cme(s, r, 13);
 			return;
 		}
-		cmd_line(r, line);
-		cmd_ok(r);
+		cmd_answer(r, line);
 		return;
 	}
 	if (c->form == FORM_TEST) {
 		cmd_ok(r);
 		return;
 	}
-	if (c->form != FORM_SET || !c->args_ok || c->args.n < 1) {
+	if (!cmd_set_args(c, 1, MAX_ARGS)) {
 		cmd_cme(s, r, 50);
 		return;
 	}
@@ -305,18 +341,8 @@ static void cmd_cpin(struct sim *s, struct cmd *c, struct buf *r)
 		cmd_cme(s, r, 13);
 		return;
 	case PIN_NEED_PIN:
-		if (!strcmp(c->args.v[0], s->pin)) {
-			s->pin_state = PIN_READY;
-			s->pin_left = 3;
-			cmd_ok(r);
-			af->ready = true;
-			return;
-		}
-		if (--s->pin_left <= 0) {
-			s->pin_left = 0;
-			s->pin_state = PIN_NEED_PUK;
-		}
-		cmd_cme(s, r, 16);
+		cpin_attempt(s, r, af, !strcmp(c->args.v[0], s->pin),
+			     &s->pin_left, PIN_NEED_PUK);
 		return;
 	case PIN_NEED_PUK:
 		if (c->args.n < 2 || !c->args.v[1][0] ||
@@ -324,21 +350,13 @@ static void cmd_cpin(struct sim *s, struct cmd *c, struct buf *r)
 			cmd_cme(s, r, 12);
 			return;
 		}
-		if (!strcmp(c->args.v[0], s->puk)) {
+		right = !strcmp(c->args.v[0], s->puk);
+		if (right) {	/* the new PIN, and a fresh PUK count */
 			memcpy(s->pin, c->args.v[1], strlen(c->args.v[1]) + 1);
 			s->has_pin = true;
-			s->pin_state = PIN_READY;
-			s->pin_left = 3;
 			s->puk_left = 10;
-			cmd_ok(r);
-			af->ready = true;
-			return;
 		}
-		if (--s->puk_left <= 0) {
-			s->puk_left = 0;
-			s->pin_state = PIN_BLOCKED;
-		}
-		cmd_cme(s, r, 16);
+		cpin_attempt(s, r, af, right, &s->puk_left, PIN_BLOCKED);
 		return;
 	}
 }
@@ -403,8 +421,7 @@ static void cmd_cnmi(struct sim *s, struct cmd *c, struct buf *r)
 	int i;
 
 	if (c->form == FORM_TEST) {
-		cmd_line(r, p->cnmi_test);
-		cmd_ok(r);
+		cmd_answer(r, p->cnmi_test);
 		return;
 	}
 	if (c->form == FORM_QUERY) {
@@ -413,8 +430,7 @@ static void cmd_cnmi(struct sim *s, struct cmd *c, struct buf *r)
 		cmd_ok(r);
 		return;
 	}
-	if (c->form != FORM_SET || !c->args_ok || c->args.n < 1 ||
-	    c->args.n > 5) {
+	if (!cmd_set_args(c, 1, 5)) {
 		cmd_cms(s, r, 303);
 		return;
 	}
@@ -424,7 +440,7 @@ static void cmd_cnmi(struct sim *s, struct cmd *c, struct buf *r)
 			continue;
 		}
 		if (!cmd_arg_int(&c->args, i, 0, 31, &v[i]) ||
-		    !(p->cnmi_bits[i] & (1u << v[i]))) {
+		    !prof_cnmi_accepts(p, i, v[i])) {
 			cmd_cms(s, r, 303);
 			return;
 		}
@@ -453,10 +469,9 @@ static void cmd_cmgl(struct sim *s, struct cmd *c, struct buf *r)
 	if (!cmd_need_sim(s, r, true))
 		return;
 	if (c->form == FORM_TEST) {
-		cmd_line(r, s->cmgf ? "+CMGL: (\"REC UNREAD\",\"REC READ\","
-			       "\"STO UNSENT\",\"STO SENT\",\"ALL\")" :
-			  "+CMGL: (0-4)");
-		cmd_ok(r);
+		cmd_answer(r, s->cmgf ? "+CMGL: (\"REC UNREAD\",\"REC READ\","
+				    "\"STO UNSENT\",\"STO SENT\",\"ALL\")" :
+			      "+CMGL: (0-4)");
 		return;
 	}
 	if (s->cmgf == 1) {
@@ -522,17 +537,28 @@ static bool cmd_slot_index(struct sim *s, const struct args *a, int k, int *idx)
 	return true;
 }
 
+/*
+ * The start of AT+CMGR and AT+CMGS: the SIM must be ready and the test
+ * form is a bare OK.  False when that is the whole answer.
+ */
+static bool cmd_sms_start(struct sim *s, struct cmd *c, struct buf *r)
+{
+	if (!cmd_need_sim(s, r, true))
+		return false;
+	if (c->form == FORM_TEST) {
+		cmd_ok(r);
+		return false;
+	}
+	return true;
+}
+
 static void cmd_cmgr(struct sim *s, struct cmd *c, struct buf *r)
 {
 	int i;
 	struct slot *sl;
 
-	if (!cmd_need_sim(s, r, true))
+	if (!cmd_sms_start(s, c, r))
 		return;
-	if (c->form == FORM_TEST) {
-		cmd_ok(r);
-		return;
-	}
 	if (s->cmgf == 1) {
 		cmd_error(r);
 		return;
@@ -620,8 +646,7 @@ static void cmd_cpms(struct sim *s, struct cmd *c, struct buf *r)
 		return;
 	used = net_slots_used(s);
 	if (c->form == FORM_TEST) {
-		cmd_line(r, "+CPMS: (\"SM\"),(\"SM\"),(\"SM\")");
-		cmd_ok(r);
+		cmd_answer(r, "+CPMS: (\"SM\"),(\"SM\"),(\"SM\")");
 		return;
 	}
 	if (c->form == FORM_QUERY) {
@@ -631,8 +656,7 @@ static void cmd_cpms(struct sim *s, struct cmd *c, struct buf *r)
 		cmd_ok(r);
 		return;
 	}
-	if (c->form != FORM_SET || !c->args_ok || c->args.n < 1 ||
-	    c->args.n > 3) {
+	if (!cmd_set_args(c, 1, 3)) {
 		cmd_cms(s, r, 302);
 		return;
 	}
@@ -653,12 +677,8 @@ static void cmd_cmgs(struct sim *s, struct cmd *c, struct buf *r)
 	struct fault *np = &s->faults[F_NOPROMPT];
 	struct fault *up = &s->faults[F_URC_IN_PROMPT];
 
-	if (!cmd_need_sim(s, r, true))
+	if (!cmd_sms_start(s, c, r))
 		return;
-	if (c->form == FORM_TEST) {
-		cmd_ok(r);
-		return;
-	}
 	if (s->cmgf == 1) {
 		cmd_cms(s, r, 302);	/* text mode sending not simulated */
 		return;
@@ -703,13 +723,11 @@ static void cmd_cusd(struct sim *s, struct cmd *c, struct buf *r)
 	char code[128], text[256];
 
 	if (c->form == FORM_QUERY) {
-		cmd_line(r, "+CUSD: 0");
-		cmd_ok(r);
+		cmd_answer(r, "+CUSD: 0");
 		return;
 	}
 	if (c->form == FORM_TEST) {
-		cmd_line(r, "+CUSD: (0-2)");
-		cmd_ok(r);
+		cmd_answer(r, "+CUSD: (0-2)");
 		return;
 	}
 	if (c->form != FORM_SET || !c->args_ok ||
@@ -830,8 +848,7 @@ static void cmd_info(struct sim *s, struct cmd *c, struct buf *r,
 		cmd_error(r);
 		return;
 	}
-	cmd_line(r, info);
-	cmd_ok(r);
+	cmd_answer(r, info);
 }
 
 static void cmd_parse(const char *line, struct cmd *c)
@@ -1007,8 +1024,7 @@ static void cmd_iccid(struct sim *s, struct cmd *c, struct buf *r)
 {
 	(void)s;
 	(void)c;
-	cmd_line(r, "^ICCID: 98680021436587092143");
-	cmd_ok(r);
+	cmd_answer(r, "^ICCID: 98680021436587092143");
 }
 
 /* Huawei AT^CURC: switches the periodic ^RSSI/^MODE/... noise. */
@@ -1037,8 +1053,7 @@ static void cmd_cfun(struct sim *s, struct cmd *c, struct buf *r)
 		buf_printf(r, "\r\n+CFUN: %d\r\n", s->radio_on ? 1 : 0);
 		cmd_ok(r);
 	} else if (c->form == FORM_TEST) {
-		cmd_line(r, "+CFUN: (0,1,4),(0-1)");
-		cmd_ok(r);
+		cmd_answer(r, "+CFUN: (0,1,4),(0-1)");
 	} else if (c->form == FORM_SET && c->args_ok &&
 		   cmd_arg_int(&c->args, 0, 0, 4, &f) &&
 		   (c->args.n < 2 || cmd_arg_int(&c->args, 1, 0, 1, &rst))) {
@@ -1110,9 +1125,8 @@ static void cmd_cops(struct sim *s, struct cmd *c, struct buf *r)
 			cmd_line(r, "+COPS: 0");
 		cmd_ok(r);
 	} else if (c->form == FORM_TEST) {
-		cmd_line(r, "+COPS: (2,\"CHINA MOBILE\",\"CMCC\",\"46000\",7),,"
-			    "(0-4),(0-2)");
-		cmd_ok(r);
+		cmd_answer(r, "+COPS: (2,\"CHINA MOBILE\",\"CMCC\",\"46000\",7),,"
+			      "(0-4),(0-2)");
 	} else if (c->form == FORM_SET && c->args_ok &&
 		   cmd_arg_int(&c->args, 0, 0, 4, &mode)) {
 		if (mode == 3 && c->args.n > 1 &&
@@ -1181,8 +1195,7 @@ static void cmd_cscs(struct sim *s, struct cmd *c, struct buf *r)
 		buf_printf(r, "\r\n+CSCS: \"%s\"\r\n", s->cscs);
 		cmd_ok(r);
 	} else if (c->form == FORM_TEST) {
-		cmd_line(r, "+CSCS: (\"IRA\",\"GSM\",\"UCS2\")");
-		cmd_ok(r);
+		cmd_answer(r, "+CSCS: (\"IRA\",\"GSM\",\"UCS2\")");
 	} else if (c->form == FORM_SET && c->args_ok && c->args.n == 1 &&
 		   (!strcasecmp(c->args.v[0], "GSM") ||
 		    !strcasecmp(c->args.v[0], "UCS2") ||
@@ -1201,15 +1214,12 @@ static void cmd_csms(struct sim *s, struct cmd *c, struct buf *r)
 	int v;
 
 	if (c->form == FORM_QUERY) {
-		cmd_line(r, "+CSMS: 0,1,1,1");
-		cmd_ok(r);
+		cmd_answer(r, "+CSMS: 0,1,1,1");
 	} else if (c->form == FORM_TEST) {
-		cmd_line(r, "+CSMS: (0,1)");
-		cmd_ok(r);
+		cmd_answer(r, "+CSMS: (0,1)");
 	} else if (c->form == FORM_SET && c->args_ok &&
 		   cmd_arg_int(&c->args, 0, 0, 1, &v)) {
-		cmd_line(r, "+CSMS: 1,1,1");
-		cmd_ok(r);
+		cmd_answer(r, "+CSMS: 1,1,1");
 	} else {
 		cmd_cms(s, r, 302);
 	}

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "modemsim_priv.h"
+#include "util/cli.h"
 
 static volatile sig_atomic_t quit_flag;
 
@@ -627,7 +628,8 @@ static void sim_usage(FILE *f)
 	      "simcom|quectel]\n"
 	      "       [--capacity N] [--pin 1234] [--puk 12345678]\n"
 	      "       [--own-number +8613900000000] [--delay-ms N] [--seed N]"
-	      " [--trace]\n", f);
+	      " [--trace]\n"
+	      "       jifen-modemsim --help | --version\n", f);
 }
 
 static void sim_cleanup(struct sim *s)
@@ -658,8 +660,7 @@ int main(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "trace", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_STD_LONGOPTS
 	};
 	static struct sim sim;
 	struct sim *s = &sim;
@@ -680,7 +681,7 @@ int main(int argc, char **argv)
 	s->puk_left = 10;
 	s->mr_next = 1;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			s->link = optarg;
@@ -734,18 +735,13 @@ int main(int argc, char **argv)
 		case 't':
 			s->trace = true;
 			break;
-		case 'h':
-			sim_usage(stdout);
-			return 0;
-		default:
-			sim_usage(stderr);
-			return 2;
+		default:	/* -h, -V, a bad option */
+			return cli_std_option(opt, "jifen-modemsim "
+					      JIFEN_VERSION, sim_usage);
 		}
 	}
-	if (!s->link || optind != argc) {
-		sim_usage(stderr);
-		return 2;
-	}
+	if (!s->link || optind != argc)
+		return cli_std_option('?', NULL, sim_usage);
 	s->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)seed * 0xbf58476d1ce4e5b9ULL;
 	if (!s->rng)
 		s->rng = 1;

@@ -79,7 +79,6 @@ struct profile {
 	const char *ati;		/* lines of ATI, "\n"-separated */
 	int first_index;		/* SM storage index base: 0 or 1 */
 	const char *cnmi_test;		/* AT+CNMI=? answer */
-	uint32_t cnmi_bits[5];		/* accepted values of m,mt,bm,ds,bfr */
 	bool reject_mt1_ds2;		/* simcom: mt=1 with ds=2 -> 303 */
 	bool empty_read_ok;		/* AT+CMGR on empty slot -> OK */
 	bool periodic_noise;		/* huawei ^RSSI/^MODE/^BOOT/^SRVST */
@@ -97,6 +96,9 @@ const struct profile *prof_find(const char *name);
 const struct profile *prof_default(void);
 /* True when @cmd (upper case, e.g. "+CCID") is one of @p's own commands. */
 bool prof_has_cmd(const struct profile *p, const char *cmd);
+/* True when @p takes @value for AT+CNMI parameter @field (0..4), as
+ * its cnmi_test answer lists. */
+bool prof_cnmi_accepts(const struct profile *p, int field, int value);
 
 /* ------------------------------------------------------------------ */
 /* state                                                                */

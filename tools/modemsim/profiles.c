@@ -4,6 +4,7 @@
  * field here, never a branch on the vendor's name elsewhere.
  * docs/SIMULATOR.md describes each profile.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,7 +29,6 @@ static const char *const simcom_cmds[] = { "+CCID", NULL };
 static const char *const quectel_cmds[] = { "+QCCID", "+QURCCFG", "+QCFG",
 					    NULL };
 
-#define B(x) (1u << (x))
 static const struct profile profiles[] = {
 	{
 		.name = "generic",
@@ -39,8 +39,6 @@ static const struct profile profiles[] = {
 		.ati = "Jifen JIFEN-SIM-GSM\nRevision: 1.0.0",
 		.first_index = 1,
 		.cnmi_test = "+CNMI: (0-3),(0-3),(0,2),(0-2),(0,1)",
-		.cnmi_bits = { B(0) | B(1) | B(2) | B(3), B(0) | B(1) | B(2) | B(3),
-			       B(0) | B(2), B(0) | B(1) | B(2), B(0) | B(1) },
 		.pin_query = "+CPINR",
 		.boot = generic_boot,
 		.ready = generic_boot,
@@ -57,8 +55,6 @@ static const struct profile profiles[] = {
 		       "+GCAP: +CGSM,+DS,+ES",
 		.first_index = 0,
 		.cnmi_test = "+CNMI: (0,1,2),(0,1,2,3),(0,2),(0,2),(0,1)",
-		.cnmi_bits = { B(0) | B(1) | B(2), B(0) | B(1) | B(2) | B(3),
-			       B(0) | B(2), B(0) | B(2), B(0) | B(1) },
 		.periodic_noise = true,
 		.ussd_packed = true,
 		.pin_query = "^CPIN",
@@ -76,8 +72,6 @@ static const struct profile profiles[] = {
 		.ati = "SIM800 R14.18",
 		.first_index = 1,
 		.cnmi_test = "+CNMI: (0-3),(0-3),(0,2),(0-2),(0,1)",
-		.cnmi_bits = { B(0) | B(1) | B(2) | B(3), B(0) | B(1) | B(2) | B(3),
-			       B(0) | B(2), B(0) | B(1) | B(2), B(0) | B(1) },
 		.reject_mt1_ds2 = true,
 		.empty_read_ok = true,
 		.pin_query = "+SPIC",
@@ -95,8 +89,6 @@ static const struct profile profiles[] = {
 		.ati = "Quectel\nEC25\nRevision: EC25EFAR06A06M4G",
 		.first_index = 0,
 		.cnmi_test = "+CNMI: (0-2),(0-3),(0,2),(0,1),(0,1)",
-		.cnmi_bits = { B(0) | B(1) | B(2), B(0) | B(1) | B(2) | B(3),
-			       B(0) | B(2), B(0) | B(1), B(0) | B(1) },
 		.pin_query = "+QPINC",
 		.vendor_cmds = quectel_cmds,
 		.boot = quectel_boot,
@@ -104,7 +96,6 @@ static const struct profile profiles[] = {
 		.cscs_default = "GSM",
 	},
 };
-#undef B
 
 /* The profile called @name, or NULL. */
 const struct profile *prof_find(const char *name)
@@ -132,4 +123,36 @@ bool prof_has_cmd(const struct profile *p, const char *cmd)
 		if (!strcmp(*c, cmd))
 			return true;
 	return false;
+}
+
+/*
+ * True when @p takes @value for AT+CNMI parameter @field (0..4: mode,
+ * mt, bm, ds, bfr): its AT+CNMI=? answer, "+CNMI: (0-3),(0,2),...",
+ * lists the values, one parenthesised list per parameter.
+ */
+bool prof_cnmi_accepts(const struct profile *p, int field, int value)
+{
+	const char *q = strchr(p->cnmi_test, '(');
+	long lo, hi;
+	char *end;
+
+	while (q && field-- > 0)
+		q = strchr(q + 1, '(');
+	if (!q)
+		return false;
+	for (q++;; q = end + 1) {
+		lo = hi = strtol(q, &end, 10);
+		if (end == q)
+			return false;
+		if (*end == '-') {
+			q = end + 1;
+			hi = strtol(q, &end, 10);
+			if (end == q)
+				return false;
+		}
+		if (value >= lo && value <= hi)
+			return true;
+		if (*end != ',')
+			return false;
+	}
 }
