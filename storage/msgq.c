@@ -38,19 +38,9 @@ static const char sql_in_copy[] =
 static int absorb_copy(struct store *st, const char *sender, int ref,
 		       int total, int seq, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql_in_copy, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, sqlite3_last_insert_rowid(st->db));
-	sqlite3_bind_int64(s, 2, now);
-	store_bind_text(s, 3, sender);
-	sqlite3_bind_int(s, 4, ref);
-	sqlite3_bind_int(s, 5, total);
-	sqlite3_bind_int(s, 6, seq);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_in_copy, "iitddd",
+			  (int64_t)sqlite3_last_insert_rowid(st->db), now,
+			  sender, ref, total, seq);
 }
 
 int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
@@ -59,7 +49,7 @@ int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
 	char sender[STORE_SENDER_MAX];
 	const struct store_inbox_part *p;
 	int ref, total, seq, rc;
-	sqlite3_stmt *s;
+	long added = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -77,27 +67,17 @@ int store_inbox_add(struct store *st, const struct store_inbox_part *parts,
 		if (total <= 1 || total > STORE_CONCAT_MAX || seq < 1 ||
 		    seq > total || ref < 0 || ref > 0xffff)
 			ref = total = seq = 0;
-		s = store_stmt(st, sql_in_add, &rc);
-		if (!s)
-			break;
-		store_bind_text(s, 1, sender);
-		store_bind_text(s, 2, p->scts ? p->scts : "");
-		sqlite3_bind_int64(s, 3, p->scts_epoch);
-		sqlite3_bind_int(s, 4, ref);
-		sqlite3_bind_int(s, 5, total);
-		sqlite3_bind_int(s, 6, seq);
-		store_bind_text(s, 7, p->text ? p->text : "");
-		store_bind_text(s, 8, p->alphabet ? p->alphabet : "gsm7");
-		sqlite3_bind_int(s, 9, p->msg_class);
-		store_bind_text(s, 10, p->pdu ? p->pdu : "");
-		sqlite3_bind_int64(s, 11, now);
-		rc = store_exec_stmt(st, s);
+		rc = store_exec_changes(st, sql_in_add, &added, "ttidddttdti",
+					sender, p->scts ? p->scts : "",
+					p->scts_epoch, ref, total, seq,
+					p->text ? p->text : "",
+					p->alphabet ? p->alphabet : "gsm7",
+					p->msg_class, p->pdu ? p->pdu : "", now);
 		if (rc)
 			break;
 		if (results)
-			results[i] = sqlite3_changes(st->db) ?
-					     STORE_INBOX_NEW : STORE_INBOX_DUP;
-		if (total && sqlite3_changes(st->db)) {
+			results[i] = added ? STORE_INBOX_NEW : STORE_INBOX_DUP;
+		if (total && added) {
 			rc = absorb_copy(st, sender, ref, total, seq, now);
 			if (rc)
 				break;
@@ -283,7 +263,7 @@ static const char sql_in_msg_add[] =
 int store_inbox_done(struct store *st, const struct store_inbox_msg *m,
 		     int64_t now)
 {
-	sqlite3_stmt *s;
+	long n = 0;
 	int i, rc;
 
 	if (!m || m->nparts < 1 || m->nparts > STORE_CONCAT_MAX)
@@ -291,33 +271,19 @@ int store_inbox_done(struct store *st, const struct store_inbox_msg *m,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	for (i = 0; i < m->nparts; i++) {
-		s = store_stmt(st, sql_in_mark, &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, m->part_ids[i]);
-		sqlite3_bind_int64(s, 2, now);
-		sqlite3_bind_int64(s, 3, m->id);
-		rc = store_exec_stmt(st, s);
-		if (!rc && sqlite3_changes(st->db) != 1)
+	for (i = 0; i < m->nparts && !rc; i++) {
+		rc = store_exec_changes(st, sql_in_mark, &n, "iii",
+					(int64_t)m->part_ids[i], now,
+					(int64_t)m->id);
+		if (!rc && n != 1)
 			rc = -EALREADY;
-		if (rc)
-			break;
 	}
 	if (!rc) {
-		s = store_stmt(st, sql_in_msg_add, &rc);
-		if (s) {
-			sqlite3_bind_int64(s, 1, m->id);
-			store_bind_text(s, 2, m->sender);
-			store_bind_text(s, 3, m->text ? m->text : "");
-			sqlite3_bind_int(s, 4, m->nparts);
-			sqlite3_bind_int(s, 5, m->incomplete);
-			sqlite3_bind_int64(s, 6, m->received_at);
-			sqlite3_bind_int64(s, 7, now);
-			rc = store_exec_stmt(st, s);
-			if (rc == -EEXIST)
-				rc = -EALREADY;
-		}
+		rc = store_exec(st, sql_in_msg_add, "ittddii", (int64_t)m->id,
+				m->sender, m->text ? m->text : "", m->nparts,
+				(int)m->incomplete, m->received_at, now);
+		if (rc == -EEXIST)
+			rc = -EALREADY;
 	}
 	return store_tx_end(st, rc);
 }
@@ -387,7 +353,6 @@ int store_hint_take(struct store *st, const char *phone, const char *day,
 		    int limit, bool *granted)
 {
 	char num[STORE_SENDER_MAX];
-	sqlite3_stmt *s;
 	long v = 0;
 	int rc;
 
@@ -401,12 +366,7 @@ int store_hint_take(struct store *st, const char *phone, const char *day,
 	rc = store_query(st, sql_hint_get, store_read_long, &v, "tt", num, day);
 	if (rc || v >= limit)
 		goto out;
-	s = store_stmt(st, sql_hint_put, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, day);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_hint_put, "tt", num, day);
 	if (!rc)
 		*granted = true;
 out:
@@ -445,7 +405,6 @@ int store_outbox_add(struct store *st, const struct store_out_msg *m,
 		     long long *id)
 {
 	char to[STORE_SENDER_MAX];
-	sqlite3_stmt *s;
 	long long mid = 0;
 	size_t i;
 	int rc;
@@ -462,30 +421,14 @@ int store_outbox_add(struct store *st, const struct store_out_msg *m,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_out_add, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, to);
-	store_bind_text(s, 2, m->text ? m->text : "");
-	store_bind_text(s, 3, kind_names[m->kind]);
-	sqlite3_bind_int64(s, 4, m->in_reply_to);
-	sqlite3_bind_int64(s, 5, now);
-	sqlite3_bind_int64(s, 6, m->not_before);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	mid = sqlite3_last_insert_rowid(st->db);
-	for (i = 0; i < n && !rc; i++) {
-		s = store_stmt(st, sql_out_part_add, &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, mid);
-		sqlite3_bind_int(s, 2, (int)i + 1);
-		store_bind_text(s, 3, parts[i].pdu);
-		sqlite3_bind_int(s, 4, parts[i].tpdu_len);
-		rc = store_exec_stmt(st, s);
-	}
-out:
+	rc = store_exec(st, sql_out_add, "tttiii", to, m->text ? m->text : "",
+			kind_names[m->kind], (int64_t)m->in_reply_to, now,
+			m->not_before);
+	if (!rc)
+		mid = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < n && !rc; i++)
+		rc = store_exec(st, sql_out_part_add, "idtd", (int64_t)mid,
+				(int)i + 1, parts[i].pdu, parts[i].tpdu_len);
 	rc = store_tx_end(st, rc);
 	if (!rc && id)
 		*id = mid;
@@ -507,38 +450,24 @@ static const char sql_out_next_due[] =
 int store_outbox_next_due(struct store *st, int64_t now,
 			  struct store_out_part *out)
 {
-	const char *kind;
-	sqlite3_stmt *s;
-	int rc = 0, r, k;
+	char kind[16];
+	int rc, k;
 
-	s = store_stmt(st, sql_out_next_due, &rc);
-	if (!s)
+	rc = store_get(st, sql_out_next_due, "i", "llddtttdd", now, &out->id,
+		       &out->msg_id, &out->seq, &out->total, out->to,
+		       sizeof(out->to), kind, sizeof(kind), out->pdu,
+		       sizeof(out->pdu), &out->tpdu_len, &out->attempts);
+	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, now);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->msg_id = sqlite3_column_int64(s, 1);
-		out->seq = sqlite3_column_int(s, 2);
-		out->total = sqlite3_column_int(s, 3);
-		store_col_text(s, 4, out->to, sizeof(out->to));
-		kind = (const char *)sqlite3_column_text(s, 5);
-		out->kind = STORE_OUT_REPLY;
-		for (k = 0; k <= STORE_OUT_ALERT; k++)
-			if (kind && !strcmp(kind, kind_names[k]))
-				out->kind = (enum store_out_kind)k;
-		store_col_text(s, 6, out->pdu, sizeof(out->pdu));
-		out->tpdu_len = sqlite3_column_int(s, 7);
-		out->attempts = sqlite3_column_int(s, 8);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	out->kind = STORE_OUT_REPLY;
+	for (k = 0; k <= STORE_OUT_ALERT; k++)
+		if (!strcmp(kind, kind_names[k]))
+			out->kind = (enum store_out_kind)k;
+	return 0;
 }
 
 static const char sql_part_msg[] =
-	"SELECT msg, state FROM outbox_parts WHERE id = ?1";
+	"SELECT msg, state = 'queued' FROM outbox_parts WHERE id = ?1";
 static const char sql_part_sent[] =
 	"UPDATE outbox_parts SET state = 'sent', mr = ?2, sent_at = ?3"
 	" WHERE id = ?1 AND state = 'queued'";
@@ -562,61 +491,35 @@ static const char sql_msg_cancel[] =
 	"UPDATE outbox SET state = 'cancelled', done_at = ?2"
 	" WHERE id = ?1 AND state IN ('queued', 'sending')";
 
-/* Message of part ID (and whether the part is still queued). */
-static int part_msg(struct store *st, long long id, long long *msg,
-		    bool *queued)
+/* The message of part ID into *MSG: 0, -EALREADY when the part is no
+ * longer queued, -ENOENT when there is no such part, or -errno. */
+static int part_msg(struct store *st, long long id, long long *msg)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	bool queued = false;
+	int rc;
 
-	s = store_stmt(st, sql_part_msg, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		*msg = sqlite3_column_int64(s, 0);
-		*queued = !strcmp((const char *)sqlite3_column_text(s, 1),
-				  "queued");
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
+	*msg = 0;
+	rc = store_get(st, sql_part_msg, "i", "lb", (int64_t)id, msg, &queued);
+	if (!rc && !queued)
+		rc = -EALREADY;
 	return rc;
 }
 
 int store_outbox_part_sent(struct store *st, long long part_id, int mr,
 			   int64_t now)
 {
-	sqlite3_stmt *s;
 	long long msg;
-	bool queued;
 	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	rc = part_msg(st, part_id, &msg, &queued);
-	if (!rc && !queued)
-		rc = -EALREADY;
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_part_sent, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, part_id);
-	sqlite3_bind_int(s, 2, mr);
-	sqlite3_bind_int64(s, 3, now);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_msg_after_sent, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, msg);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-out:
+	rc = part_msg(st, part_id, &msg);
+	if (!rc)
+		rc = store_exec(st, sql_part_sent, "idi", (int64_t)part_id, mr,
+				now);
+	if (!rc)
+		rc = store_exec(st, sql_msg_after_sent, "ii", (int64_t)msg, now);
 	return store_tx_end(st, rc);
 }
 
@@ -624,9 +527,7 @@ int store_outbox_part_failed(struct store *st, long long part_id,
 			     const char *err, int64_t now,
 			     int64_t next_attempt_at)
 {
-	sqlite3_stmt *s;
 	long long msg;
-	bool queued;
 	int rc;
 
 	if (next_attempt_at < 0)
@@ -634,42 +535,23 @@ int store_outbox_part_failed(struct store *st, long long part_id,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	rc = part_msg(st, part_id, &msg, &queued);
-	if (!rc && !queued)
-		rc = -EALREADY;
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_part_failed, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, part_id);
-	store_bind_text(s, 2, err ? err : "");
-	sqlite3_bind_int64(s, 3, next_attempt_at);
-	rc = store_exec_stmt(st, s);
-	if (rc || next_attempt_at)
-		goto out;
-	s = store_stmt(st, sql_msg_failed, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, msg);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-out:
+	rc = part_msg(st, part_id, &msg);
+	if (!rc)
+		rc = store_exec(st, sql_part_failed, "iti", (int64_t)part_id,
+				err ? err : "", next_attempt_at);
+	if (!rc && !next_attempt_at)	/* no retry left: the message too */
+		rc = store_exec(st, sql_msg_failed, "ii", (int64_t)msg, now);
 	return store_tx_end(st, rc);
 }
 
 int store_outbox_cancel(struct store *st, long long msg_id, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	long n = 0;
+	int rc;
 
-	s = store_stmt(st, sql_msg_cancel, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-	if (!rc && sqlite3_changes(st->db) == 0)
+	rc = store_exec_changes(st, sql_msg_cancel, &n, "ii", (int64_t)msg_id,
+				now);
+	if (!rc && n == 0)
 		rc = -ENOENT;
 	return rc;
 }
@@ -687,8 +569,7 @@ int store_outbox_report(struct store *st, const char *to, int mr,
 {
 	char num[STORE_SENDER_MAX];
 	long long pid = 0, msg = 0;
-	sqlite3_stmt *s;
-	int rc, r;
+	int rc;
 
 	if (empty(to) || mr < 0 || mr > 255)
 		return -EINVAL;
@@ -696,29 +577,10 @@ int store_outbox_report(struct store *st, const char *to, int mr,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_out_report_find, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int(s, 2, mr);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		pid = sqlite3_column_int64(s, 0);
-		msg = sqlite3_column_int64(s, 1);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_out_report_set, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, pid);
-	sqlite3_bind_int(s, 2, status);
-	sqlite3_bind_int64(s, 3, now);
-	rc = store_exec_stmt(st, s);
-out:
+	rc = store_get(st, sql_out_report_find, "td", "ll", num, mr, &pid, &msg);
+	if (!rc)
+		rc = store_exec(st, sql_out_report_set, "idi", (int64_t)pid,
+				status, now);
 	rc = store_tx_end(st, rc);
 	if (!rc && msg_id)
 		*msg_id = msg;
@@ -767,27 +629,15 @@ static const char sql_out_info[] =
 int store_outbox_info(struct store *st, long long id,
 		      struct store_out_info *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	char state[16];
+	int rc;
 
-	s = store_stmt(st, sql_out_info, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		out->state = (enum store_out_state)out_state_parse(
-			(const char *)sqlite3_column_text(s, 0));
-		out->nparts = sqlite3_column_int(s, 1);
-		out->parts_sent = sqlite3_column_int(s, 2);
-		out->parts_failed = sqlite3_column_int(s, 3);
-		out->attempts = sqlite3_column_int(s, 4);
-		out->delivered = sqlite3_column_int(s, 5);
-		store_col_text(s, 6, out->last_error, sizeof(out->last_error));
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
+	rc = store_get(st, sql_out_info, "i", "tdddddt", (int64_t)id, state,
+		       sizeof(state), &out->nparts, &out->parts_sent,
+		       &out->parts_failed, &out->attempts, &out->delivered,
+		       out->last_error, sizeof(out->last_error));
+	if (!rc)
+		out->state = (enum store_out_state)out_state_parse(state);
 	return rc;
 }
 
@@ -817,63 +667,65 @@ static const char sql_retry_parts[] =
 static const char sql_retry_msg[] =
 	"UPDATE outbox SET state = 'queued', done_at = NULL"
 	" WHERE id = ?1 AND state = 'failed'";
-static const char sql_msg_state[] = "SELECT state FROM outbox WHERE id = ?1";
+static const char sql_msg_failed_q[] =
+	"SELECT state = 'failed' FROM outbox WHERE id = ?1";
+
+/* What msgs_walk hands its row function. */
+struct msgs_walk {
+	bool out;
+	store_msg_cb cb;
+	void *data;
+	struct store_msg_row *m;
+};
+
+/* store_row_fn: a sql_msgs_out or sql_msgs_in row to the callback. */
+static int msgs_row(sqlite3_stmt *s, void *p)
+{
+	struct msgs_walk *w = p;
+	struct store_msg_row *m = w->m;
+
+	memset(m, 0, sizeof(*m));
+	m->out = w->out;
+	m->id = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, m->number, sizeof(m->number));
+	store_col_text(s, 2, m->text, sizeof(m->text));
+	if (w->out) {
+		store_col_text(s, 3, m->kind, sizeof(m->kind));
+		m->at = sqlite3_column_int64(s, 4);
+		store_col_text(s, 5, m->state, sizeof(m->state));
+		m->nparts = sqlite3_column_int(s, 6);
+		m->parts_sent = sqlite3_column_int(s, 7);
+		m->parts_failed = sqlite3_column_int(s, 8);
+		m->delivered = sqlite3_column_int(s, 9);
+		m->undelivered = sqlite3_column_int(s, 10);
+		store_col_text(s, 11, m->last_error, sizeof(m->last_error));
+	} else {
+		snprintf(m->kind, sizeof(m->kind), "in");
+		m->at = sqlite3_column_int64(s, 3);
+		m->nparts = sqlite3_column_int(s, 4);
+		snprintf(m->state, sizeof(m->state), "%s",
+			 sqlite3_column_int(s, 6) ? "failed" :
+			 sqlite3_column_int(s, 5) ? "incomplete" :
+			 "handled");
+		store_col_text(s, 7, m->last_error, sizeof(m->last_error));
+	}
+	return w->cb(m, w->data);
+}
 
 static int msgs_walk(struct store *st, bool out, const char *num,
 		     const struct store_msg_filter *f, store_msg_cb cb,
 		     void *data)
 {
-	struct store_msg_row *m;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct msgs_walk w = { .out = out, .cb = cb, .data = data };
+	int rc;
 
-	s = store_stmt(st, out ? sql_msgs_out : sql_msgs_in, &rc);
-	if (!s)
-		return rc;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		sqlite3_reset(s);
+	w.m = malloc(sizeof(*w.m));
+	if (!w.m)
 		return -ENOMEM;
-	}
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int(s, 2, f->failed_only);
-	sqlite3_bind_int(s, 3, f->limit > 0 ? f->limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		memset(m, 0, sizeof(*m));
-		m->out = out;
-		m->id = sqlite3_column_int64(s, 0);
-		store_col_text(s, 1, m->number, sizeof(m->number));
-		store_col_text(s, 2, m->text, sizeof(m->text));
-		if (out) {
-			store_col_text(s, 3, m->kind, sizeof(m->kind));
-			m->at = sqlite3_column_int64(s, 4);
-			store_col_text(s, 5, m->state, sizeof(m->state));
-			m->nparts = sqlite3_column_int(s, 6);
-			m->parts_sent = sqlite3_column_int(s, 7);
-			m->parts_failed = sqlite3_column_int(s, 8);
-			m->delivered = sqlite3_column_int(s, 9);
-			m->undelivered = sqlite3_column_int(s, 10);
-			store_col_text(s, 11, m->last_error,
-				       sizeof(m->last_error));
-		} else {
-			snprintf(m->kind, sizeof(m->kind), "in");
-			m->at = sqlite3_column_int64(s, 3);
-			m->nparts = sqlite3_column_int(s, 4);
-			snprintf(m->state, sizeof(m->state), "%s",
-				 sqlite3_column_int(s, 6) ? "failed" :
-				 sqlite3_column_int(s, 5) ? "incomplete" :
-				 "handled");
-			store_col_text(s, 7, m->last_error,
-				       sizeof(m->last_error));
-		}
-		rc = cb(m, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	free(m);
+	rc = store_query(st, out ? sql_msgs_out : sql_msgs_in, msgs_row, &w,
+			 "tdd", num, (int)f->failed_only,
+			 f->limit > 0 ? f->limit : -1);
+	free(w.m);
 	return rc;
 }
 
@@ -898,43 +750,20 @@ int store_messages_list(struct store *st, const struct store_msg_filter *f,
 
 int store_outbox_retry(struct store *st, long long id, int64_t now)
 {
-	char state[16] = "";
-	sqlite3_stmt *s;
-	int rc, r;
+	bool failed = false;
+	int rc;
 
 	(void)now;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_msg_state, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		store_col_text(s, 0, state, sizeof(state));
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW) {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-		goto out;
-	}
-	if (strcmp(state, "failed")) {
+	rc = store_get(st, sql_msg_failed_q, "i", "b", (int64_t)id, &failed);
+	if (!rc && !failed)
 		rc = -EALREADY;
-		goto out;
-	}
-	s = store_stmt(st, sql_retry_parts, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_retry_msg, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	rc = store_exec_stmt(st, s);
-out:
+	if (!rc)
+		rc = store_exec(st, sql_retry_parts, "i", (int64_t)id);
+	if (!rc)
+		rc = store_exec(st, sql_retry_msg, "i", (int64_t)id);
 	return store_tx_end(st, rc);
 }
 

@@ -443,27 +443,6 @@ int store_step(struct store *st, sqlite3_stmt *s)
 	return r;
 }
 
-int store_exec_stmt(struct store *st, sqlite3_stmt *s)
-{
-	int r = store_step(st, s);
-
-	sqlite3_reset(s);
-	if (r == SQLITE_DONE || r == SQLITE_ROW)
-		return 0;
-	return store_errno(r) ? store_errno(r) : -EIO;
-}
-
-int store_exec(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	return store_exec_stmt(st, s);
-}
-
 int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (!v)
@@ -471,26 +450,145 @@ int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static int bind_va(sqlite3_stmt *s, const char *fmt, va_list ap)
+static int bind_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
 {
 	int i, r = SQLITE_OK;
 
 	for (i = 0; fmt && fmt[i] && r == SQLITE_OK; i++) {
 		switch (fmt[i]) {
 		case 'i':
-			r = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+			r = sqlite3_bind_int64(s, i + 1, va_arg(*ap, int64_t));
 			break;
 		case 'd':
-			r = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+			r = sqlite3_bind_int(s, i + 1, va_arg(*ap, int));
+			break;
+		case 'f':
+			r = sqlite3_bind_double(s, i + 1, va_arg(*ap, double));
 			break;
 		case 't':
-			r = store_bind_text(s, i + 1, va_arg(ap, const char *));
+			r = store_bind_text(s, i + 1, va_arg(*ap, const char *));
 			break;
 		default:
 			return -EINVAL;
 		}
 	}
 	return r == SQLITE_OK ? 0 : (store_errno(r) ? store_errno(r) : -EIO);
+}
+
+/*
+ * The statement of SQL from the cache with FMT's parameters bound (see
+ * store_query), or NULL with *RC = -errno (a statement that failed to
+ * bind is reset first).
+ */
+static sqlite3_stmt *stmt_bound(struct store *st, const char *sql, int *rc,
+				const char *fmt, va_list *ap)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, rc);
+
+	if (!s)
+		return NULL;
+	*rc = bind_va(s, fmt, ap);
+	if (*rc) {
+		sqlite3_reset(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Read the columns of S's row into the pointers FMT names (store_get). */
+static int scan_va(sqlite3_stmt *s, const char *fmt, va_list *ap)
+{
+	size_t len;
+	char *buf;
+	int i;
+
+	for (i = 0; fmt[i]; i++) {
+		switch (fmt[i]) {
+		case 'i':
+			*va_arg(*ap, int64_t *) = sqlite3_column_int64(s, i);
+			break;
+		case 'l':
+			*va_arg(*ap, long long *) = sqlite3_column_int64(s, i);
+			break;
+		case 'd':
+			*va_arg(*ap, int *) = sqlite3_column_int(s, i);
+			break;
+		case 'b':
+			*va_arg(*ap, bool *) = sqlite3_column_int(s, i) != 0;
+			break;
+		case 'f':
+			*va_arg(*ap, double *) = sqlite3_column_double(s, i);
+			break;
+		case 't':
+			buf = va_arg(*ap, char *);
+			len = va_arg(*ap, size_t);
+			store_col_text(s, i, buf, len);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The one step store_write and store_get take: SQL bound from IN (the
+ * first arguments in AP), stepped once through the fault hook, reset.
+ * OUT NULL: a statement without rows (a row it yields, as from a
+ * RETURNING clause, counts as done); else the row's columns go to the
+ * pointers OUT names (the rest of AP), -ENOENT when there is none.
+ * 0 or -errno.
+ */
+static int step_once(struct store *st, const char *sql, const char *in,
+		     const char *out, va_list *ap)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	s = stmt_bound(st, sql, &rc, in, ap);
+	if (!s)
+		return rc;
+	r = store_step(st, s);
+	if (r == SQLITE_ROW)
+		rc = out ? scan_va(s, out, ap) : 0;
+	else if (r == SQLITE_DONE)
+		rc = out ? -ENOENT : 0;
+	else
+		rc = store_errno(r) ? store_errno(r) : -EIO;
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Behind store_exec and store_exec_changes (see store_priv.h): one
+ * statement without rows; *CHANGES (may be NULL) gets sqlite3_changes()
+ * on success.  0 or -errno.
+ */
+int store_write(struct store *st, const char *sql, long *changes,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = step_once(st, sql, fmt, NULL, &ap);
+	va_end(ap);
+	if (!rc && changes)
+		*changes = sqlite3_changes(st->db);
+	return rc;
+}
+
+/* store_get (see store_priv.h): a row read into OUT's pointers. */
+int store_get(struct store *st, const char *sql, const char *in,
+	      const char *out, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, out);
+	rc = step_once(st, sql, in, out ? out : "", &ap);
+	va_end(ap);
+	return rc;
 }
 
 int store_run(struct store *st, const char *sql, store_row_fn row,
@@ -500,14 +598,11 @@ int store_run(struct store *st, const char *sql, store_row_fn row,
 	va_list ap;
 	int rc = 0, r;
 
-	s = store_stmt(st, sql, &rc);
+	va_start(ap, fmt);
+	s = stmt_bound(st, sql, &rc, fmt, &ap);
+	va_end(ap);
 	if (!s)
 		return rc;
-	va_start(ap, fmt);
-	rc = bind_va(s, fmt, ap);
-	va_end(ap);
-	if (rc)
-		goto out;
 	while ((r = store_step(st, s)) == SQLITE_ROW) {
 		rc = row ? row(s, data) : 0;
 		if (rc || one)
@@ -580,9 +675,9 @@ int store_tx_begin(struct store *st)
 	int rc;
 
 	if (!st->in_tx && st->sp_depth == 0)
-		rc = store_exec(st, sql_begin);
+		rc = store_exec(st, sql_begin, NULL);
 	else
-		rc = store_exec(st, sql_savepoint);
+		rc = store_exec(st, sql_savepoint, NULL);
 	if (!rc)
 		st->sp_depth++;
 	return rc;
@@ -604,7 +699,7 @@ int store_tx_end(struct store *st, int rc)
 		raw_rollback(st, savepoint);
 		return rc;
 	}
-	r = store_exec(st, savepoint ? sql_release : sql_commit);
+	r = store_exec(st, savepoint ? sql_release : sql_commit, NULL);
 	if (r)
 		raw_rollback(st, savepoint);
 	return r;
@@ -616,7 +711,7 @@ int store_begin(struct store *st)
 
 	if (st->in_tx || st->sp_depth)
 		return -EBUSY;
-	rc = store_exec(st, sql_begin);
+	rc = store_exec(st, sql_begin, NULL);
 	if (!rc)
 		st->in_tx = true;
 	return rc;
@@ -631,7 +726,7 @@ int store_commit(struct store *st)
 	st->in_tx = false;
 	if (sqlite3_get_autocommit(st->db))
 		return -EIO;	/* lost to an earlier error: nothing kept */
-	rc = store_exec(st, sql_commit);
+	rc = store_exec(st, sql_commit, NULL);
 	if (rc)
 		raw_rollback(st, false);
 	return rc;
@@ -1310,19 +1405,11 @@ static const char sql_state_get[] =
 static int kv_set(struct store *st, const char *sql, const char *key,
 		  const char *value, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (!key)
 		return -EINVAL;
-	s = store_stmt(st, sql, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key);
-	if (value)
-		store_bind_text(s, 2, value);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	if (!value)	/* sql_state_del: the key alone */
+		return store_exec(st, sql, "t", key);
+	return store_exec(st, sql, "tti", key, value, now);
 }
 
 struct text_out {
@@ -1444,8 +1531,7 @@ static const char sql_prune_hints[] =
 int store_exec_all(struct store *st, const char *const *sqls, size_t n,
 		   int64_t arg, long *changes)
 {
-	sqlite3_stmt *s;
-	long total = 0;
+	long total = 0, c = 0;
 	size_t i;
 	int rc;
 
@@ -1453,14 +1539,10 @@ int store_exec_all(struct store *st, const char *const *sqls, size_t n,
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++) {
-		s = store_stmt(st, sqls[i], &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, arg);
-		rc = store_exec_stmt(st, s);
+		rc = store_write(st, sqls[i], &c, "i", arg);
 		if (rc)
 			break;
-		total += sqlite3_changes(st->db);
+		total += c;
 	}
 	rc = store_tx_end(st, rc);
 	if (!rc && changes)

@@ -14,6 +14,7 @@
 #include "storage/store.h"
 #include "storage/sync.h"
 #include "storage/village.h"
+#include "storage/web.h"
 
 #define STORE_STMT_MAX 160
 
@@ -53,16 +54,10 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql, int *rc);
 /* sqlite3_step through the fault hook; returns the SQLite code. */
 int store_step(struct store *st, sqlite3_stmt *s);
 
-/* Step a statement that returns no rows and reset it: 0 or -errno. */
-int store_exec_stmt(struct store *st, sqlite3_stmt *s);
-
 /* Run the N statements SQLS (no rows, one int64 parameter ?1 = ARG) in
  * one atomic unit; *CHANGES (may be NULL) gets the rows they changed. */
 int store_exec_all(struct store *st, const char *const *sqls, size_t n,
 		   int64_t arg, long *changes);
-
-/* Run SQL (no rows) via the cache: 0 or -errno. */
-int store_exec(struct store *st, const char *sql);
 
 /* Internal atomic unit: BEGIN IMMEDIATE, or a SAVEPOINT inside a
  * transaction.  store_tx_end commits/releases when RC == 0, else rolls
@@ -76,6 +71,7 @@ int store_tx_end(struct store *st, int rc);
  * parameters ?1, ?2, ... in the order FMT names them, one letter each:
  *   'i' int64_t (pass an int64_t or long long, never a bare int)
  *   'd' int
+ *   'f' double
  *   't' const char * (NULL binds NULL)
  * then steps through the rows, calling ROW (may be NULL: rows are
  * ignored) on each; a nonzero return from ROW stops the walk and is
@@ -98,6 +94,45 @@ typedef int (*store_row_fn)(sqlite3_stmt *s, void *data);
 int store_run(struct store *st, const char *sql, store_row_fn row,
 	      void *data, bool one, const char *fmt, ...);
 
+/*
+ * store_get - store_query_one for a row read straight into variables.
+ * Binds the parameters IN names as store_query does, then reads columns
+ * 0, 1, ... of the first row into the pointers OUT names, one letter
+ * each:
+ *   'i' int64_t *   'l' long long *   'd' int *   'b' bool *
+ *   'f' double *    't' char *BUF then its size_t size (cut at a UTF-8
+ *                       boundary; NULL reads as "")
+ * The variable arguments are IN's values, then OUT's pointers.  0;
+ * -ENOENT when there is no row (nothing is written); else -errno.
+ */
+int store_get(struct store *st, const char *sql, const char *in,
+	      const char *out, ...);
+
+/*
+ * store_exec - store_query's write side: the prepare-bind-step-reset
+ * sequence of a statement that returns no rows (INSERT, UPDATE, DELETE,
+ * an upsert, BEGIN/COMMIT) in one call.  SQL and the parameters as for
+ * store_query (FMT NULL: none).  The statement is stepped once, through
+ * the fault hook, and reset.  0 or -errno (a UNIQUE or PRIMARY KEY
+ * conflict is -EEXIST, see store_errno).  It opens no transaction: a
+ * caller that writes more than one row frames them with store_tx_begin
+ * and store_tx_end.  The new row's id is sqlite3_last_insert_rowid(st->db)
+ * right after.
+ */
+#define store_exec(st, sql, ...) store_write(st, sql, NULL, __VA_ARGS__)
+
+/*
+ * store_exec_changes - store_exec that also stores in *CHANGES the
+ * number of rows the statement inserted, updated or deleted (only on
+ * success), for callers that answer -ENOENT/-EALREADY when it is 0.
+ */
+#define store_exec_changes(st, sql, changes, ...) \
+	store_write(st, sql, changes, __VA_ARGS__)
+
+/* The function behind both: CHANGES may be NULL. */
+int store_write(struct store *st, const char *sql, long *changes,
+		const char *fmt, ...);
+
 /* store_row_fn: column 0 into the long at V (a COUNT; the caller
  * zeroes it when no row must read as 0). */
 int store_read_long(sqlite3_stmt *s, void *v);
@@ -119,6 +154,9 @@ struct store_walk {
 		store_rejected_cb rejected;
 		store_member_cb member;
 		store_objection_cb objection;
+		store_web_household_cb web_household;
+		store_web_out_cb web_out;
+		store_web_in_cb web_in;
 	} cb;
 	void *data;
 	void *item;
@@ -140,5 +178,11 @@ struct store_event;
 /* Read the 9 event columns id, type, at, ref, household, points, state,
  * actor, text starting at column COL into E (borrowed strings). */
 void store_event_read(sqlite3_stmt *s, int col, struct store_event *e);
+
+/* store_query over SQL, a listing of events with ?1 the LIMIT (<= 0:
+ * all), calling ROW with W (callback and data set by the caller; its
+ * item becomes an event buffer ROW reads into). */
+int store_events_walk(struct store *st, const char *sql, store_row_fn row,
+		      struct store_walk *w, int limit);
 
 #endif

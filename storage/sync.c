@@ -35,8 +35,9 @@ static const char sql_policy_set[] =
 	" step_discount = ?4, max_discount = ?5, floor_rate = ?6,"
 	" score = ?7, updated_at = ?8";
 static const char sql_policy_get[] =
-	"SELECT base_rate, mode, step_points, step_discount, max_discount,"
-	" floor_rate, score, updated_at FROM loan_policy WHERE id = 1";
+	"SELECT base_rate, mode = 'step', step_points, step_discount,"
+	" max_discount, floor_rate, score = 'approved', updated_at"
+	" FROM loan_policy WHERE id = 1";
 static const char sql_rec_gid[] =
 	"SELECT no, status, COALESCE(reviewed_by, '') FROM records"
 	" WHERE gid = ?1";
@@ -44,7 +45,6 @@ static const char sql_rec_gid[] =
 int store_event_reject(struct store *st, const char *id, const char *reason,
 		       int64_t now)
 {
-	sqlite3_stmt *s;
 	int rc;
 
 	if (!id || !*id)
@@ -52,21 +52,10 @@ int store_event_reject(struct store *st, const char *id, const char *reason,
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_reject_copy, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, reason ? reason : "");
-	sqlite3_bind_int64(s, 3, now);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_reject_del, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, id);
-	rc = store_exec_stmt(st, s);
-out:
+	rc = store_exec(st, sql_reject_copy, "tti", id, reason ? reason : "",
+			now);
+	if (!rc)
+		rc = store_exec(st, sql_reject_del, "t", id);
 	return store_tx_end(st, rc);
 }
 
@@ -83,11 +72,10 @@ static int rejected_row(sqlite3_stmt *s, void *p)
 int store_rejected_list(struct store *st, int limit, store_rejected_cb cb,
 			void *data)
 {
-	struct store_event e;
-	struct store_walk w = { .cb.rejected = cb, .data = data, .item = &e };
+	struct store_walk w = { .cb.rejected = cb, .data = data };
 
-	return store_query(st, sql_rejected_list, rejected_row, &w, "d",
-			   limit > 0 ? limit : -1);
+	return store_events_walk(st, sql_rejected_list, rejected_row, &w,
+				 limit);
 }
 
 int store_rejected_count(struct store *st, long *n)
@@ -120,93 +108,45 @@ int store_bundle_seen(struct store *st, const char *id, bool *seen)
 int store_bundle_mark(struct store *st, const char *id, const char *kind,
 		      int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (!id || !*id || !kind)
 		return -EINVAL;
-	s = store_stmt(st, sql_bundle_mark, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_bundle_mark, "tti", id, kind, now);
 }
 
 int store_policy_set(struct store *st, const struct store_loan_policy *p,
 		     int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (!p || (p->mode != 0 && p->mode != 1) ||
 	    (p->score != 0 && p->score != 1) || p->step_points <= 0)
 		return -EINVAL;
-	s = store_stmt(st, sql_policy_set, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_double(s, 1, p->base_rate);
-	store_bind_text(s, 2, p->mode ? "step" : "linear");
-	sqlite3_bind_int(s, 3, p->step_points);
-	sqlite3_bind_double(s, 4, p->step_discount);
-	sqlite3_bind_double(s, 5, p->max_discount);
-	sqlite3_bind_double(s, 6, p->floor_rate);
-	store_bind_text(s, 7, p->score ? "approved" : "final");
-	sqlite3_bind_int64(s, 8, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_policy_set, "ftdfffti", p->base_rate,
+			  p->mode ? "step" : "linear", p->step_points,
+			  p->step_discount, p->max_discount, p->floor_rate,
+			  p->score ? "approved" : "final", now);
 }
 
 int store_policy_get(struct store *st, struct store_loan_policy *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
-	s = store_stmt(st, sql_policy_get, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		out->base_rate = sqlite3_column_double(s, 0);
-		out->mode = !strcmp((const char *)sqlite3_column_text(s, 1),
-				    "step");
-		out->step_points = sqlite3_column_int(s, 2);
-		out->step_discount = sqlite3_column_double(s, 3);
-		out->max_discount = sqlite3_column_double(s, 4);
-		out->floor_rate = sqlite3_column_double(s, 5);
-		out->score = !strcmp((const char *)sqlite3_column_text(s, 6),
-				     "approved");
-		out->updated_at = sqlite3_column_int64(s, 7);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_get(st, sql_policy_get, NULL, "fddfffdi", &out->base_rate,
+			 &out->mode, &out->step_points, &out->step_discount,
+			 &out->max_discount, &out->floor_rate, &out->score,
+			 &out->updated_at);
 }
 
 int store_record_find_gid(struct store *st, const char *gid, long long *no,
 			  enum store_rstatus *status, char *by, size_t len)
 {
 	enum store_rstatus stt = STORE_PENDING;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	char sname[16];
+	int rc;
 
 	if (!gid || !*gid)
 		return -EINVAL;
-	s = store_stmt(st, sql_rec_gid, &rc);
-	if (!s)
+	rc = store_get(st, sql_rec_gid, "t", "ltt", gid, no, sname,
+		       sizeof(sname), by, len);
+	if (rc)
 		return rc;
-	store_bind_text(s, 1, gid);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		*no = sqlite3_column_int64(s, 0);
-		store_rstatus_parse((const char *)sqlite3_column_text(s, 1),
-				    &stt);
-		*status = stt;
-		store_col_text(s, 2, by, len);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	store_rstatus_parse(sname, &stt);
+	*status = stt;
+	return 0;
 }

@@ -66,7 +66,6 @@ int store_event_add(struct store *st, const struct store_event *e,
 		    int64_t now, char *id_out)
 {
 	char id[STORE_UUID_LEN], at[32];
-	sqlite3_stmt *s;
 	int rc;
 
 	if (!e || empty(e->type) || strlen(e->type) >= STORE_EVTYPE_MAX)
@@ -75,19 +74,9 @@ int store_event_add(struct store *st, const struct store_event *e,
 	if (rc)
 		return rc;
 	store_iso8601(now, at, sizeof(at));
-	s = store_stmt(st, sql_event_add, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, e->type);
-	store_bind_text(s, 3, at);
-	store_bind_text(s, 4, e->ref);
-	store_bind_text(s, 5, empty(e->household) ? NULL : e->household);
-	sqlite3_bind_int64(s, 6, e->points);
-	store_bind_text(s, 7, e->state);
-	store_bind_text(s, 8, e->actor);
-	store_bind_text(s, 9, e->text);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_event_add, "tttttittt", id, e->type, at,
+			e->ref, empty(e->household) ? NULL : e->household,
+			e->points, e->state, e->actor, e->text);
 	if (!rc && id_out)
 		memcpy(id_out, id, STORE_UUID_LEN);
 	return rc;
@@ -119,32 +108,33 @@ static int event_row(sqlite3_stmt *s, void *p)
 	return w->cb.event(w->item, w->data);
 }
 
+int store_events_walk(struct store *st, const char *sql, store_row_fn row,
+		      struct store_walk *w, int limit)
+{
+	struct store_event e;
+
+	w->item = &e;
+	return store_query(st, sql, row, w, "d", limit > 0 ? limit : -1);
+}
+
 int store_events_unsent(struct store *st, int max, store_event_cb cb,
 			void *data)
 {
-	struct store_event e;
-	struct store_walk w = { .cb.event = cb, .data = data, .item = &e };
+	struct store_walk w = { .cb.event = cb, .data = data };
 
-	return store_query(st, sql_events_unsent, event_row, &w, "d",
-			   max > 0 ? max : -1);
+	return store_events_walk(st, sql_events_unsent, event_row, &w, max);
 }
 
 int store_events_delete(struct store *st, const char *const *ids, size_t n)
 {
-	sqlite3_stmt *s;
 	size_t i;
 	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	for (i = 0; i < n && !rc; i++) {
-		s = store_stmt(st, sql_event_del, &rc);
-		if (!s)
-			break;
-		store_bind_text(s, 1, ids[i]);
-		rc = store_exec_stmt(st, s);
-	}
+	for (i = 0; i < n && !rc; i++)
+		rc = store_exec(st, sql_event_del, "t", ids[i]);
 	return store_tx_end(st, rc);
 }
 
@@ -154,19 +144,57 @@ static const char sql_audit_add[] =
 int store_audit(struct store *st, int64_t now, const char *actor,
 		const char *action, const char *detail)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (empty(action))
 		return -EINVAL;
-	s = store_stmt(st, sql_audit_add, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, now);
-	store_bind_text(s, 2, actor ? actor : "");
-	store_bind_text(s, 3, action);
-	store_bind_text(s, 4, detail ? detail : "");
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_audit_add, "ittt", now, actor ? actor : "",
+			  action, detail ? detail : "");
+}
+
+/*
+ * The two journal rows of a change, inside its atomic unit: EV into the
+ * event journal (what sync sends the platform) and ACTION with DETAIL
+ * into the audit log, by ACTOR at NOW.
+ */
+static int journal(struct store *st, const struct store_event *ev,
+		   int64_t now, const char *actor, const char *action,
+		   const char *detail)
+{
+	int rc = store_event_add(st, ev, now, NULL);
+
+	return rc ? rc : store_audit(st, now, actor, action, detail);
+}
+
+/*
+ * What an insert of a row with a global id starts with: GID (LEN bytes)
+ * gets WANT, the caller's id (checked to fit), or a fresh UUID when WANT
+ * is NULL; then the atomic unit is opened.  0 or -errno.
+ */
+static int insert_begin(struct store *st, const char *want, char *gid,
+			size_t len)
+{
+	int rc = 0;
+
+	if (want)
+		store_copy(gid, len, want);
+	else
+		rc = store_uuid(gid);
+	return rc ? rc : store_tx_begin(st);
+}
+
+/*
+ * End the atomic unit of an insert that RC is the outcome of; when it
+ * commits, hand the new row's number N and its GID out to *NO and
+ * GID_OUT (each may be NULL).
+ */
+static int insert_end(struct store *st, int rc, long long n, const char *gid,
+		      long long *no, char *gid_out)
+{
+	rc = store_tx_end(st, rc);
+	if (!rc && no)
+		*no = n;
+	if (!rc && gid_out)
+		strcpy(gid_out, gid);
+	return rc;
 }
 
 /* ---- households --------------------------------------------------------- */
@@ -224,7 +252,6 @@ static int household_live(struct store *st, const char *id)
 int store_household_upsert(struct store *st, const char *id,
 			   const char *name, int64_t now, bool *created)
 {
-	sqlite3_stmt *s;
 	bool isnew;
 	int rc;
 
@@ -239,13 +266,8 @@ int store_household_upsert(struct store *st, const char *id,
 	isnew = rc == -ENOENT;
 	if (rc && !isnew)
 		goto out;
-	s = store_stmt(st, isnew ? sql_hh_insert : sql_hh_update, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, id);
-	store_bind_text(s, 2, name);
-	sqlite3_bind_int64(s, 3, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, isnew ? sql_hh_insert : sql_hh_update, "tti", id,
+			name, now);
 out:
 	rc = store_tx_end(st, rc);
 	if (!rc && created)
@@ -253,44 +275,19 @@ out:
 	return rc;
 }
 
-static int store_household_clear_phones(struct store *st,
-					const char *household);
-
 int store_household_delete(struct store *st, const char *id, int64_t now)
 {
-	sqlite3_stmt *s;
 	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
 	rc = store_household_get(st, id, NULL);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_hh_delete, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
 	if (!rc)
-		rc = store_household_clear_phones(st, id);
-out:
+		rc = store_exec(st, sql_hh_delete, "ti", id, now);
+	if (!rc)
+		rc = store_exec(st, sql_hh_clear, "t", id);
 	return store_tx_end(st, rc);
-}
-
-/* Remove every membership of HOUSEHOLD (sync replaces member lists). */
-static int store_household_clear_phones(struct store *st,
-					const char *household)
-{
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql_hh_clear, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, household);
-	return store_exec_stmt(st, s);
 }
 
 static int household_row(sqlite3_stmt *s, void *p)
@@ -380,9 +377,8 @@ int store_phone_bind(struct store *st, const char *phone,
 		     bool *created)
 {
 	char num[PHONE_MAX], hash[CRYPT_OUTPUT_SIZE];
-	sqlite3_stmt *s;
 	bool isnew = false;
-	int rc, r;
+	int rc;
 
 	if (norm_phone(phone, num) || empty(household) ||
 	    (role != STORE_VILLAGER && role != STORE_COMMITTEE))
@@ -402,28 +398,13 @@ int store_phone_bind(struct store *st, const char *phone,
 	rc = household_live(st, household);
 	if (rc)
 		goto out;
-	s = store_stmt(st, sql_ph_exists, &rc);
-	if (!s)
+	rc = store_query_one(st, sql_ph_exists, NULL, NULL, "tt", num,
+			     household);
+	isnew = rc == -ENOENT;
+	if (rc && !isnew)
 		goto out;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, household);
-	r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rc = store_errno(r);
-		goto out;
-	}
-	isnew = r == SQLITE_DONE;
-	s = store_stmt(st, sql_ph_upsert, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	store_bind_text(s, 2, household);
-	store_bind_text(s, 3, name);
-	store_bind_text(s, 4, role_name(role));
-	store_bind_text(s, 5, empty(pin) ? NULL : hash);
-	sqlite3_bind_int64(s, 6, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_ph_upsert, "ttttti", num, household, name,
+			role_name(role), empty(pin) ? NULL : hash, now);
 out:
 	rc = store_tx_end(st, rc);
 	if (!rc && created)
@@ -435,20 +416,15 @@ int store_phone_unbind(struct store *st, const char *phone,
 		       const char *household)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
+	long n = 0;
+	int rc;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, household ? sql_ph_unbind : sql_ph_unbind_all,
-		       &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	if (household)
-		store_bind_text(s, 2, household);
-	rc = store_exec_stmt(st, s);
-	if (!rc && household && sqlite3_changes(st->db) == 0)
+	if (!household)
+		return store_exec(st, sql_ph_unbind_all, "t", num);
+	rc = store_exec_changes(st, sql_ph_unbind, &n, "tt", num, household);
+	if (!rc && n == 0)
 		rc = -ENOENT;
 	return rc;
 }
@@ -494,59 +470,52 @@ int store_household_members(struct store *st, const char *household,
 	return walk_members(st, sql_ph_of_hh, household, cb, data);
 }
 
+/* Where store_check_pin's rows go: the PIN, crypt's buffer, the answer. */
+struct pin_check {
+	const char *pin;
+	struct crypt_data *cd;
+	bool *ok;
+};
+
+/* store_row_fn: 1 (stop) when the row's hash is the PIN's. */
+static int pin_row(sqlite3_stmt *s, void *p)
+{
+	struct pin_check *c = p;
+	const char *stored = (const char *)sqlite3_column_text(s, 0);
+	const char *h = crypt_r(c->pin, stored, c->cd);
+
+	*c->ok = h && h[0] != '*' && !strcmp(h, stored);
+	return *c->ok;
+}
+
 int store_check_pin(struct store *st, const char *phone, const char *pin,
 		    bool *ok)
 {
+	struct pin_check c = { .pin = pin, .ok = ok };
 	char num[PHONE_MAX];
-	struct crypt_data *cd;
-	const char *stored, *h;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
 	*ok = false;
 	if (norm_phone(phone, num) || !pin)
 		return -EINVAL;
 	if (!pin_valid(pin))
 		return 0;
-	cd = calloc(1, sizeof(*cd));
-	if (!cd)
+	c.cd = calloc(1, sizeof(*c.cd));
+	if (!c.cd)
 		return -ENOMEM;
-	s = store_stmt(st, sql_ph_pins, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, num);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		stored = (const char *)sqlite3_column_text(s, 0);
-		h = crypt_r(pin, stored, cd);
-		if (h && h[0] != '*' && !strcmp(h, stored)) {
-			*ok = true;
-			break;
-		}
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-out:
-	free(cd);
-	return rc;
+	rc = store_query(st, sql_ph_pins, pin_row, &c, "t", num);
+	free(c.cd);
+	return rc > 0 ? 0 : rc;
 }
 
 int store_phone_set_notify(struct store *st, const char *phone, bool on,
 			   int64_t now)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_notify_set, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int(s, 2, on);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_notify_set, "tdi", num, (int)on, now);
 }
 
 int store_phone_notify(struct store *st, const char *phone, bool *on)
@@ -686,7 +655,6 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 {
 	char gid[STORE_ID_MAX], detail[256];
 	struct store_event ev = { .type = "record.new" };
-	sqlite3_stmt *s;
 	long long n = 0;
 	int rc;
 
@@ -697,33 +665,18 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	if (!utf8_ok(r->reason) || !utf8_ok(r->by) || !utf8_ok(r->gid) ||
 	    !utf8_ok(r->household))
 		return -EILSEQ;
-	if (r->gid) {
-		strcpy(gid, r->gid);
-	} else {
-		rc = store_uuid(gid);
-		if (rc)
-			return rc;
-	}
-	rc = store_tx_begin(st);
+	rc = insert_begin(st, r->gid, gid, sizeof(gid));
 	if (rc)
 		return rc;
 	rc = household_live(st, r->household);
+	if (!rc)
+		rc = store_exec(st, sql_rec_insert, "ttittitt", gid,
+				r->household, r->points, r->reason,
+				store_rstatus_name(r->status), r->now,
+				r->by ? r->by : "",
+				r->origin ? r->origin : "gateway");
 	if (rc)
-		goto out;
-	s = store_stmt(st, sql_rec_insert, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, gid);
-	store_bind_text(s, 2, r->household);
-	sqlite3_bind_int64(s, 3, r->points);
-	store_bind_text(s, 4, r->reason);
-	store_bind_text(s, 5, store_rstatus_name(r->status));
-	sqlite3_bind_int64(s, 6, r->now);
-	store_bind_text(s, 7, r->by ? r->by : "");
-	store_bind_text(s, 8, r->origin ? r->origin : "gateway");
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
+		return insert_end(st, rc, 0, gid, no, gid_out);
 	n = sqlite3_last_insert_rowid(st->db);
 	ev.ref = gid;
 	ev.household = r->household;
@@ -731,21 +684,10 @@ int store_record_add(struct store *st, const struct store_record_new *r,
 	ev.text = r->reason;
 	ev.actor = r->by ? r->by : "";
 	ev.state = store_rstatus_name(r->status);
-	rc = store_event_add(st, &ev, r->now, NULL);
-	if (rc)
-		goto out;
 	snprintf(detail, sizeof(detail), "no=%lld household=%s points=%lld %s",
 		 n, r->household, r->points, store_rstatus_name(r->status));
-	rc = store_audit(st, r->now, r->by, "record.add", detail);
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		if (no)
-			*no = n;
-		if (gid_out)
-			strcpy(gid_out, gid);
-	}
-	return rc;
+	rc = journal(st, &ev, r->now, r->by, "record.add", detail);
+	return insert_end(st, rc, n, gid, no, gid_out);
 }
 
 int store_record_put_remote(struct store *st, const char *gid,
@@ -754,9 +696,8 @@ int store_record_put_remote(struct store *st, const char *gid,
 			    int64_t created_at, int64_t notice_until,
 			    int64_t now)
 {
-	sqlite3_stmt *s;
 	bool exists;
-	int rc, r;
+	int rc;
 
 	if (empty(gid) || strlen(gid) >= STORE_ID_MAX || empty(household) ||
 	    (unsigned)status > STORE_FINAL)
@@ -769,29 +710,14 @@ int store_record_put_remote(struct store *st, const char *gid,
 	rc = store_household_get(st, household, NULL);
 	if (rc)
 		goto out;
-	s = store_stmt(st, sql_rec_by_gid, &rc);
-	if (!s)
+	rc = store_query_one(st, sql_rec_by_gid, NULL, NULL, "t", gid);
+	exists = rc == 0;
+	if (rc && rc != -ENOENT)
 		goto out;
-	store_bind_text(s, 1, gid);
-	r = store_step(st, s);
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rc = store_errno(r);
-		goto out;
-	}
-	exists = r == SQLITE_ROW;
-	s = store_stmt(st, exists ? sql_rec_remote_upd : sql_rec_remote_ins,
-		       &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, gid);
-	store_bind_text(s, 2, household);
-	sqlite3_bind_int64(s, 3, points);
-	store_bind_text(s, 4, reason ? reason : "");
-	store_bind_text(s, 5, store_rstatus_name(status));
-	sqlite3_bind_int64(s, 6, created_at);
-	sqlite3_bind_int64(s, 7, notice_until);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, exists ? sql_rec_remote_upd : sql_rec_remote_ins,
+			"ttittii", gid, household, points,
+			reason ? reason : "", store_rstatus_name(status),
+			created_at, notice_until);
 	if (!rc)
 		rc = store_audit(st, now, "sync",
 				 exists ? "record.update" : "record.import",
@@ -850,28 +776,16 @@ static int review_objected(struct store *st, const struct store_record *rec,
 {
 	const char *dname = decision == STORE_APPROVE ? "approved" :
 							"rejected";
-	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
-	s = store_stmt(st, decision == STORE_APPROVE ? sql_rec_resume :
-			   sql_rec_uphold, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	sqlite3_bind_int64(s, 2, now);
-	store_bind_text(s, 3, by);
-	if (decision == STORE_REJECT)
-		store_bind_text(s, 4, reason ? reason : "");
-	rc = store_exec_stmt(st, s);
+	if (decision == STORE_APPROVE)
+		rc = store_exec(st, sql_rec_resume, "iit", rec->no, now, by);
+	else
+		rc = store_exec(st, sql_rec_uphold, "iitt", rec->no, now, by,
+				reason ? reason : "");
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_obj_resolve, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	store_bind_text(s, 2, dname);
-	sqlite3_bind_int64(s, 3, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_obj_resolve, "iti", rec->no, dname, now);
 }
 
 static int review_apply(struct store *st, const struct store_record *rec,
@@ -882,61 +796,49 @@ static int review_apply(struct store *st, const struct store_record *rec,
 							"rejected";
 	struct store_event ev = { .type = "record.review" };
 	char detail[256];
-	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
-	if (rec->status == STORE_OBJECTED) {
+	if (rec->status == STORE_OBJECTED)
 		rc = review_objected(st, rec, decision, by, reason, now);
-		if (rc)
-			return rc;
-		goto journal;
-	}
-	s = store_stmt(st, sql_rec_review, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	store_bind_text(s, 2, dname);
-	store_bind_text(s, 3, by);
-	sqlite3_bind_int64(s, 4, now);
-	store_bind_text(s, 5, reason ? reason : "");
-	if (decision == STORE_APPROVE)
-		sqlite3_bind_int64(s, 6, now + (int64_t)publicity_days * 86400);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		return rc;
-journal:
-	s = store_stmt(st, sql_review_add, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, rec->no);
-	store_bind_text(s, 2, dname);
-	store_bind_text(s, 3, by);
-	store_bind_text(s, 4, reason ? reason : "");
-	sqlite3_bind_int64(s, 5, now);
-	rc = store_exec_stmt(st, s);
+	else	/* a rejection leaves notice_until (?6) NULL */
+		rc = store_exec(st, sql_rec_review,
+				decision == STORE_APPROVE ? "ittiti" : "ittit",
+				rec->no, dname, by, now, reason ? reason : "",
+				now + (int64_t)publicity_days * 86400);
+	if (!rc)
+		rc = store_exec(st, sql_review_add, "ittti", rec->no, dname, by,
+				reason ? reason : "", now);
 	if (rc)
 		return rc;
 	snprintf(detail, sizeof(detail), "no=%lld %s %s", rec->no, dname,
 		 reason ? reason : "");
-	rc = store_audit(st, now, by, "record.review", detail);
-	if (rc)
-		return rc;
 	ev.ref = rec->gid;
 	ev.state = dname;
 	ev.actor = by;
 	ev.text = reason ? reason : "";
-	return store_event_add(st, &ev, now, NULL);
+	return journal(st, &ev, now, by, "record.review", detail);
 }
 
+/* A committee member's review or a villager's objection of a record. */
+struct record_change {
+	enum store_decision decision;	/* review */
+	const char *by;			/* the reviewer; the objector's phone */
+	const char *household;		/* objection: the objector's or NULL */
+	const char *reason;
+	int64_t now;
+	int publicity_days;		/* review */
+};
+
+/* What a change does to the loaded record REC: 0 or -errno, *OC the
+ * outcome (a store_review_outcome or store_object_outcome). */
+typedef int (*record_change_fn)(struct store *st, struct store_record *rec,
+				const struct record_change *c, int *oc);
+
 /*
- * The start review and objection share: allocate *REC, open the atomic
- * unit (store_tx_begin) and load record NO.  *REC NULL: nothing opened,
- * return the error.  Else the unit is open (the caller ends it and frees
- * *REC) and the return is 0 with the record loaded, 1 when there is
- * no such record, or -errno.
+ * What changing records starts with: a buffer *REC for one record and an
+ * open atomic unit.  0, or -errno with nothing open (*REC NULL).
  */
-static int record_open(struct store *st, long long no,
-		       struct store_record **rec)
+static int record_tx_begin(struct store *st, struct store_record **rec)
 {
 	int rc;
 
@@ -947,10 +849,67 @@ static int record_open(struct store *st, long long no,
 	if (rc) {
 		free(*rec);
 		*rec = NULL;
-		return rc;
 	}
-	rc = store_record_get(st, no, *rec);
-	return rc == -ENOENT ? 1 : rc;
+	return rc;
+}
+
+/*
+ * The frame review and objection share: in one atomic unit load record
+ * NO and apply FN to it (no such record: *OC = NOT_FOUND, nothing
+ * changed); on commit *OUT (may be NULL) gets the record as it now
+ * stands unless it was not found.  0 or -errno.
+ */
+static int record_update(struct store *st, long long no, record_change_fn fn,
+			 const struct record_change *c, int not_found,
+			 int *oc, struct store_record *out)
+{
+	struct store_record *rec;
+	int rc;
+
+	*oc = not_found;
+	rc = record_tx_begin(st, &rec);
+	if (rc)
+		return rc;
+	rc = store_record_get(st, no, rec);
+	if (!rc)
+		rc = fn(st, rec, c, oc);
+	else if (rc == -ENOENT)
+		rc = 0;
+	rc = store_tx_end(st, rc);
+	if (!rc && out && *oc != not_found)
+		*out = *rec;
+	free(rec);
+	return rc;
+}
+
+static int review_change(struct store *st, struct store_record *rec,
+			 const struct record_change *c, int *oc)
+{
+	bool approve = c->decision == STORE_APPROVE;
+	int rc = 0;
+
+	switch (rec->status) {
+	case STORE_PENDING:
+	case STORE_OBJECTED:
+		rc = review_apply(st, rec, c->decision, c->by, c->reason,
+				  c->now, c->publicity_days);
+		*oc = STORE_REVIEW_DONE;
+		if (!rc)
+			rc = store_record_get(st, rec->no, rec);
+		break;
+	case STORE_APPROVED:
+		*oc = approve ? STORE_REVIEW_ALREADY : STORE_REVIEW_CONFLICT;
+		break;
+	case STORE_REJECTED:
+		*oc = !approve ? STORE_REVIEW_ALREADY : STORE_REVIEW_CONFLICT;
+		break;
+	case STORE_FINAL:
+		/* approved earlier and out of 公示: a repeat is harmless */
+		*oc = approve && rec->reviewed_by[0] ? STORE_REVIEW_ALREADY :
+						       STORE_REVIEW_CONFLICT;
+		break;
+	}
+	return rc;
 }
 
 int store_record_review(struct store *st, long long no,
@@ -959,53 +918,21 @@ int store_record_review(struct store *st, long long no,
 			enum store_review_outcome *outcome,
 			struct store_record *out)
 {
-	struct store_record *rec;
-	enum store_review_outcome oc = STORE_REVIEW_NOT_FOUND;
-	int rc;
+	const struct record_change c = {
+		.decision = decision, .by = by, .reason = reason, .now = now,
+		.publicity_days = publicity_days,
+	};
+	int rc, oc;
 
 	if ((decision != STORE_APPROVE && decision != STORE_REJECT) ||
 	    empty(by) || publicity_days < 0 || publicity_days > 3650)
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(by))
 		return -EILSEQ;
-	rc = record_open(st, no, &rec);
-	if (!rec)
-		return rc;
-	if (rc) {
-		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
-		goto out;
-	}
-	switch (rec->status) {
-	case STORE_PENDING:
-	case STORE_OBJECTED:
-		rc = review_apply(st, rec, decision, by, reason, now,
-				  publicity_days);
-		oc = STORE_REVIEW_DONE;
-		if (!rc)
-			rc = store_record_get(st, no, rec);
-		break;
-	case STORE_APPROVED:
-		oc = decision == STORE_APPROVE ? STORE_REVIEW_ALREADY :
-						 STORE_REVIEW_CONFLICT;
-		break;
-	case STORE_REJECTED:
-		oc = decision == STORE_REJECT ? STORE_REVIEW_ALREADY :
-						STORE_REVIEW_CONFLICT;
-		break;
-	case STORE_FINAL:
-		/* approved earlier and out of 公示: a repeat is harmless */
-		oc = decision == STORE_APPROVE && rec->reviewed_by[0] ?
-			     STORE_REVIEW_ALREADY : STORE_REVIEW_CONFLICT;
-		break;
-	}
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		*outcome = oc;
-		if (out && oc != STORE_REVIEW_NOT_FOUND)
-			*out = *rec;
-	}
-	free(rec);
+	rc = record_update(st, no, review_change, &c, STORE_REVIEW_NOT_FOUND,
+			   &oc, out);
+	if (!rc)
+		*outcome = (enum store_review_outcome)oc;
 	return rc;
 }
 
@@ -1013,37 +940,23 @@ int store_records_finalize_due(struct store *st, int64_t now,
 			       store_record_cb cb, void *data, long *count)
 {
 	struct store_record *rec;
-	sqlite3_stmt *s;
-	long n = 0;
 	long long no;
 	char detail[64];
-	int rc, r;
+	long n = 0;
+	int rc;
 
-	rec = malloc(sizeof(*rec));
-	if (!rec)
-		return -ENOMEM;
-	rc = store_tx_begin(st);
+	rc = record_tx_begin(st, &rec);
 	if (rc)
-		goto out_free;
+		return rc;
 	for (;;) {
-		s = store_stmt(st, sql_rec_first_due, &rc);
-		if (!s)
-			break;
-		sqlite3_bind_int64(s, 1, now);
-		r = store_step(st, s);
-		no = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-		sqlite3_reset(s);
-		if (r == SQLITE_DONE)
-			break;
-		if (r != SQLITE_ROW) {
-			rc = store_errno(r);
+		rc = store_get(st, sql_rec_first_due, "i", "l", now, &no);
+		if (rc == -ENOENT) {
+			rc = 0;		/* none left */
 			break;
 		}
-		s = store_stmt(st, sql_rec_finalize, &rc);
-		if (!s)
+		if (rc)
 			break;
-		sqlite3_bind_int64(s, 1, no);
-		rc = store_exec_stmt(st, s);
+		rc = store_exec(st, sql_rec_finalize, "i", (int64_t)no);
 		if (rc)
 			break;
 		snprintf(detail, sizeof(detail), "no=%lld", no);
@@ -1059,7 +972,6 @@ int store_records_finalize_due(struct store *st, int64_t now,
 	rc = store_tx_end(st, rc);
 	if (!rc && count)
 		*count = n;
-out_free:
 	free(rec);
 	return rc;
 }
@@ -1103,36 +1015,23 @@ static const char sql_rank_done[] =
 /* Recompute every rank if a total changed since the last time. */
 static int refresh_ranks(struct store *st)
 {
-	sqlite3_stmt *s;
-	int rc, r, stale;
+	int rc, stale = 0;
 
-	s = store_stmt(st, sql_rank_stale, &rc);
-	if (!s)
-		return rc;
-	r = store_step(st, s);
-	stale = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW)
-		return store_errno(r) ? store_errno(r) : -EIO;
+	rc = store_get(st, sql_rank_stale, NULL, "d", &stale);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
 	if (!stale)
 		return 0;
-	s = store_stmt(st, sql_rank_update, &rc);
-	if (!s)
-		return rc;
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		return rc;
-	s = store_stmt(st, sql_rank_done, &rc);
-	if (!s)
-		return rc;
-	return store_exec_stmt(st, s);
+	rc = store_exec(st, sql_rank_update, NULL);
+	if (!rc)
+		rc = store_exec(st, sql_rank_done, NULL);
+	return rc;
 }
 
 int store_household_balance(struct store *st, const char *household,
 			    struct store_balance *out)
 {
-	sqlite3_stmt *s;
-	int rc, r;
+	int rc;
 
 	rc = store_household_get(st, household, NULL);
 	if (rc)
@@ -1140,23 +1039,10 @@ int store_household_balance(struct store *st, const char *household,
 	rc = refresh_ranks(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_balance, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, household);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		out->final_points = sqlite3_column_int64(s, 0);
-		out->publicity_points = sqlite3_column_int64(s, 1);
-		out->pending_points = sqlite3_column_int64(s, 2);
-		out->rank = sqlite3_column_int(s, 3);
-		out->households = sqlite3_column_int(s, 4);
-		rc = 0;
-	} else {
-		rc = store_errno(r) ? store_errno(r) : -EIO;
-	}
-	sqlite3_reset(s);
-	return rc;
+	rc = store_get(st, sql_balance, "t", "llldd", household,
+		       &out->final_points, &out->publicity_points,
+		       &out->pending_points, &out->rank, &out->households);
+	return rc == -ENOENT ? -EIO : rc;	/* an aggregate: one row */
 }
 
 /* ---- matters ---------------------------------------------------------------- */
@@ -1171,7 +1057,6 @@ int store_matter_add(struct store *st, const char *household,
 {
 	char gid[STORE_UUID_LEN], num[PHONE_MAX], detail[96];
 	struct store_event ev = { .type = "matter.new" };
-	sqlite3_stmt *s;
 	long long n = 0;
 	int rc;
 
@@ -1182,42 +1067,21 @@ int store_matter_add(struct store *st, const char *household,
 	if (!utf8_ok(text) || !utf8_ok(household))
 		return -EILSEQ;
 	store_norm_sender(phone, num, sizeof(num));
-	rc = store_uuid(gid);
+	rc = insert_begin(st, NULL, gid, sizeof(gid));
 	if (rc)
 		return rc;
-	rc = store_tx_begin(st);
+	rc = store_exec(st, sql_matter_add, "tttti", gid,
+			household ? household : "", num, text, now);
 	if (rc)
-		return rc;
-	s = store_stmt(st, sql_matter_add, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, gid);
-	store_bind_text(s, 2, household ? household : "");
-	store_bind_text(s, 3, num);
-	store_bind_text(s, 4, text);
-	sqlite3_bind_int64(s, 5, now);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
+		return insert_end(st, rc, 0, gid, ticket, gid_out);
 	n = sqlite3_last_insert_rowid(st->db);
 	ev.ref = gid;
 	ev.household = household;
 	ev.actor = num;
 	ev.text = text;
-	rc = store_event_add(st, &ev, now, NULL);
-	if (rc)
-		goto out;
 	snprintf(detail, sizeof(detail), "ticket=%lld", n);
-	rc = store_audit(st, now, num, "matter.new", detail);
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		if (ticket)
-			*ticket = n;
-		if (gid_out)
-			strcpy(gid_out, gid);
-	}
-	return rc;
+	rc = journal(st, &ev, now, num, "matter.new", detail);
+	return insert_end(st, rc, n, gid, ticket, gid_out);
 }
 
 /* ---- objections (异议) ----------------------------------------------------- */
@@ -1232,73 +1096,57 @@ static const char sql_obj_open[] =
 	"SELECT phone, COALESCE(household, ''), reason, at FROM objections"
 	" WHERE record_no = ?1 AND resolved_at IS NULL ORDER BY id";
 
+static int object_change(struct store *st, struct store_record *rec,
+			 const struct record_change *c, int *oc)
+{
+	struct store_event ev = { .type = "record.objection" };
+	char detail[STORE_TEXT_MAX + 64];
+	int rc;
+
+	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
+		*oc = STORE_OBJECT_NOT_PUBLIC;
+		return 0;
+	}
+	*oc = rec->status == STORE_OBJECTED ? STORE_OBJECT_AGAIN :
+					      STORE_OBJECT_DONE;
+	rc = store_exec(st, sql_rec_object, "ii", (int64_t)rec->no, c->now);
+	if (!rc)
+		rc = store_exec(st, sql_obj_add, "ittti", (int64_t)rec->no,
+				c->by, c->household ? c->household : "",
+				c->reason, c->now);
+	if (rc)
+		return rc;
+	snprintf(detail, sizeof(detail), "no=%lld %s", rec->no, c->reason);
+	ev.ref = rec->gid;
+	ev.household = c->household;	/* the objector's; NULL or "": null */
+	ev.actor = c->by;
+	ev.text = c->reason;
+	rc = journal(st, &ev, c->now, c->by, "record.objection", detail);
+	if (!rc)
+		rc = store_record_get(st, rec->no, rec);
+	return rc;
+}
+
 int store_record_object(struct store *st, long long no, const char *phone,
 			const char *household, const char *reason, int64_t now,
 			enum store_object_outcome *outcome,
 			struct store_record *out)
 {
-	enum store_object_outcome oc = STORE_OBJECT_NOT_FOUND;
-	struct store_event ev = { .type = "record.objection" };
-	char num[PHONE_MAX], detail[STORE_TEXT_MAX + 64];
-	struct store_record *rec;
-	sqlite3_stmt *s;
-	int rc;
+	struct record_change c = {
+		.household = household, .reason = reason, .now = now,
+	};
+	char num[PHONE_MAX];
+	int rc, oc;
 
 	if (empty(reason) || norm_phone(phone, num) || !outcome)
 		return -EINVAL;
 	if (!utf8_ok(reason) || !utf8_ok(household))
 		return -EILSEQ;
-	rc = record_open(st, no, &rec);
-	if (!rec)
-		return rc;
-	if (rc) {
-		rc = rc > 0 ? 0 : rc;	/* 1: no such record */
-		goto out;
-	}
-	if (rec->status != STORE_APPROVED && rec->status != STORE_OBJECTED) {
-		oc = STORE_OBJECT_NOT_PUBLIC;
-		goto out;
-	}
-	oc = rec->status == STORE_OBJECTED ? STORE_OBJECT_AGAIN :
-					     STORE_OBJECT_DONE;
-	s = store_stmt(st, sql_rec_object, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, no);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_obj_add, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, no);
-	store_bind_text(s, 2, num);
-	store_bind_text(s, 3, household ? household : "");
-	store_bind_text(s, 4, reason);
-	sqlite3_bind_int64(s, 5, now);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	snprintf(detail, sizeof(detail), "no=%lld %s", no, reason);
-	rc = store_audit(st, now, num, "record.objection", detail);
-	if (rc)
-		goto out;
-	ev.ref = rec->gid;
-	ev.household = household;	/* the objector's; NULL or "": null */
-	ev.actor = num;
-	ev.text = reason;
-	rc = store_event_add(st, &ev, now, NULL);
+	c.by = num;
+	rc = record_update(st, no, object_change, &c, STORE_OBJECT_NOT_FOUND,
+			   &oc, out);
 	if (!rc)
-		rc = store_record_get(st, no, rec);
-out:
-	rc = store_tx_end(st, rc);
-	if (!rc) {
-		*outcome = oc;
-		if (out && oc != STORE_OBJECT_NOT_FOUND)
-			*out = *rec;
-	}
-	free(rec);
+		*outcome = (enum store_object_outcome)oc;
 	return rc;
 }
 
@@ -1410,33 +1258,25 @@ int store_matters_list(struct store *st, bool open_only, store_matter_cb cb,
 	return rc;
 }
 
-/* Update matter NO with SQL (answer or close) plus its audit row. */
+/* Answer (ANSWER set) or close matter NO, plus its audit row. */
 static int matter_change(struct store *st, long long no, const char *by,
 			 const char *answer, int64_t now, bool *changed)
 {
 	char detail[STORE_TEXT_MAX + 32];
-	sqlite3_stmt *s;
+	long n = 0;
 	int rc;
 
 	*changed = false;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, answer ? sql_matter_answer : sql_matter_close, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, no);
-	if (answer) {
-		store_bind_text(s, 2, answer);
-		store_bind_text(s, 3, by);
-		sqlite3_bind_int64(s, 4, now);
-	} else {
-		sqlite3_bind_int64(s, 2, now);
-	}
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	*changed = sqlite3_changes(st->db) > 0;
+	if (answer)
+		rc = store_exec_changes(st, sql_matter_answer, &n, "itti",
+					(int64_t)no, answer, by, now);
+	else
+		rc = store_exec_changes(st, sql_matter_close, &n, "ii",
+					(int64_t)no, now);
+	*changed = !rc && n > 0;
 	if (!*changed)
 		goto out;
 	snprintf(detail, sizeof(detail), "ticket=%lld%s%s", no,
@@ -1478,73 +1318,62 @@ static const char sql_pin_put[] =
 	" ON CONFLICT(phone) DO UPDATE SET count = ?2, locked_until = ?3";
 static const char sql_pin_clear[] = "DELETE FROM pin_fails WHERE phone = ?1";
 
+/* A phone's pin_fails row: failures since the last lock, lock end. */
+struct pin_fails {
+	int count;
+	int64_t until;
+};
+
+/* NUM's row into *PF (zeros when it has none): 0 or -errno. */
+static int pin_fails_get(struct store *st, const char *num,
+			 struct pin_fails *pf)
+{
+	int rc;
+
+	memset(pf, 0, sizeof(*pf));
+	rc = store_get(st, sql_pin_get, "t", "di", num, &pf->count,
+		       &pf->until);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 int store_pin_locked(struct store *st, const char *phone, int64_t now,
 		     int64_t *until)
 {
+	struct pin_fails pf;
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
 	*until = 0;
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_pin_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		int64_t t = sqlite3_column_int64(s, 1);
-
-		if (t > now)
-			*until = t;
-	} else if (r != SQLITE_DONE) {
-		rc = store_errno(r);
-	}
-	sqlite3_reset(s);
+	rc = pin_fails_get(st, num, &pf);
+	if (!rc && pf.until > now)
+		*until = pf.until;
 	return rc;
 }
 
 int store_pin_failed(struct store *st, const char *phone, int64_t now,
 		     int tries, int lock_s, bool *locked)
 {
+	struct pin_fails pf;
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int64_t until = 0;
-	int rc = 0, r, count = 0;
+	int rc;
 
 	*locked = false;
 	if (norm_phone(phone, num) || tries < 1)
 		return -EINVAL;
-	s = store_stmt(st, sql_pin_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		count = sqlite3_column_int(s, 0);
-		until = sqlite3_column_int64(s, 1);
-	} else if (r != SQLITE_DONE) {
-		rc = store_errno(r);
-	}
-	sqlite3_reset(s);
+	rc = pin_fails_get(st, num, &pf);
 	if (rc)
 		return rc;
-	if (until > now)
+	if (pf.until > now)
 		return 0;	/* already locked: do not extend */
-	count++;
-	if (count >= tries) {
-		count = 0;
-		until = now + lock_s;
+	pf.count++;
+	if (pf.count >= tries) {
+		pf.count = 0;
+		pf.until = now + lock_s;
 		*locked = true;
 	}
-	s = store_stmt(st, sql_pin_put, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int(s, 2, count);
-	sqlite3_bind_int64(s, 3, until);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_pin_put, "tdi", num, pf.count, pf.until);
 	if (!rc && *locked)
 		rc = store_audit(st, now, num, "pin.locked", "");
 	return rc;
@@ -1553,16 +1382,10 @@ int store_pin_failed(struct store *st, const char *phone, int64_t now,
 int store_pin_reset(struct store *st, const char *phone)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_pin_clear, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_pin_clear, "t", num);
 }
 
 /* ---- committee notices (通知) ------------------------------------------------ */
@@ -1571,8 +1394,8 @@ static const char sql_notice_add[] =
 	"INSERT INTO notices(code, by, scope, text, created_at)"
 	" VALUES(?1, ?2, ?3, ?4, ?5)";
 static const char sql_notice_get[] =
-	"SELECT by, scope, text, created_at, COALESCE(sent_at, 0), count"
-	" FROM notices WHERE code = ?1";
+	"SELECT by, scope = 'committee', text, created_at,"
+	" COALESCE(sent_at, 0), count FROM notices WHERE code = ?1";
 static const char sql_notice_sent[] =
 	"UPDATE notices SET sent_at = ?2, count = ?3 WHERE code = ?1"
 	" AND sent_at IS NULL";
@@ -1582,51 +1405,27 @@ static const char sql_notices_since[] =
 int store_notice_add(struct store *st, const char *code, const char *by,
 		     bool committee_only, const char *text, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (empty(code) || empty(by) || empty(text))
 		return -EINVAL;
 	if (!utf8_ok(text))
 		return -EILSEQ;
-	s = store_stmt(st, sql_notice_add, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, code);
-	store_bind_text(s, 2, by);
-	store_bind_text(s, 3, committee_only ? "committee" : "all");
-	store_bind_text(s, 4, text);
-	sqlite3_bind_int64(s, 5, now);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_notice_add, "tttti", code, by,
+			  committee_only ? "committee" : "all", text, now);
 }
 
 int store_notice_get(struct store *st, const char *code,
 		     struct store_notice *out)
 {
-	sqlite3_stmt *s;
-	char scope[16];
-	int rc = 0, r;
+	int rc;
 
 	if (empty(code))
 		return -EINVAL;
-	s = store_stmt(st, sql_notice_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, code);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
+	rc = store_get(st, sql_notice_get, "t", "tbtiid", code, out->by,
+		       sizeof(out->by), &out->committee_only, out->text,
+		       sizeof(out->text), &out->created_at, &out->sent_at,
+		       &out->count);
+	if (!rc)
 		store_copy(out->code, sizeof(out->code), code);
-		store_col_text(s, 0, out->by, sizeof(out->by));
-		store_col_text(s, 1, scope, sizeof(scope));
-		out->committee_only = !strcmp(scope, "committee");
-		store_col_text(s, 2, out->text, sizeof(out->text));
-		out->created_at = sqlite3_column_int64(s, 3);
-		out->sent_at = sqlite3_column_int64(s, 4);
-		out->count = sqlite3_column_int(s, 5);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
 	return rc;
 }
 
@@ -1634,19 +1433,14 @@ int store_notice_mark_sent(struct store *st, const char *code, int count,
 			   int64_t now)
 {
 	char detail[64];
-	sqlite3_stmt *s;
-	int rc = 0;
+	long n = 0;
+	int rc;
 
-	s = store_stmt(st, sql_notice_sent, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, code);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int(s, 3, count);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec_changes(st, sql_notice_sent, &n, "tid", code, now,
+				count);
 	if (rc)
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (n == 0)
 		return -EALREADY;
 	snprintf(detail, sizeof(detail), "code=%s count=%d", code, count);
 	return store_audit(st, now, "gateway", "notice.sent", detail);
@@ -1671,46 +1465,22 @@ int store_merged_get(struct store *st, const char *phone, long long *out_id,
 		     char *items, size_t size, int *n, int64_t *due_at)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0, r;
 
 	if (norm_phone(phone, num))
 		return -EINVAL;
-	s = store_stmt(st, sql_merged_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		*out_id = sqlite3_column_int64(s, 0);
-		store_col_text(s, 1, items, size);
-		*n = sqlite3_column_int(s, 2);
-		*due_at = sqlite3_column_int64(s, 3);
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
-	}
-	sqlite3_reset(s);
-	return rc;
+	return store_get(st, sql_merged_get, "t", "ltdi", num, out_id, items,
+			 size, n, due_at);
 }
 
 int store_merged_put(struct store *st, const char *phone, long long out_id,
 		     const char *items, int n, int64_t due_at)
 {
 	char num[PHONE_MAX];
-	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (norm_phone(phone, num) || !items)
 		return -EINVAL;
-	s = store_stmt(st, sql_merged_put, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, num);
-	sqlite3_bind_int64(s, 2, out_id);
-	store_bind_text(s, 3, items);
-	sqlite3_bind_int(s, 4, n);
-	sqlite3_bind_int64(s, 5, due_at);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_merged_put, "titdi", num, (int64_t)out_id,
+			  items, n, due_at);
 }
 
 /* ---- messages whose handling failed ----------------------------------------- */
@@ -1729,39 +1499,21 @@ static const char sql_fail_count[] =
 int store_inbox_failed(struct store *st, long long msg_id, const char *sender,
 		       const char *err, int64_t now, int *attempts)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	int rc;
 
-	s = store_stmt(st, sql_fail_put, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	store_bind_text(s, 2, sender ? sender : "");
-	store_bind_text(s, 3, err ? err : "");
-	sqlite3_bind_int64(s, 4, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_fail_put, "itti", (int64_t)msg_id,
+			sender ? sender : "", err ? err : "", now);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_fail_get, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	r = store_step(st, s);
-	*attempts = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
-	sqlite3_reset(s);
+	/* the count is advice (when to give up): 1 if it cannot be read */
+	*attempts = 1;
+	store_get(st, sql_fail_get, "i", "d", (int64_t)msg_id, attempts);
 	return 0;
 }
 
 int store_inbox_gave_up(struct store *st, long long msg_id)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql_fail_gave_up, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, msg_id);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_fail_gave_up, "i", (int64_t)msg_id);
 }
 
 int store_inbox_gave_up_count(struct store *st, long *n)

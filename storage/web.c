@@ -24,7 +24,6 @@ int store_web_clerk_set(struct store *st, const char *password,
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data *cd;
-	sqlite3_stmt *s;
 	const char *h;
 	size_t n = password ? strlen(password) : 0;
 	int rc;
@@ -50,11 +49,8 @@ int store_web_clerk_set(struct store *st, const char *password,
 	if (!rc)
 		rc = store_audit(st, now, actor ? actor : "console",
 				 "web.passwd", "clerk password set");
-	if (!rc) {
-		s = store_stmt(st, sql_sess_clerk_del, &rc);
-		if (s)
-			rc = store_exec_stmt(st, s);
-	}
+	if (!rc)
+		rc = store_exec(st, sql_sess_clerk_del, NULL);
 	rc = store_tx_end(st, rc);
 out:
 	explicit_bzero(cd, sizeof(*cd));
@@ -90,7 +86,7 @@ static const char sql_sess_add[] =
 	"INSERT INTO web_sessions(token, who, role, csrf, created_at,"
 	" expires_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
 static const char sql_sess_get[] =
-	"SELECT who, role, csrf, expires_at FROM web_sessions"
+	"SELECT who, role = 'clerk', csrf, expires_at FROM web_sessions"
 	" WHERE token = ?1";
 static const char sql_sess_del[] = "DELETE FROM web_sessions WHERE token = ?1";
 static const char sql_sess_gc[] =
@@ -99,58 +95,37 @@ static const char sql_sess_gc[] =
 int store_web_session_add(struct store *st, const char *token,
 			  const struct store_web_session *se, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
 	if (!token || !*token || !se)
 		return -EINVAL;
-	s = store_stmt(st, sql_sess_gc, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int64(s, 1, now);
-	rc = store_exec_stmt(st, s);
+	rc = store_exec(st, sql_sess_gc, "i", now);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_sess_add, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, token);
-	store_bind_text(s, 2, se->who);
-	store_bind_text(s, 3, se->role == STORE_WEB_CLERK ? "clerk"
-							  : "committee");
-	store_bind_text(s, 4, se->csrf);
-	sqlite3_bind_int64(s, 5, now);
-	sqlite3_bind_int64(s, 6, se->expires_at);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_sess_add, "ttttii", token, se->who,
+			  se->role == STORE_WEB_CLERK ? "clerk" : "committee",
+			  se->csrf, now, se->expires_at);
 }
 
 int store_web_session_get(struct store *st, const char *token, int64_t now,
 			  struct store_web_session *out)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-	char role[16];
+	struct store_web_session se;
+	bool clerk = false;
+	int rc;
 
 	if (!token || !*token)
 		return -ENOENT;
-	s = store_stmt(st, sql_sess_get, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, token);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		store_col_text(s, 0, out->who, sizeof(out->who));
-		store_col_text(s, 1, role, sizeof(role));
-		out->role = strcmp(role, "clerk") ? STORE_WEB_COMMITTEE
-						  : STORE_WEB_CLERK;
-		store_col_text(s, 2, out->csrf, sizeof(out->csrf));
-		out->expires_at = sqlite3_column_int64(s, 3);
-		rc = out->expires_at > now ? 0 : -ENOENT;
-	} else {
-		rc = r == SQLITE_DONE ? -ENOENT : store_errno(r);
+	memset(&se, 0, sizeof(se));
+	rc = store_get(st, sql_sess_get, "t", "tbti", token, se.who,
+		       sizeof(se.who), &clerk, se.csrf, sizeof(se.csrf),
+		       &se.expires_at);
+	if (!rc) {
+		se.role = clerk ? STORE_WEB_CLERK : STORE_WEB_COMMITTEE;
+		*out = se;
+		if (se.expires_at <= now)
+			rc = -ENOENT;
 	}
-	sqlite3_reset(s);
 	if (rc == -ENOENT)
 		store_web_session_del(st, token);
 	return rc;
@@ -158,14 +133,7 @@ int store_web_session_get(struct store *st, const char *token, int64_t now,
 
 int store_web_session_del(struct store *st, const char *token)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
-	s = store_stmt(st, sql_sess_del, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, token ? token : "");
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_sess_del, "t", token ? token : "");
 }
 
 /* ---- one-time login codes ---------------------------------------------- */
@@ -183,18 +151,9 @@ static const char sql_code_try[] =
 int store_web_code_set(struct store *st, const char *phone, const char *code,
 		       int64_t expires_at)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
-
 	if (!phone || !*phone || !code || !*code)
 		return -EINVAL;
-	s = store_stmt(st, sql_code_set, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, phone);
-	store_bind_text(s, 2, code);
-	sqlite3_bind_int64(s, 3, expires_at);
-	return store_exec_stmt(st, s);
+	return store_exec(st, sql_code_set, "tti", phone, code, expires_at);
 }
 
 /* Constant-time comparison of two NUL-terminated codes. */
@@ -212,43 +171,26 @@ int store_web_code_check(struct store *st, const char *phone,
 			 const char *code, int64_t now, int max_tries,
 			 bool *ok)
 {
-	sqlite3_stmt *s;
 	char want[32];
 	int64_t exp;
-	int rc = 0, r, tries;
-	bool found = false;
+	int rc, tries;
 
 	*ok = false;
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_code_get, &rc);
-	if (!s)
+	rc = store_get(st, sql_code_get, "t", "tid", phone, want, sizeof(want),
+		       &exp, &tries);
+	if (rc) {
+		if (rc == -ENOENT)	/* no code: a plain no */
+			rc = 0;
 		goto out;
-	store_bind_text(s, 1, phone);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW) {
-		found = true;
-		store_col_text(s, 0, want, sizeof(want));
-		exp = sqlite3_column_int64(s, 1);
-		tries = sqlite3_column_int(s, 2);
-	} else if (r != SQLITE_DONE) {
-		rc = store_errno(r);
 	}
-	sqlite3_reset(s);
-	if (rc || !found)
-		goto out;
 	if (exp > now && tries < max_tries && code && same_code(code, want))
 		*ok = true;
-	if (*ok || exp <= now || tries + 1 >= max_tries) {
-		s = store_stmt(st, sql_code_del, &rc);
-	} else {
-		s = store_stmt(st, sql_code_try, &rc);
-	}
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, phone);
-	rc = store_exec_stmt(st, s);
+	/* a right code, an expired one or the last try: it is used up */
+	rc = store_exec(st, *ok || exp <= now || tries + 1 >= max_tries ?
+			sql_code_del : sql_code_try, "t", phone);
 out:
 	return store_tx_end(st, rc);
 }
@@ -263,48 +205,23 @@ static const char sql_login_count[] =
 
 int store_web_login_note(struct store *st, const char *key, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_login_gc, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, now - 86400);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	s = store_stmt(st, sql_login_add, &rc);
-	if (!s)
-		goto out;
-	store_bind_text(s, 1, key ? key : "");
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-out:
+	rc = store_exec(st, sql_login_gc, "i", now - 86400);
+	if (!rc)
+		rc = store_exec(st, sql_login_add, "ti", key ? key : "", now);
 	return store_tx_end(st, rc);
 }
 
 int store_web_login_count(struct store *st, const char *key, int64_t since,
 			  long *n)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-
 	*n = 0;
-	s = store_stmt(st, sql_login_count, &rc);
-	if (!s)
-		return rc;
-	store_bind_text(s, 1, key ? key : "");
-	sqlite3_bind_int64(s, 2, since);
-	r = store_step(st, s);
-	if (r == SQLITE_ROW)
-		*n = (long)sqlite3_column_int64(s, 0);
-	else
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query_one(st, sql_login_count, store_read_long, n, "ti",
+			       key ? key : "", since);
 }
 
 /* ---- listings ---------------------------------------------------------- */
@@ -318,32 +235,29 @@ static const char sql_hh_bal[] =
 	" FROM households h LEFT JOIN records r ON r.household = h.id"
 	" WHERE h.deleted = 0 GROUP BY h.id ORDER BY h.id";
 
+static int household_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	struct store_web_household *h = w->item;
+
+	memset(h, 0, sizeof(*h));
+	store_col_text(s, 0, h->id, sizeof(h->id));
+	store_col_text(s, 1, h->name, sizeof(h->name));
+	h->phones = sqlite3_column_int(s, 2);
+	h->final_points = sqlite3_column_int64(s, 3);
+	h->publicity_points = sqlite3_column_int64(s, 4);
+	h->pending_points = sqlite3_column_int64(s, 5);
+	return w->cb.web_household(h, w->data);
+}
+
 int store_web_households(struct store *st, store_web_household_cb cb,
 			 void *data)
 {
 	struct store_web_household h;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.web_household = cb, .data = data,
+				.item = &h };
 
-	s = store_stmt(st, sql_hh_bal, &rc);
-	if (!s)
-		return rc;
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		memset(&h, 0, sizeof(h));
-		store_col_text(s, 0, h.id, sizeof(h.id));
-		store_col_text(s, 1, h.name, sizeof(h.name));
-		h.phones = sqlite3_column_int(s, 2);
-		h.final_points = sqlite3_column_int64(s, 3);
-		h.publicity_points = sqlite3_column_int64(s, 4);
-		h.pending_points = sqlite3_column_int64(s, 5);
-		rc = cb(&h, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_hh_bal, household_row, &w, NULL);
 }
 
 static const char sql_out_list[] =
@@ -360,41 +274,36 @@ static const char sql_out_list[] =
 	" FROM outbox o WHERE (?2 = 0 OR o.state = 'failed')"
 	" ORDER BY o.id DESC LIMIT ?1";
 
+static int out_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	struct store_web_out *m = w->item;
+
+	memset(m, 0, sizeof(*m));
+	m->id = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, m->to, sizeof(m->to));
+	store_col_text(s, 2, m->kind, sizeof(m->kind));
+	store_col_text(s, 3, m->state, sizeof(m->state));
+	m->created_at = sqlite3_column_int64(s, 4);
+	m->text = (const char *)sqlite3_column_text(s, 5);
+	if (!m->text)
+		m->text = "";
+	m->nparts = sqlite3_column_int(s, 6);
+	m->parts_sent = sqlite3_column_int(s, 7);
+	m->parts_failed = sqlite3_column_int(s, 8);
+	m->delivered = sqlite3_column_int(s, 9);
+	store_col_text(s, 10, m->last_error, sizeof(m->last_error));
+	return w->cb.web_out(m, w->data);
+}
+
 int store_web_outbox(struct store *st, int limit, bool failed_only,
 		     store_web_out_cb cb, void *data)
 {
 	struct store_web_out m;
-	sqlite3_stmt *s;
-	int rc = 0, r;
+	struct store_walk w = { .cb.web_out = cb, .data = data, .item = &m };
 
-	s = store_stmt(st, sql_out_list, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-	sqlite3_bind_int(s, 2, failed_only);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		memset(&m, 0, sizeof(m));
-		m.id = sqlite3_column_int64(s, 0);
-		store_col_text(s, 1, m.to, sizeof(m.to));
-		store_col_text(s, 2, m.kind, sizeof(m.kind));
-		store_col_text(s, 3, m.state, sizeof(m.state));
-		m.created_at = sqlite3_column_int64(s, 4);
-		m.text = (const char *)sqlite3_column_text(s, 5);
-		if (!m.text)
-			m.text = "";
-		m.nparts = sqlite3_column_int(s, 6);
-		m.parts_sent = sqlite3_column_int(s, 7);
-		m.parts_failed = sqlite3_column_int(s, 8);
-		m.delivered = sqlite3_column_int(s, 9);
-		store_col_text(s, 10, m.last_error, sizeof(m.last_error));
-		rc = cb(&m, data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_out_list, out_row, &w, "dd",
+			   limit > 0 ? limit : -1, (int)failed_only);
 }
 
 static const char sql_out_retry_msg[] =
@@ -406,30 +315,17 @@ static const char sql_out_retry_parts[] =
 
 int store_web_outbox_retry(struct store *st, long long id, int64_t now)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	long n = 0;
+	int rc;
 
 	rc = store_tx_begin(st);
 	if (rc)
 		return rc;
-	s = store_stmt(st, sql_out_retry_msg, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	rc = store_exec_stmt(st, s);
-	if (rc)
-		goto out;
-	if (sqlite3_changes(st->db) != 1) {
+	rc = store_exec_changes(st, sql_out_retry_msg, &n, "i", (int64_t)id);
+	if (!rc && n != 1)
 		rc = -ENOENT;
-		goto out;
-	}
-	s = store_stmt(st, sql_out_retry_parts, &rc);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	rc = store_exec_stmt(st, s);
-out:
+	if (!rc)
+		rc = store_exec(st, sql_out_retry_parts, "ii", (int64_t)id, now);
 	return store_tx_end(st, rc);
 }
 
@@ -437,28 +333,23 @@ static const char sql_in_list[] =
 	"SELECT id, sender, text, nparts, incomplete, received_at"
 	" FROM inbox_msgs ORDER BY id DESC LIMIT ?1";
 
+static int in_row(sqlite3_stmt *s, void *p)
+{
+	struct store_walk *w = p;
+	const char *t = (const char *)sqlite3_column_text(s, 2);
+
+	return w->cb.web_in(sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1),
+			    t ? t : "", sqlite3_column_int(s, 3),
+			    sqlite3_column_int(s, 4),
+			    sqlite3_column_int64(s, 5), w->data);
+}
+
 int store_web_inbox(struct store *st, int limit, store_web_in_cb cb,
 		    void *data)
 {
-	sqlite3_stmt *s;
-	int rc = 0, r;
-	const char *t;
+	struct store_walk w = { .cb.web_in = cb, .data = data };
 
-	s = store_stmt(st, sql_in_list, &rc);
-	if (!s)
-		return rc;
-	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-	while ((r = store_step(st, s)) == SQLITE_ROW) {
-		t = (const char *)sqlite3_column_text(s, 2);
-		rc = cb(sqlite3_column_int64(s, 0),
-			(const char *)sqlite3_column_text(s, 1), t ? t : "",
-			sqlite3_column_int(s, 3), sqlite3_column_int(s, 4),
-			sqlite3_column_int64(s, 5), data);
-		if (rc)
-			break;
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = store_errno(r);
-	sqlite3_reset(s);
-	return rc;
+	return store_query(st, sql_in_list, in_row, &w, "d",
+			   limit > 0 ? limit : -1);
 }

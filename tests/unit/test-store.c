@@ -384,6 +384,64 @@ static void test_errno_mapping(void **state)
 	assert_int_equal(store_errno(SQLITE_DONE), 0);
 }
 
+/* The statement helpers of store_priv.h on a real table. */
+static const char sql_t_ins[] =
+	"INSERT INTO hints(phone, day, count) VALUES(?1, ?2, ?3)";
+static const char sql_t_add[] =
+	"UPDATE hints SET count = count + ?2 WHERE phone = ?1";
+static const char sql_t_get[] =
+	"SELECT count, day, count * 1.5, count > 4, ?2 FROM hints"
+	" WHERE phone = ?1";
+
+static void test_statement_helpers(void **state)
+{
+	struct fx *f = *state;
+	char day[16], name[4];
+	long n = -1;
+	int c = -1;
+	double d = 0;
+	bool big = false;
+
+	assert_int_equal(store_exec(f->st, sql_t_ins, "ttd", "p1",
+				    "2025-01-01", 3), 0);
+	assert_int_equal(store_exec(f->st, sql_t_ins, "ttd", "p1",
+				    "2025-01-01", 1), -EEXIST);
+	assert_int_equal(store_exec_changes(f->st, sql_t_add, &n, "td", "p1",
+					    2), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_exec_changes(f->st, sql_t_add, &n, "td",
+					    "nobody", 2), 0);
+	assert_int_equal(n, 0);
+	/* every output letter; text cut at a UTF-8 boundary */
+	assert_int_equal(store_get(f->st, sql_t_get, "tt", "dtfbt", "p1",
+				   "文培", &c, day, sizeof(day), &d, &big, name,
+				   sizeof(name)), 0);
+	assert_int_equal(c, 5);
+	assert_string_equal(day, "2025-01-01");
+	assert_true(d > 7.49 && d < 7.51);
+	assert_true(big);
+	assert_string_equal(name, "文");
+	/* no row: -ENOENT, nothing written */
+	c = -1;
+	assert_int_equal(store_get(f->st, sql_t_get, "tt", "d", "nobody", "",
+				   &c), -ENOENT);
+	assert_int_equal(c, -1);
+	/* a letter that names no type */
+	assert_int_equal(store_exec(f->st, sql_t_add, "tx", "p1", 1), -EINVAL);
+	assert_int_equal(store_get(f->st, sql_t_get, "tt", "z", "p1", "", &c),
+			 -EINVAL);
+	/* the step goes through the fault hook */
+	store_fault_after(f->st, 1, STORE_FAULT_IOERR);
+	assert_int_equal(store_exec(f->st, sql_t_add, "td", "p1", 1), -EIO);
+	store_fault_after(f->st, 1, STORE_FAULT_IOERR);
+	assert_int_equal(store_get(f->st, sql_t_get, "tt", "d", "p1", "", &c),
+			 -EIO);
+	store_fault_after(f->st, 0, STORE_FAULT_NONE);
+	assert_int_equal(store_get(f->st, sql_t_get, "tt", "d", "p1", "", &c),
+			 0);
+	assert_int_equal(c, 5);
+}
+
 static void test_two_handles_wal(void **state)
 {
 	struct fx *f = *state;
@@ -2049,6 +2107,7 @@ int main(void)
 		cmocka_unit_test(test_phone_service_table),
 		cmocka_unit_test(test_phone_is_e164),
 		cmocka_unit_test(test_errno_mapping),
+		T(test_statement_helpers),
 		cmocka_unit_test(test_uuid_format),
 		T(test_open_creates_schema),
 		T(test_reopen_idempotent),
