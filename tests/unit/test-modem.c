@@ -1082,22 +1082,31 @@ static void test_sweep_one_batch_no_delete(void **state)
  * only when the gateway asks (here: from the callback, after its
  * commit, as the daemon does).
  */
-static void test_sweep_full_sim_in_bounded_batches(void **state)
+/* An AT+CMGL=4 answer listing @n texts at indexes 1..@n with <stat>
+ * @stat (a static buffer, the last one built). */
+static const char *cmgl_listing(size_t n, int stat)
 {
 	static char big[16384];
 	size_t len = 0, i;
-	char cmd[32];
 
-	(void)state;
 	len += snprintf(big + len, sizeof(big) - len, "\r\n");
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < n; i++)
 		len += snprintf(big + len, sizeof(big) - len,
-				"+CMGL: %zu,0,,24\r\n%s\r\n", i + 1,
+				"+CMGL: %zu,%d,,24\r\n%s\r\n", i + 1, stat,
 				deliver_hex("+8613800000001", "JF"));
 	snprintf(big + len, sizeof(big) - len, "\r\nOK\r\n");
 	assert_true(len < sizeof(big) - 16);
+	return big;
+}
+
+static void test_sweep_full_sim_in_bounded_batches(void **state)
+{
+	size_t i;
+	char cmd[32];
+
+	(void)state;
 	r.delete_in_cb = true;
-	fake_add("AT+CMGL=4", big, 1);
+	fake_add("AT+CMGL=4", cmgl_listing(40, 0), 1);
 	start_ready();
 	pump();
 	assert_int_equal(r.batches, 3);
@@ -1547,21 +1556,12 @@ static void test_health_check_no_hidden_polling(void **state)
  */
 static void test_storage_low_warning(void **state)
 {
-	static char big[16384];
 	struct modem_status st;
-	size_t len = 0, i;
 
 	(void)state;
 	start_ready();
 	assert_int_equal(r.storage_low, 0);
-	len += snprintf(big + len, sizeof(big) - len, "\r\n");
-	for (i = 0; i < 45; i++)
-		len += snprintf(big + len, sizeof(big) - len,
-				"+CMGL: %zu,1,,24\r\n%s\r\n", i + 1,
-				deliver_hex("+8613800000001", "JF"));
-	snprintf(big + len, sizeof(big) - len, "\r\nOK\r\n");
-	assert_true(len < sizeof(big) - 16);
-	fake_add("AT+CMGL=4", big, 0);
+	fake_add("AT+CMGL=4", cmgl_listing(45, 1), 0);
 	advance(HEALTH_S * 1000);
 	assert_int_equal(r.storage_low, 1);
 	assert_int_equal(r.low_used, 45);
