@@ -154,7 +154,11 @@ class Village:
     def start_daemon(self, wait_ready=True):
         argv = [harness.binpath("jifend"), "-c", self.conf]
         if VALGRIND:
+            # a forked child (jifend's jifen-sync runs) only execs; one
+            # killed before its exec (the daemon stopped meanwhile) would
+            # report the parent's heap as its own leaks
             argv = ["valgrind", "-q", "--error-exitcode=99", "--vgdb=no",
+                    "--child-silent-after-fork=yes",
                     "--leak-check=full", "--errors-for-leak-kinds=definite",
                     "--log-file=" + os.path.join(self.dir, "valgrind.%p")
                     ] + argv
