@@ -311,8 +311,9 @@ static void status_value(const char *key, const char *v, char *out,
 	long n = strtol(v, NULL, 10);
 
 	if (!strcmp(key, STATUS_MODEM_SIGNAL_CSQ) && *v) {
-		if (n >= 0 && n <= 31)
-			snprintf(out, len, "%ld dBm (CSQ %ld)", -113 + 2 * n, n);
+		if (*v && status_signal_dbm(n))
+			snprintf(out, len, "%d dBm (CSQ %ld)",
+				 status_signal_dbm(n), n);
 		else
 			snprintf(out, len, "未知 (CSQ %s)", v);
 	} else if (!strcmp(key, STATUS_MODEM_REGISTRATION) && *v && n >= 0 &&
