@@ -97,6 +97,29 @@ static uint8_t random_ref(int64_t now)
 	return (uint8_t)(now ^ (now >> 8));
 }
 
+/*
+ * The concatenation reference of a new message to @num.  A phone joins
+ * the parts of a long SMS by sender and reference, so two long messages
+ * to one phone must not share one while either may still be joining
+ * (three 待审 lists in a row once came out as two: a random 8-bit
+ * reference collides about once in 256).  The count of messages already
+ * queued for the number moves it on by one each time, so 256 messages to
+ * one phone go by before it comes round; the number's hash spreads
+ * phones.  Random when the count cannot be read.
+ */
+static uint8_t concat_ref(struct store *st, const char *num, int64_t now)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	const char *p;
+	long n = 0;
+
+	if (store_outbox_count_to(st, num, 0, -1, &n) < 0)
+		return random_ref(now);
+	for (p = num; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return (uint8_t)(h + (uint32_t)n);
+}
+
 /* Encode TEXT (cut in place until it fits).  0 or -errno. */
 static int encode_fit(const char *to, char *text, size_t max_parts,
 		      const struct pdu_submit_opts *o, struct pdu_part *parts,
@@ -161,7 +184,7 @@ int outq_add_at(struct store *st, const struct config *cfg, const char *to,
 	/* a broken name from an old database must not stop the reply */
 	text_fix_utf8(copy);
 	o.status_report = true;
-	o.concat_ref = random_ref(now);
+	o.concat_ref = concat_ref(st, num, now);
 	o.smsc = "";
 	rc = encode_fit(num, copy, max_parts, &o, parts, &n);
 	if (rc)

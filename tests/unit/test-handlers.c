@@ -64,6 +64,7 @@ struct sent {
 	char to[STORE_SENDER_MAX];
 	enum store_out_kind kind;
 	int nparts;
+	int ref;		/* concatenation reference, -1 single */
 	char text[2048];
 };
 
@@ -224,6 +225,7 @@ static int drain(int64_t at, struct sent *out, int max)
 			out[n].msg_id = p.msg_id;
 			strcpy(out[n].to, p.to);
 			out[n].kind = p.kind;
+			out[n].ref = pdu->concat.present ? pdu->concat.ref : -1;
 			n++;
 		}
 		/* parts come in seq order */
@@ -1518,6 +1520,32 @@ static void test_outq_truncates_to_max_parts(void **state)
 				  0, E->now, NULL), -EINVAL);
 }
 
+/*
+ * A phone joins long SMS by sender and reference: long messages to one
+ * phone one after another never share a reference (random 8-bit ones
+ * collided about once in 256: two 待审 lists joined into one).
+ */
+static void test_outq_long_messages_to_one_phone_differ(void **state)
+{
+	char text[700] = "";
+	int i, j, n;
+
+	(void)state;
+	for (i = 0; i < 25; i++)
+		strcat(text, "积分制好");	/* 100 UCS-2 units: 2 parts */
+	for (i = 0; i < 40; i++)
+		assert_int_equal(outq_add(E->st, &E->cfg, ZHANG, text,
+					  STORE_OUT_REPLY, 0, E->now, NULL), 0);
+	n = drain(E->now, S, MAX_SENT);
+	assert_int_equal(n, 40);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(S[i].nparts, 2);
+		assert_true(S[i].ref >= 0);
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(S[i].ref, S[j].ref);
+	}
+}
+
 static void test_one_reply_per_inbound(void **state)
 {
 	struct store_inbox_part p = { 0 };
@@ -1779,6 +1807,7 @@ int main(void)
 		T(test_english_replies),
 		T(test_replies_within_max_parts),
 		T(test_outq_truncates_to_max_parts),
+		T(test_outq_long_messages_to_one_phone_differ),
 		T(test_one_reply_per_inbound),
 		T(test_console_review),
 		T(test_review_not_committee_result),
